@@ -1,0 +1,211 @@
+//! Settings from the environment (and `.env`), validated into a typed `Config`.
+//! Every problem names the setting, so start-up can stop with one clear line.
+use crate::domain::Lang;
+use chrono_tz::Tz;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("setting {setting}: {problem}")]
+pub struct ConfigError {
+    pub setting: &'static str,
+    pub problem: String,
+}
+
+fn bad(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        setting,
+        problem: problem.into(),
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Needed only by `run`; `check`, `migrate` and `simulate` work without it.
+    pub token: Option<String>,
+    pub api_url: Option<url::Url>,
+    pub database_url: String,
+    pub dialogues_dir: PathBuf,
+    pub timezone: Tz,
+    pub coordinator_ids: BTreeSet<i64>,
+    pub default_language: Lang,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
+
+impl Config {
+    /// Reads the process environment (after `.env` has been loaded by the caller).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Builds a config from any key lookup; empty values count as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |key: &str| {
+            lookup(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let token = match get("TELOXIDE_TOKEN") {
+            Some(t) => Some(parse_token(&t)?),
+            None => None,
+        };
+        let api_url = match get("TELOXIDE_API_URL") {
+            Some(raw) => {
+                let url = url::Url::parse(&raw)
+                    .map_err(|e| bad("TELOXIDE_API_URL", format!("'{raw}' is not a URL ({e})")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(bad(
+                        "TELOXIDE_API_URL",
+                        "must start with http:// or https://",
+                    ));
+                }
+                Some(url)
+            }
+            None => None,
+        };
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        if !database_url.starts_with("sqlite:") {
+            return Err(bad(
+                "DATABASE_URL",
+                format!("'{database_url}' is not a SQLite URL (expected e.g. sqlite://milava.db)"),
+            ));
+        }
+        let dialogues_dir =
+            PathBuf::from(get("DIALOGUES_DIR").unwrap_or_else(|| "dialogues".into()));
+        let timezone = match get("BOT_TIMEZONE") {
+            Some(raw) => raw.parse::<Tz>().map_err(|_| {
+                bad(
+                    "BOT_TIMEZONE",
+                    format!("'{raw}' is not an IANA time zone such as Europe/Helsinki"),
+                )
+            })?,
+            None => chrono_tz::Europe::Helsinki,
+        };
+        let coordinator_ids = match get("COORDINATOR_IDS") {
+            Some(raw) => parse_ids(&raw)?,
+            None => BTreeSet::new(),
+        };
+        let default_language = match get("DEFAULT_LANGUAGE") {
+            Some(raw) => Lang::parse(&raw).ok_or_else(|| {
+                bad(
+                    "DEFAULT_LANGUAGE",
+                    format!("'{raw}' is not supported (use fi or en)"),
+                )
+            })?,
+            None => Lang::Fi,
+        };
+        Ok(Config {
+            token,
+            api_url,
+            database_url,
+            dialogues_dir,
+            timezone,
+            coordinator_ids,
+            default_language,
+        })
+    }
+
+    /// The token, or the error `run` reports when it is missing.
+    pub fn require_token(&self) -> Result<&str, ConfigError> {
+        self.token.as_deref().ok_or_else(|| {
+            bad(
+                "TELOXIDE_TOKEN",
+                "is not set (get one from @BotFather and put it in .env)",
+            )
+        })
+    }
+
+    pub fn is_coordinator(&self, telegram_user_id: i64) -> bool {
+        self.coordinator_ids.contains(&telegram_user_id)
+    }
+}
+
+/// A bot token looks like `123456789:AA…`; the value itself never appears in messages.
+fn parse_token(raw: &str) -> Result<String, ConfigError> {
+    let (id, secret) = raw.split_once(':').ok_or_else(|| {
+        bad(
+            "TELOXIDE_TOKEN",
+            "does not look like a bot token (expected <digits>:<secret> from @BotFather)",
+        )
+    })?;
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) || secret.len() < 10 {
+        return Err(bad(
+            "TELOXIDE_TOKEN",
+            "does not look like a bot token (expected <digits>:<secret> from @BotFather)",
+        ));
+    }
+    Ok(raw.to_string())
+}
+
+fn parse_ids(raw: &str) -> Result<BTreeSet<i64>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| {
+                    bad(
+                        "COORDINATOR_IDS",
+                        format!(
+                            "'{part}' is not a Telegram user id (use numbers separated by commas)"
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(c.timezone, chrono_tz::Europe::Helsinki);
+        assert_eq!(c.default_language, Lang::Fi);
+        assert!(c.coordinator_ids.is_empty());
+        assert_eq!(c.require_token().unwrap_err().setting, "TELOXIDE_TOKEN");
+    }
+
+    #[test]
+    fn each_malformed_setting_is_named() {
+        for (key, value) in [
+            ("TELOXIDE_TOKEN", "nonsense"),
+            ("TELOXIDE_API_URL", "not a url"),
+            ("DATABASE_URL", "postgres://x"),
+            ("BOT_TIMEZONE", "Mars/Olympus"),
+            ("COORDINATOR_IDS", "12,abc"),
+            ("DEFAULT_LANGUAGE", "sv"),
+        ] {
+            let err = config(&[(key, value)]).unwrap_err();
+            assert_eq!(err.setting, key, "{err}");
+        }
+    }
+
+    #[test]
+    fn coordinator_ids_are_parsed_and_the_token_is_not_echoed() {
+        let c = config(&[
+            ("COORDINATOR_IDS", " 11, 22 ,"),
+            ("TELOXIDE_TOKEN", "42:secretsecret"),
+        ])
+        .unwrap();
+        assert!(c.is_coordinator(11) && c.is_coordinator(22) && !c.is_coordinator(33));
+        let err = config(&[("TELOXIDE_TOKEN", "42xyzzyxyzzy")]).unwrap_err();
+        assert!(!err.to_string().contains("xyzzy"));
+    }
+}

@@ -1,0 +1,121 @@
+use super::texts::{Texts, flatten};
+use super::{Content, ContentError, ContentProblem, validate};
+use crate::domain::Flow;
+use crate::domain::programme::{PeerGroup, Series};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Meta {
+    privacy_version: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProgrammeFile {
+    #[serde(default)]
+    series: Vec<Series>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct GroupsFile {
+    #[serde(default)]
+    group: Vec<PeerGroup>,
+}
+
+/// Loads and validates the content in `dir`. Returns every problem found, not just the first.
+pub fn load(dir: &Path) -> Result<Content, ContentError> {
+    let mut problems = Vec::new();
+    let meta: Option<Meta> = parse_file(dir, "content.toml", &mut problems);
+    let registration: Option<Flow> = parse_file(dir, "registration.toml", &mut problems);
+    let programme: Option<ProgrammeFile> = parse_file(dir, "programme.toml", &mut problems);
+    let groups: Option<GroupsFile> = parse_file(dir, "groups.toml", &mut problems);
+    let fi = load_texts(dir, "texts/fi.toml", &mut problems);
+    let en = load_texts(dir, "texts/en.toml", &mut problems);
+
+    let (Some(meta), Some(registration), Some(programme), Some(groups), Some(fi), Some(en)) =
+        (meta, registration, programme, groups, fi, en)
+    else {
+        return Err(ContentError(problems));
+    };
+    let content = Content {
+        texts: Texts { fi, en },
+        registration,
+        privacy_version: meta.privacy_version,
+        series: programme.series,
+        groups: groups.group,
+    };
+    problems.extend(validate::validate(&content));
+    if problems.is_empty() {
+        Ok(content)
+    } else {
+        Err(ContentError(problems))
+    }
+}
+
+fn read(dir: &Path, file: &str, problems: &mut Vec<ContentProblem>) -> Option<String> {
+    match std::fs::read_to_string(dir.join(file)) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            problems.push(ContentProblem {
+                file: file.into(),
+                key: "-".into(),
+                problem: format!("cannot read {} ({e})", dir.join(file).display()),
+            });
+            None
+        }
+    }
+}
+
+fn parse_file<T: DeserializeOwned>(
+    dir: &Path,
+    file: &str,
+    problems: &mut Vec<ContentProblem>,
+) -> Option<T> {
+    let text = read(dir, file, problems)?;
+    match toml::from_str::<T>(&text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            problems.push(toml_problem(file, &text, &e));
+            None
+        }
+    }
+}
+
+fn load_texts(
+    dir: &Path,
+    file: &str,
+    problems: &mut Vec<ContentProblem>,
+) -> Option<BTreeMap<String, String>> {
+    let table: toml::Table = parse_file(dir, file, problems)?;
+    let mut texts = BTreeMap::new();
+    let mut not_text = Vec::new();
+    flatten(&table, "", &mut texts, &mut not_text);
+    for key in not_text {
+        problems.push(ContentProblem {
+            file: file.into(),
+            key,
+            problem: "must be a text in quotes".into(),
+        });
+    }
+    Some(texts)
+}
+
+/// A TOML syntax or shape error, located by line number.
+fn toml_problem(file: &str, text: &str, e: &toml::de::Error) -> ContentProblem {
+    let line = e
+        .span()
+        .map(|span| text.get(..span.start).unwrap_or(text).matches('\n').count() + 1);
+    let message = e.message().trim().to_string();
+    ContentProblem {
+        file: file.into(),
+        key: line
+            .map(|l| format!("line {l}"))
+            .unwrap_or_else(|| "-".into()),
+        problem: format!("malformed TOML: {message}"),
+    }
+}

@@ -1,0 +1,68 @@
+//! Loads `dialogues/` (TOML) into typed, immutable `Content`, and validates it. `milava-bot check` prints
+//! every problem found as `file: key: problem`; start-up refuses content with any problem.
+mod load;
+mod texts;
+mod validate;
+
+pub use load::load;
+pub use texts::Texts;
+
+use crate::domain::programme::{PeerGroup, Series};
+use crate::domain::{Flow, Lang};
+use std::fmt;
+
+/// Everything user-facing, loaded once and shared by `Arc`.
+#[derive(Clone, Debug)]
+pub struct Content {
+    pub texts: Texts,
+    pub registration: Flow,
+    pub privacy_version: String,
+    pub series: Vec<Series>,
+    pub groups: Vec<PeerGroup>,
+}
+
+/// One problem in the content, located by file and key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContentProblem {
+    pub file: String,
+    pub key: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ContentProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}: {}", self.file, self.key, self.problem)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{} problem(s) in the content:\n{}", .0.len(), .0.iter().map(|p| format!("  {p}")).collect::<Vec<_>>().join("\n"))]
+pub struct ContentError(pub Vec<ContentProblem>);
+
+impl Content {
+    /// The version persisted with dialogue state: changes when the registration flow's structure changes.
+    pub fn flow_version(&self) -> String {
+        self.registration.fingerprint()
+    }
+
+    pub fn text<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {
+        self.texts.get(lang, key)
+    }
+
+    /// A text with `{placeholders}` filled in.
+    pub fn fill(&self, lang: Lang, key: &str, values: &[(&str, &str)]) -> String {
+        texts::fill(self.texts.get(lang, key), values)
+    }
+
+    pub fn series(&self, id: &str) -> Option<&Series> {
+        self.series.iter().find(|s| s.id == id)
+    }
+
+    pub fn group(&self, id: &str) -> Option<&PeerGroup> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    pub fn series_ids(&self) -> Vec<&str> {
+        self.series.iter().map(|s| s.id.as_str()).collect()
+    }
+}

@@ -1,0 +1,155 @@
+use super::{DbError, Tx};
+use crate::domain::{Field, Participant, Role};
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+
+const COLUMNS: &str = "telegram_user_id, role, name, area, wants, organisation, profession, email, series_id, group_id,
+    privacy_version, consent_at, research_consent, research_consent_at, registered_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    telegram_user_id: i64,
+    role: String,
+    name: String,
+    area: Option<String>,
+    wants: Option<String>,
+    organisation: Option<String>,
+    profession: Option<String>,
+    email: Option<String>,
+    series_id: Option<String>,
+    group_id: Option<String>,
+    privacy_version: String,
+    consent_at: DateTime<Utc>,
+    research_consent: bool,
+    research_consent_at: Option<DateTime<Utc>>,
+    registered_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<Row> for Participant {
+    type Error = DbError;
+    fn try_from(r: Row) -> Result<Self, DbError> {
+        Ok(Participant {
+            telegram_user_id: r.telegram_user_id,
+            role: Role::parse(&r.role)
+                .ok_or_else(|| DbError::Corrupt(format!("role '{}'", r.role)))?,
+            name: r.name,
+            area: r.area,
+            wants: r.wants,
+            organisation: r.organisation,
+            profession: r.profession,
+            email: r.email,
+            series_id: r.series_id,
+            group_id: r.group_id,
+            privacy_version: r.privacy_version,
+            consent_at: r.consent_at,
+            research_consent: r.research_consent,
+            research_consent_at: r.research_consent_at,
+            registered_at: r.registered_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+pub async fn get(tx: &mut Tx, telegram_user_id: i64) -> Result<Option<Participant>, DbError> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM participants WHERE telegram_user_id = ?"
+    ))
+    .bind(telegram_user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(Participant::try_from).transpose()
+}
+
+pub async fn all(pool: &SqlitePool) -> Result<Vec<Participant>, DbError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM participants ORDER BY registered_at, id"
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Participant::try_from).collect()
+}
+
+pub async fn insert(tx: &mut Tx, p: &Participant) -> Result<(), DbError> {
+    sqlx::query(&format!(
+        "INSERT INTO participants ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    ))
+    .bind(p.telegram_user_id)
+    .bind(p.role.as_str())
+    .bind(&p.name)
+    .bind(&p.area)
+    .bind(&p.wants)
+    .bind(&p.organisation)
+    .bind(&p.profession)
+    .bind(&p.email)
+    .bind(&p.series_id)
+    .bind(&p.group_id)
+    .bind(&p.privacy_version)
+    .bind(p.consent_at)
+    .bind(p.research_consent)
+    .bind(p.research_consent_at)
+    .bind(p.registered_at)
+    .bind(p.updated_at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Updates one answer from `/profile`. The column comes from a fixed match, never from input.
+pub async fn update_field(
+    tx: &mut Tx,
+    telegram_user_id: i64,
+    field: Field,
+    value: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let statement = match field {
+        Field::Name => {
+            "UPDATE participants SET name = ?, updated_at = ? WHERE telegram_user_id = ?"
+        }
+        Field::Area => {
+            "UPDATE participants SET area = ?, updated_at = ? WHERE telegram_user_id = ?"
+        }
+        Field::Wants => {
+            "UPDATE participants SET wants = ?, updated_at = ? WHERE telegram_user_id = ?"
+        }
+        Field::Organisation => {
+            "UPDATE participants SET organisation = ?, updated_at = ? WHERE telegram_user_id = ?"
+        }
+        Field::Profession => {
+            "UPDATE participants SET profession = ?, updated_at = ? WHERE telegram_user_id = ?"
+        }
+        Field::Email => {
+            "UPDATE participants SET email = ?, updated_at = ? WHERE telegram_user_id = ?"
+        }
+        Field::Series => {
+            "UPDATE participants SET series_id = ?, updated_at = ? WHERE telegram_user_id = ?"
+        }
+        Field::ResearchConsent => {
+            let yes = value == "yes";
+            sqlx::query(
+                "UPDATE participants SET research_consent = ?, research_consent_at = ?, updated_at = ? WHERE telegram_user_id = ?",
+            )
+            .bind(yes)
+            .bind(yes.then_some(now))
+            .bind(now)
+            .bind(telegram_user_id)
+            .execute(&mut **tx)
+            .await?;
+            return Ok(());
+        }
+        Field::Role | Field::Group | Field::Consent => {
+            return Err(DbError::Corrupt(format!(
+                "field {} cannot be edited",
+                field.name()
+            )));
+        }
+    };
+    sqlx::query(statement)
+        .bind(value)
+        .bind(now)
+        .bind(telegram_user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,58 @@
+use super::{DbError, Tx};
+use crate::domain::{Lang, UserInfo};
+use chrono::{DateTime, Utc};
+
+/// Records that a user wrote (creating them with `language` on first contact) and returns their record.
+pub async fn touch(
+    tx: &mut Tx,
+    telegram_user_id: i64,
+    chat_id: i64,
+    language: Lang,
+    now: DateTime<Utc>,
+) -> Result<UserInfo, DbError> {
+    let (lang,): (String,) = sqlx::query_as(
+        "INSERT INTO users (telegram_user_id, chat_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (telegram_user_id) DO UPDATE SET chat_id = excluded.chat_id, last_seen = excluded.last_seen
+         RETURNING language",
+    )
+    .bind(telegram_user_id)
+    .bind(chat_id)
+    .bind(language.code())
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    let language =
+        Lang::parse(&lang).ok_or_else(|| DbError::Corrupt(format!("language '{lang}'")))?;
+    Ok(UserInfo {
+        telegram_user_id,
+        chat_id,
+        language,
+    })
+}
+
+pub async fn set_language(
+    tx: &mut Tx,
+    telegram_user_id: i64,
+    language: Lang,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET language = ? WHERE telegram_user_id = ?")
+        .bind(language.code())
+        .bind(telegram_user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// First and last contact, for `/mydata`.
+pub async fn seen(
+    tx: &mut Tx,
+    telegram_user_id: i64,
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, DbError> {
+    Ok(
+        sqlx::query_as("SELECT first_seen, last_seen FROM users WHERE telegram_user_id = ?")
+            .bind(telegram_user_id)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}

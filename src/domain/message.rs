@@ -1,0 +1,64 @@
+//! What a service wants shown to a user, independent of Telegram's types.
+
+/// One inline button: its label and the callback data it carries (or a URL to open).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub action: ButtonAction,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ButtonAction {
+    Callback(String),
+    Url(String),
+}
+
+impl Button {
+    pub fn callback(label: impl Into<String>, data: impl Into<String>) -> Self {
+        Button {
+            label: label.into(),
+            action: ButtonAction::Callback(data.into()),
+        }
+    }
+
+    pub fn url(label: impl Into<String>, url: impl Into<String>) -> Self {
+        Button {
+            label: label.into(),
+            action: ButtonAction::Url(url.into()),
+        }
+    }
+}
+
+/// A file to send, built in memory (CSV exports, certificates, calendars).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Document {
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub caption: Option<String>,
+}
+
+/// A reply to a user: plain text (HTML-escaped by the adapter) with optional inline buttons, or a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    Text {
+        text: String,
+        buttons: Vec<Vec<Button>>,
+    },
+    Document(Document),
+}
+
+impl Reply {
+    pub fn text(text: impl Into<String>) -> Self {
+        Reply::Text {
+            text: text.into(),
+            buttons: Vec::new(),
+        }
+    }
+
+    pub fn with_buttons(text: impl Into<String>, buttons: Vec<Vec<Button>>) -> Self {
+        Reply::Text {
+            text: text.into(),
+            buttons,
+        }
+    }
+}

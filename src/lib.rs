@@ -1,0 +1,14 @@
+//! milava-bot: the Telegram bot of the MILAVA programme (Mies, lapsi ja vanhemmuus).
+//!
+//! Layers, lowest first: `domain` (types and rules, no I/O) ← `db` (the only SQL) ← `services`
+//! (use cases) ← `telegram` (thin teloxide handlers). `content` loads `dialogues/`; `startup` wires it all.
+pub mod clock;
+pub mod config;
+pub mod content;
+pub mod db;
+pub mod domain;
+pub mod fake_telegram;
+pub mod metrics;
+pub mod services;
+pub mod startup;
+pub mod telegram;

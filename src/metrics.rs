@@ -1,0 +1,38 @@
+//! Counters the bot keeps about itself: how many updates it has finished handling. Tests and benchmarks
+//! wait on them instead of sleeping.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+#[derive(Debug, Default)]
+pub struct Metrics {
+    handled: AtomicU64,
+    changed: Notify,
+}
+
+impl Metrics {
+    pub fn update_handled(&self) {
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        self.changed.notify_waiters();
+    }
+
+    pub fn handled(&self) -> u64 {
+        self.handled.load(Ordering::SeqCst)
+    }
+
+    /// Waits until at least `count` updates have been handled; false if `timeout` passes first.
+    pub async fn wait_handled(&self, count: u64, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.handled() >= count {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.handled() >= count;
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! `/language`, `/forget` and `/cancel`.
+use super::registration::remind;
+use super::{Response, Turn};
+use crate::db::dialogues::{self, FlowKind};
+use crate::db::{self as store, DbError, Tx, users};
+use crate::domain::{Button, CallbackData, Lang, Reply};
+
+pub fn language_question(turn: &Turn<'_>) -> Reply {
+    let buttons = vec![vec![
+        Button::callback(
+            turn.text("button.language_fi"),
+            CallbackData::SetLanguage(Lang::Fi).encode(),
+        ),
+        Button::callback(
+            turn.text("button.language_en"),
+            CallbackData::SetLanguage(Lang::En).encode(),
+        ),
+    ]];
+    Reply::with_buttons(turn.text("language.question"), buttons)
+}
+
+pub async fn set_language(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    lang: Lang,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    users::set_language(tx, turn.user.telegram_user_id, lang).await?;
+    turn.user.language = lang;
+    out.mark_pressed = Some(format!(
+        "✅ {}",
+        turn.text(&format!("button.language_{}", lang.code()))
+    ));
+    out.push(Reply::text(turn.text("language.changed")));
+    remind(tx, turn, out).await
+}
+
+pub fn forget_question(turn: &Turn<'_>) -> Reply {
+    let buttons = vec![
+        vec![Button::callback(
+            turn.text("button.forget_yes"),
+            CallbackData::Forget { confirm: true }.encode(),
+        )],
+        vec![Button::callback(
+            turn.text("button.forget_no"),
+            CallbackData::Forget { confirm: false }.encode(),
+        )],
+    ];
+    Reply::with_buttons(turn.text("forget.question"), buttons)
+}
+
+/// Erases every personal row of the user (the answer is written in their language before it goes).
+pub async fn forget(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    confirm: bool,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    if !confirm {
+        out.mark_pressed = Some(format!("✅ {}", turn.text("button.forget_no")));
+        out.push(Reply::text(turn.text("forget.kept")));
+        return remind(tx, turn, out).await;
+    }
+    out.mark_pressed = Some(format!("✅ {}", turn.text("button.forget_yes")));
+    store::erase_user(tx, turn.user.telegram_user_id).await?;
+    turn.state = None;
+    log::info!("user {}: erased on request", turn.user.telegram_user_id);
+    out.push(Reply::text(turn.text("forget.done")));
+    Ok(())
+}
+
+pub async fn cancel(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    match turn.state.take() {
+        Some(state) => {
+            dialogues::delete(tx, turn.user.telegram_user_id).await?;
+            let key = if state.flow == FlowKind::Edit {
+                "cancel.edit"
+            } else {
+                "cancel.done"
+            };
+            out.push(Reply::text(turn.text(key)));
+        }
+        None => out.push(Reply::text(turn.text("cancel.nothing"))),
+    }
+    Ok(())
+}

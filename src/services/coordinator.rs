@@ -1,0 +1,152 @@
+//! Coordinators' commands: `/stats` and `/participants` (CSV for Excel with Finnish settings).
+use super::registration::remind;
+use super::{Response, Turn, profile, render};
+use crate::db::{DbError, Tx, audit, participants, stats};
+use crate::domain::{Document, Field, Participant, Reply};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+pub async fn stats(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let counts = stats::counts(&turn.ctx.pool).await?;
+    let line = |label: String, count: i64| {
+        turn.fill(
+            "coordinator.stats_line",
+            &[("label", &label), ("count", &count.to_string())],
+        )
+    };
+    let mut lines = vec![turn.fill(
+        "coordinator.stats_title",
+        &[("total", &counts.total.to_string())],
+    )];
+    let sections = [
+        ("coordinator.stats_roles", Field::Role, &counts.by_role),
+        ("coordinator.stats_series", Field::Series, &counts.by_series),
+        ("coordinator.stats_areas", Field::Area, &counts.by_area),
+    ];
+    for (title, field, rows) in sections {
+        if rows.is_empty() {
+            continue;
+        }
+        lines.push(String::new());
+        lines.push(turn.text(title));
+        lines.extend(
+            rows.iter()
+                .map(|(value, count)| line(render::value_label(turn, field, value), *count)),
+        );
+    }
+    lines.push(String::new());
+    lines.push(turn.fill(
+        "coordinator.stats_in_progress",
+        &[("count", &counts.in_progress.to_string())],
+    ));
+    out.push(Reply::text(lines.join("\n")));
+    remind(tx, turn, out).await
+}
+
+pub async fn participants(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let all = participants::all(&turn.ctx.pool).await?;
+    let now = turn.ctx.clock.now();
+    let tz = turn.ctx.config.timezone;
+    audit::record(
+        tx,
+        turn.user.telegram_user_id,
+        "participants_export",
+        &format!("{} rows", all.len()),
+        now,
+    )
+    .await?;
+    let date = now.with_timezone(&tz).format("%Y-%m-%d").to_string();
+    let caption = turn.fill(
+        "coordinator.participants_caption",
+        &[
+            ("date", &profile::local_time(turn, now)),
+            ("count", &all.len().to_string()),
+        ],
+    );
+    out.push(Reply::Document(Document {
+        file_name: format!("milava-participants-{date}.csv"),
+        bytes: participants_csv(&all, tz),
+        caption: Some(caption),
+    }));
+    remind(tx, turn, out).await
+}
+
+/// Stable column names for the participant list (identifiers, not prose: the university's scripts rely on them).
+pub const PARTICIPANT_COLUMNS: &[&str] = &[
+    "telegram_user_id",
+    "role",
+    "name",
+    "area",
+    "wants",
+    "organisation",
+    "profession",
+    "email",
+    "series_id",
+    "group_id",
+    "privacy_version",
+    "consent_at",
+    "research_consent",
+    "registered_at",
+];
+
+/// `;`-separated UTF-8 with a BOM, times in local time: opens correctly in Excel with Finnish settings.
+pub fn participants_csv(rows: &[Participant], tz: Tz) -> Vec<u8> {
+    let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
+    let mut out = String::from("\u{feff}");
+    out.push_str(&PARTICIPANT_COLUMNS.join(";"));
+    out.push_str("\r\n");
+    for p in rows {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let cells = [
+            p.telegram_user_id.to_string(),
+            p.role.as_str().to_string(),
+            p.name.clone(),
+            opt(&p.area),
+            opt(&p.wants),
+            opt(&p.organisation),
+            opt(&p.profession),
+            opt(&p.email),
+            opt(&p.series_id),
+            opt(&p.group_id),
+            p.privacy_version.clone(),
+            local(p.consent_at),
+            if p.research_consent { "1" } else { "0" }.to_string(),
+            local(p.registered_at),
+        ];
+        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        out.push_str(&line.join(";"));
+        out.push_str("\r\n");
+    }
+    out.into_bytes()
+}
+
+/// Quotes a cell when needed, and defuses text that Excel would run as a formula.
+pub fn csv_cell(value: &str) -> String {
+    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if safe.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    } else {
+        safe
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_quoted_and_formulas_defused() {
+        assert_eq!(csv_cell("plain"), "plain");
+        assert_eq!(csv_cell("a;b"), "\"a;b\"");
+        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
+    }
+}

@@ -1,0 +1,276 @@
+//! Use cases. `handle` takes one parsed input from a user and returns what to answer; all of its reads and
+//! writes happen in one `BEGIN IMMEDIATE` transaction, so a failure leaves stored data as it was.
+mod account;
+mod coordinator;
+mod profile;
+mod registration;
+mod render;
+
+pub use coordinator::participants_csv;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::content::Content;
+use crate::db::dialogues::{self, DialogueState};
+use crate::db::{self, DbError, Tx};
+use crate::domain::commands::COORDINATOR_COMMANDS;
+use crate::domain::{CallbackData, Lang, Reply, UserInfo};
+use sqlx::SqlitePool;
+use std::sync::Arc;
+
+/// What every service needs, shared by the adapter.
+#[derive(Clone)]
+pub struct Ctx {
+    pub pool: SqlitePool,
+    pub content: Arc<Content>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+/// One input from a user in a private chat, parsed at the boundary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Incoming {
+    pub user_id: i64,
+    pub chat_id: i64,
+    pub first_name: String,
+    pub language_code: Option<String>,
+    pub kind: IncomingKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IncomingKind {
+    /// `/name args` (the bot's @username already removed).
+    Command {
+        name: String,
+        args: String,
+    },
+    Text(String),
+    /// A sticker, photo, voice message… named by kind.
+    Media(String),
+    /// An inline button was pressed (raw callback data).
+    Button(String),
+    /// The user edited an earlier message.
+    Edited,
+}
+
+/// What to do in answer: messages to send, a short notice on the pressed button, and an optional
+/// line to append to the message whose button was pressed (its buttons are then removed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Response {
+    pub replies: Vec<Reply>,
+    pub toast: Option<String>,
+    pub mark_pressed: Option<String>,
+}
+
+impl Response {
+    fn push(&mut self, reply: Reply) {
+        self.replies.push(reply);
+    }
+}
+
+/// Everything a handler knows about the user once their record is loaded.
+pub(crate) struct Turn<'a> {
+    pub ctx: &'a Ctx,
+    pub user: UserInfo,
+    pub first_name: &'a str,
+    pub state: Option<DialogueState>,
+    /// The flow changed since the stored state was made (or it could not be read at all): the user is
+    /// told once, and the moved state is saved.
+    pub notify_flow_changed: bool,
+}
+
+impl Turn<'_> {
+    pub fn lang(&self) -> Lang {
+        self.user.language
+    }
+
+    pub fn text(&self, key: &str) -> String {
+        self.ctx.content.text(self.lang(), key).to_string()
+    }
+
+    pub fn fill(&self, key: &str, values: &[(&str, &str)]) -> String {
+        self.ctx.content.fill(self.lang(), key, values)
+    }
+
+    pub fn is_coordinator(&self) -> bool {
+        self.ctx.config.is_coordinator(self.user.telegram_user_id)
+    }
+}
+
+/// Handles one input. Never fails: a storage problem becomes a polite "could not save" answer.
+pub async fn handle(ctx: &Ctx, incoming: &Incoming) -> Response {
+    match handle_in_transaction(ctx, incoming).await {
+        Ok(response) => response,
+        Err(e) => {
+            log::error!(
+                "user {}: could not handle {:?}: {e}",
+                incoming.user_id,
+                kind_name(&incoming.kind)
+            );
+            let lang = Lang::from_telegram(
+                incoming.language_code.as_deref(),
+                ctx.config.default_language,
+            );
+            Response {
+                replies: vec![Reply::text(ctx.content.text(lang, "problem.save_failed"))],
+                toast: None,
+                mark_pressed: None,
+            }
+        }
+    }
+}
+
+fn kind_name(kind: &IncomingKind) -> &str {
+    match kind {
+        IncomingKind::Command { name, .. } => name,
+        IncomingKind::Text(_) => "text",
+        IncomingKind::Media(kind) => kind,
+        IncomingKind::Button(_) => "button",
+        IncomingKind::Edited => "edit",
+    }
+}
+
+async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Response, DbError> {
+    let mut tx = db::begin_write(&ctx.pool).await?;
+    let first_language = Lang::from_telegram(
+        incoming.language_code.as_deref(),
+        ctx.config.default_language,
+    );
+    let now = ctx.clock.now();
+    let user = db::users::touch(
+        &mut tx,
+        incoming.user_id,
+        incoming.chat_id,
+        first_language,
+        now,
+    )
+    .await?;
+    let (state, notify_flow_changed) = match dialogues::get(&mut tx, incoming.user_id).await {
+        Ok(state) => (state, false),
+        Err(DbError::Corrupt(why)) => {
+            log::warn!(
+                "user {}: stored dialogue unreadable ({why}); restarting it",
+                incoming.user_id
+            );
+            dialogues::delete(&mut tx, incoming.user_id).await?;
+            (None, true)
+        }
+        Err(e) => return Err(e),
+    };
+    let mut turn = Turn {
+        ctx,
+        user,
+        first_name: &incoming.first_name,
+        state,
+        notify_flow_changed,
+    };
+    let mut response = Response::default();
+    match &incoming.kind {
+        IncomingKind::Command { name, args } => {
+            on_command(&mut tx, &mut turn, name, args, &mut response).await?
+        }
+        IncomingKind::Button(raw) => on_button(&mut tx, &mut turn, raw, &mut response).await?,
+        IncomingKind::Text(text) => {
+            registration::on_answer(
+                &mut tx,
+                &mut turn,
+                crate::domain::Input::Text(text.clone()),
+                &mut response,
+            )
+            .await?
+        }
+        IncomingKind::Media(kind) => {
+            registration::on_answer(
+                &mut tx,
+                &mut turn,
+                crate::domain::Input::Media(kind.clone()),
+                &mut response,
+            )
+            .await?
+        }
+        IncomingKind::Edited => {
+            response.push(Reply::text(turn.text("problem.edited")));
+            registration::remind(&mut tx, &mut turn, &mut response).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(response)
+}
+
+async fn on_command(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    name: &str,
+    args: &str,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    if COORDINATOR_COMMANDS.contains(&name) && !turn.is_coordinator() {
+        log::warn!(
+            "refused coordinator command /{name} from user {}",
+            turn.user.telegram_user_id
+        );
+        out.push(Reply::text(turn.text("coordinator.refused")));
+        return registration::remind(tx, turn, out).await;
+    }
+    match name {
+        "start" => registration::on_start(tx, turn, args.trim(), out).await,
+        "help" => {
+            let mut help = turn.text("help.text");
+            if turn.is_coordinator() {
+                help = format!("{help}\n\n{}", turn.text("help.coordinator"));
+            }
+            out.push(Reply::text(help));
+            registration::remind(tx, turn, out).await
+        }
+        "profile" => profile::show(tx, turn, out).await,
+        "language" => {
+            out.push(account::language_question(turn));
+            Ok(())
+        }
+        "privacy" => {
+            profile::privacy(tx, turn, out).await?;
+            registration::remind(tx, turn, out).await
+        }
+        "mydata" => {
+            profile::my_data(tx, turn, out).await?;
+            registration::remind(tx, turn, out).await
+        }
+        "forget" => {
+            out.push(account::forget_question(turn));
+            Ok(())
+        }
+        "cancel" => account::cancel(tx, turn, out).await,
+        "stats" => coordinator::stats(tx, turn, out).await,
+        "participants" => coordinator::participants(tx, turn, out).await,
+        other => {
+            let shown: String = other.chars().take(32).collect();
+            out.push(Reply::text(turn.fill(
+                "problem.unknown_command",
+                &[("command", &format!("/{shown}"))],
+            )));
+            registration::remind(tx, turn, out).await
+        }
+    }
+}
+
+async fn on_button(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    raw: &str,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let Some(data) = CallbackData::decode(raw) else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return registration::remind(tx, turn, out).await;
+    };
+    match data {
+        CallbackData::Answer { step, value } => {
+            registration::on_answer(tx, turn, crate::domain::Input::Button { step, value }, out)
+                .await
+        }
+        CallbackData::SetLanguage(lang) => account::set_language(tx, turn, lang, out).await,
+        CallbackData::Edit { step } => profile::start_edit(tx, turn, &step, out).await,
+        CallbackData::Forget { confirm } => account::forget(tx, turn, confirm, out).await,
+    }
+}

@@ -1,0 +1,213 @@
+//! `/profile` (show and edit answers), `/privacy` and `/mydata`.
+use super::registration::{remind, save};
+use super::{Response, Turn, render};
+use crate::db::dialogues::{self, FlowKind};
+use crate::db::{DbError, Tx, participants, users};
+use crate::domain::{Answers, Button, CallbackData, Field, Lang, Participant, Reply};
+use chrono::{DateTime, Utc};
+
+/// Fields a participant may change after registering (role and consent are changed by re-registering).
+const EDITABLE: &[Field] = &[
+    Field::Name,
+    Field::Area,
+    Field::Wants,
+    Field::Organisation,
+    Field::Profession,
+    Field::Email,
+    Field::Series,
+    Field::ResearchConsent,
+];
+
+/// The profile with an edit button for each answer the flow can ask again.
+pub fn render(turn: &Turn<'_>, participant: &Participant) -> Reply {
+    let answers = participant.answers();
+    let mut text = turn.text("profile.title");
+    for line in render::answer_lines(turn, &answers) {
+        text.push('\n');
+        text.push_str(&line);
+    }
+    let flow = &turn.ctx.content.registration;
+    let buttons: Vec<Button> = EDITABLE
+        .iter()
+        .filter(|field| answers.contains_key(field))
+        .filter_map(|field| flow.step_for(*field).map(|step| (field, step)))
+        .map(|(field, step)| {
+            let label = format!(
+                "{} {}",
+                turn.text("button.edit_prefix"),
+                turn.text(&format!("profile.field.{}", field.name()))
+            );
+            Button::callback(
+                label,
+                CallbackData::Edit {
+                    step: step.id.clone(),
+                }
+                .encode(),
+            )
+        })
+        .collect();
+    if !buttons.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&turn.text("profile.edit_hint"));
+    }
+    Reply::with_buttons(text, render::layout(buttons))
+}
+
+pub async fn show(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    match participants::get(tx, turn.user.telegram_user_id).await? {
+        Some(participant) => out.push(render(turn, &participant)),
+        None => out.push(Reply::text(turn.text("problem.not_registered"))),
+    }
+    remind(tx, turn, out).await
+}
+
+pub async fn start_edit(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    step_id: &str,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let participant = participants::get(tx, turn.user.telegram_user_id).await?;
+    let step = turn.ctx.content.registration.step(step_id).cloned();
+    let editable = step
+        .as_ref()
+        .and_then(|s| s.field())
+        .is_some_and(|f| EDITABLE.contains(&f));
+    let (Some(participant), Some(step), true) = (participant, step, editable) else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return remind(tx, turn, out).await;
+    };
+    save(
+        tx,
+        turn,
+        FlowKind::Edit,
+        step.id.clone(),
+        participant.answers(),
+    )
+    .await?;
+    out.push(render::ask(turn, &step.id));
+    Ok(())
+}
+
+/// The edited answer passed validation: store it and show the profile again.
+pub async fn finish_edit(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    step_id: &str,
+    answers: &Answers,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user_id = turn.user.telegram_user_id;
+    let field = turn
+        .ctx
+        .content
+        .registration
+        .step(step_id)
+        .and_then(|s| s.field());
+    if let Some((field, value)) = field.and_then(|f| answers.get(&f).map(|v| (f, v))) {
+        participants::update_field(tx, user_id, field, value, turn.ctx.clock.now()).await?;
+    }
+    dialogues::delete(tx, user_id).await?;
+    turn.state = None;
+    out.push(Reply::text(turn.text("profile.updated")));
+    if let Some(participant) = participants::get(tx, user_id).await? {
+        out.push(render(turn, &participant));
+    }
+    Ok(())
+}
+
+/// A date and time in the bot's time zone, the Finnish way (3.4.2024 klo 8.00 / 3.4.2024 at 08:00).
+pub fn local_time(turn: &Turn<'_>, at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&turn.ctx.config.timezone);
+    match turn.lang() {
+        Lang::Fi => local.format("%-d.%-m.%Y klo %-H.%M").to_string(),
+        Lang::En => local.format("%-d.%-m.%Y at %H:%M").to_string(),
+    }
+}
+
+pub async fn privacy(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let content = turn.ctx.content.clone();
+    let mut text = turn.fill(
+        "privacy.show",
+        &[
+            ("version", &content.privacy_version),
+            ("notice", &turn.text("privacy.notice")),
+        ],
+    );
+    text.push_str("\n\n");
+    match participants::get(tx, turn.user.telegram_user_id).await? {
+        Some(p) => {
+            text.push_str(&turn.fill(
+                "privacy.consent_given",
+                &[
+                    ("version", &p.privacy_version),
+                    ("date", &local_time(turn, p.consent_at)),
+                ],
+            ));
+            text.push('\n');
+            text.push_str(
+                &match p.research_consent_at.filter(|_| p.research_consent) {
+                    Some(at) => {
+                        turn.fill("privacy.research_yes", &[("date", &local_time(turn, at))])
+                    }
+                    None => turn.text("privacy.research_no"),
+                },
+            );
+        }
+        None => text.push_str(&turn.text("privacy.consent_none")),
+    }
+    out.push(Reply::text(text));
+    Ok(())
+}
+
+/// Everything stored about the user, readable.
+pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let user_id = turn.user.telegram_user_id;
+    let mut lines = vec![
+        turn.text("mydata.title"),
+        turn.fill("mydata.telegram", &[("id", &user_id.to_string())]),
+        turn.fill("mydata.language", &[("language", turn.lang().code())]),
+    ];
+    let participant = participants::get(tx, user_id).await?;
+    if let Some(p) = &participant {
+        lines.push(turn.fill(
+            "mydata.registered",
+            &[("date", &local_time(turn, p.registered_at))],
+        ));
+        lines.extend(
+            render::answer_lines(turn, &p.answers())
+                .into_iter()
+                .filter(|l| !l.is_empty()),
+        );
+        lines.push(turn.fill(
+            "mydata.consent",
+            &[
+                ("version", &p.privacy_version),
+                ("date", &local_time(turn, p.consent_at)),
+            ],
+        ));
+        let research = match p.research_consent_at.filter(|_| p.research_consent) {
+            Some(at) => format!("{} ({})", turn.text("mydata.yes"), local_time(turn, at)),
+            None => turn.text("mydata.no"),
+        };
+        lines.push(turn.fill("mydata.research", &[("value", &research)]));
+    }
+    if let Some(state) = &turn.state {
+        lines.push(turn.fill(
+            "mydata.in_progress",
+            &[
+                ("step", &state.step),
+                ("date", &local_time(turn, state.updated_at)),
+            ],
+        ));
+        lines.extend(render::answer_lines(turn, &state.answers));
+    }
+    if participant.is_none() && turn.state.is_none() {
+        lines.push(turn.text("mydata.nothing"));
+    }
+    if users::seen(tx, user_id).await?.is_none() {
+        log::warn!("user {user_id}: /mydata without a user record");
+    }
+    out.push(Reply::text(lines.join("\n")));
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! Registration: `/start`, deep links, answering steps, resuming, and finishing with consent.
+use super::{Response, Turn, profile, render};
+use crate::db::dialogues::{self, DialogueState, FlowKind};
+use crate::db::{DbError, Tx, participants};
+use crate::domain::flow::{DONE, Mode, advance};
+use crate::domain::validate::is_deep_link_payload;
+use crate::domain::{Answers, Field, Input, Outcome, Participant, Reply, Role};
+
+pub async fn on_start(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    payload: &str,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user_id = turn.user.telegram_user_id;
+    if let Some(participant) = participants::get(tx, user_id).await? {
+        if turn.state.is_some() {
+            dialogues::delete(tx, user_id).await?;
+            turn.state = None;
+        }
+        out.push(Reply::text(turn.fill(
+            "start.already_registered",
+            &[("name", &participant.name)],
+        )));
+        out.push(profile::render(turn, &participant));
+        return Ok(());
+    }
+    if matches!(&turn.state, Some(s) if s.flow == FlowKind::Registration) {
+        if !version_changed(turn) {
+            out.push(Reply::text(turn.text("start.resume")));
+        }
+        return remind(tx, turn, out).await;
+    }
+    out.push(Reply::text(
+        turn.fill("start.welcome", &[("first_name", turn.first_name)]),
+    ));
+    let mut answers = Answers::new();
+    if !payload.is_empty() {
+        apply_deep_link(turn, payload, &mut answers, out);
+    }
+    let flow = &turn.ctx.content.registration;
+    let step = flow.first_open_step(&answers, &flow.start);
+    save(tx, turn, FlowKind::Registration, step, answers).await?;
+    remind(tx, turn, out).await
+}
+
+/// A series or group code preselects the role and the series or group; anything else gets a friendly note.
+fn apply_deep_link(turn: &Turn<'_>, payload: &str, answers: &mut Answers, out: &mut Response) {
+    let content = &turn.ctx.content;
+    let series = content.series.iter().find(|s| s.code == payload);
+    let group = content.groups.iter().find(|g| g.code == payload);
+    if let (true, Some(series)) = (is_deep_link_payload(payload), series) {
+        answers.insert(Field::Role, Role::Professional.as_str().into());
+        answers.insert(Field::Series, series.id.clone());
+        out.push(Reply::text(turn.fill(
+            "start.deep_link_series",
+            &[("series", series.name.get(turn.lang()))],
+        )));
+    } else if let (true, Some(group)) = (is_deep_link_payload(payload), group) {
+        answers.insert(Field::Role, Role::Father.as_str().into());
+        answers.insert(Field::Group, group.id.clone());
+        answers.insert(Field::Area, group.area.clone());
+        out.push(Reply::text(turn.fill(
+            "start.deep_link_group",
+            &[("group", group.name.get(turn.lang()))],
+        )));
+    } else {
+        let shown: String = payload.chars().take(64).collect();
+        log::info!(
+            "user {}: unknown deep-link code",
+            turn.user.telegram_user_id
+        );
+        out.push(Reply::text(
+            turn.fill("start.unknown_code", &[("code", &shown)]),
+        ));
+    }
+}
+
+/// Text, media or a step's button. Without a dialogue, an unregistered user is started on registration.
+pub async fn on_answer(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    input: Input,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let Some(state) = turn.state.clone() else {
+        return without_dialogue(tx, turn, &input, out).await;
+    };
+    if state.flow == FlowKind::Registration && version_changed(turn) {
+        return remind(tx, turn, out).await;
+    }
+    let content = turn.ctx.content.clone();
+    let mut answers = state.answers.clone();
+    let mode = if state.flow == FlowKind::Edit {
+        Mode::EditOne
+    } else {
+        Mode::Register
+    };
+    let outcome = advance(
+        &content.registration,
+        &content.series_ids(),
+        &mut answers,
+        &state.step,
+        &input,
+        mode,
+    );
+    if let (Input::Button { step, value }, false) =
+        (&input, matches!(outcome, Outcome::Reask { .. }))
+    {
+        out.mark_pressed = render::pressed_label(turn, step, value);
+    }
+    match outcome {
+        Outcome::Ask(next) => {
+            save(tx, turn, state.flow, next, answers).await?;
+            remind(tx, turn, out).await
+        }
+        Outcome::Reask { step, problem } => {
+            if matches!(input, Input::Button { .. }) {
+                out.toast = Some(turn.text("problem.button_expired"));
+            }
+            out.push(Reply::text(render::problem(turn, &problem)));
+            out.push(render::ask(turn, &step));
+            Ok(())
+        }
+        Outcome::Complete if state.flow == FlowKind::Edit => {
+            profile::finish_edit(tx, turn, &state.step, &answers, out).await
+        }
+        Outcome::Complete => finish(tx, turn, answers, out).await,
+        Outcome::Declined => {
+            dialogues::delete(tx, turn.user.telegram_user_id).await?;
+            turn.state = None;
+            out.push(Reply::text(turn.text("registration.declined")));
+            Ok(())
+        }
+    }
+}
+
+async fn without_dialogue(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    input: &Input,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let registered = participants::get(tx, turn.user.telegram_user_id)
+        .await?
+        .is_some();
+    if turn.notify_flow_changed && !registered {
+        turn.notify_flow_changed = false;
+        out.push(Reply::text(turn.text("start.flow_changed")));
+        return on_start(tx, turn, "", out).await;
+    }
+    match input {
+        Input::Button { .. } => out.toast = Some(turn.text("problem.button_expired")),
+        Input::Media(_) => out.push(Reply::text(turn.text("problem.media"))),
+        Input::Text(_) if registered => out.push(Reply::text(turn.text("problem.idle"))),
+        Input::Text(_) => return on_start(tx, turn, "", out).await,
+    }
+    Ok(())
+}
+
+/// When the flow changed since the state was saved: keep answers the new flow still asks for, tell the
+/// user, and move them to the first open step. Returns whether that happened.
+fn version_changed(turn: &mut Turn<'_>) -> bool {
+    let content = turn.ctx.content.clone();
+    let current = content.flow_version();
+    let Some(state) = turn
+        .state
+        .as_mut()
+        .filter(|s| s.flow == FlowKind::Registration && s.content_version != current)
+    else {
+        return false;
+    };
+    let flow = &content.registration;
+    let asked: Vec<Field> = flow.steps.iter().filter_map(|s| s.field()).collect();
+    state
+        .answers
+        .retain(|field, _| asked.contains(field) || *field == Field::Group);
+    state.step = flow.first_open_step(&state.answers, &flow.start);
+    state.content_version = current;
+    log::info!(
+        "user {}: registration flow changed; resuming at {}",
+        turn.user.telegram_user_id,
+        state.step
+    );
+    turn.notify_flow_changed = true;
+    true
+}
+
+/// Re-asks the current step of the user's dialogue, if any (after a command, an edit or a stale button).
+pub async fn remind(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let Some(state) = turn.state.clone() else {
+        return Ok(());
+    };
+    if turn.notify_flow_changed {
+        // The flow changed: persist the moved state once and say so.
+        turn.notify_flow_changed = false;
+        out.push(Reply::text(turn.text("start.flow_changed")));
+        if state.step == DONE {
+            return finish(tx, turn, state.answers, out).await;
+        }
+        save(tx, turn, state.flow, state.step.clone(), state.answers).await?;
+    }
+    out.push(render::ask(turn, &state.step));
+    Ok(())
+}
+
+pub(super) async fn save(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    flow: FlowKind,
+    step: String,
+    answers: Answers,
+) -> Result<(), DbError> {
+    let state = DialogueState {
+        flow,
+        step,
+        answers,
+        content_version: turn.ctx.content.flow_version(),
+        updated_at: turn.ctx.clock.now(),
+    };
+    dialogues::put(tx, turn.user.telegram_user_id, &state).await?;
+    turn.state = Some(state);
+    Ok(())
+}
+
+/// All steps answered: store the participant with the consent version and time, and confirm.
+async fn finish(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    answers: Answers,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user_id = turn.user.telegram_user_id;
+    let now = turn.ctx.clock.now();
+    let get = |field: Field| answers.get(&field).cloned();
+    let (Some(role), Some(name)) = (
+        get(Field::Role).as_deref().and_then(Role::parse),
+        get(Field::Name),
+    ) else {
+        // Cannot happen with a validated flow; restart rather than store half a person.
+        log::error!("user {user_id}: registration finished without role or name; restarting");
+        let start = turn.ctx.content.registration.start.clone();
+        save(
+            tx,
+            turn,
+            FlowKind::Registration,
+            start.clone(),
+            Answers::new(),
+        )
+        .await?;
+        out.push(render::ask(turn, &start));
+        return Ok(());
+    };
+    let research_consent = get(Field::ResearchConsent).as_deref() == Some("yes");
+    let participant = Participant {
+        telegram_user_id: user_id,
+        role,
+        name: name.clone(),
+        area: get(Field::Area),
+        wants: get(Field::Wants),
+        organisation: get(Field::Organisation),
+        profession: get(Field::Profession),
+        email: get(Field::Email),
+        series_id: get(Field::Series),
+        group_id: get(Field::Group),
+        privacy_version: turn.ctx.content.privacy_version.clone(),
+        consent_at: now,
+        research_consent,
+        research_consent_at: research_consent.then_some(now),
+        registered_at: now,
+        updated_at: now,
+    };
+    participants::insert(tx, &participant).await?;
+    dialogues::delete(tx, user_id).await?;
+    turn.state = None;
+    log::info!("user {user_id}: registered as {}", role.as_str());
+    let series = participant
+        .series_id
+        .as_deref()
+        .map(|id| render::value_label(turn, Field::Series, id))
+        .unwrap_or_default();
+    let key = format!("registration.done.{}", role.as_str());
+    out.push(Reply::text(
+        turn.fill(&key, &[("name", &name), ("series", &series)]),
+    ));
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! Turning steps, answers and problems into replies in the user's language.
+use super::Turn;
+use crate::domain::fields::Field;
+use crate::domain::flow::{CONSENT_ACCEPT, CONSENT_DECLINE};
+use crate::domain::{Answers, Button, CallbackData, Problem, Reply, StepKind};
+
+/// The question of a step, with its buttons.
+pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
+    let content = &turn.ctx.content;
+    let Some(step) = content.registration.step(step_id) else {
+        return Reply::text(turn.text("problem.idle"));
+    };
+    let question = turn.fill(
+        &step.question,
+        &[
+            ("version", &content.privacy_version),
+            ("notice", &turn.text("privacy.notice")),
+        ],
+    );
+    let answer = |value: &str| {
+        CallbackData::Answer {
+            step: step.id.clone(),
+            value: value.to_string(),
+        }
+        .encode()
+    };
+    let buttons: Vec<Button> = match step.kind {
+        StepKind::Text => Vec::new(),
+        StepKind::Choice => step
+            .options
+            .iter()
+            .map(|o| Button::callback(turn.text(&o.label), answer(&o.value)))
+            .collect(),
+        StepKind::Series => content
+            .series
+            .iter()
+            .map(|s| Button::callback(s.name.get(turn.lang()), answer(&s.id)))
+            .collect(),
+        StepKind::Consent => vec![
+            Button::callback(turn.text("button.consent_accept"), answer(CONSENT_ACCEPT)),
+            Button::callback(turn.text("button.consent_decline"), answer(CONSENT_DECLINE)),
+        ],
+    };
+    Reply::with_buttons(question, layout(buttons))
+}
+
+/// Short labels go two to a row; longer ones get a row each so phones show them whole.
+pub fn layout(buttons: Vec<Button>) -> Vec<Vec<Button>> {
+    let short = buttons.iter().all(|b| b.label.chars().count() <= 14);
+    if buttons.is_empty() {
+        Vec::new()
+    } else if short && buttons.len() > 2 {
+        buttons.chunks(2).map(|c| c.to_vec()).collect()
+    } else if short {
+        vec![buttons]
+    } else {
+        buttons.into_iter().map(|b| vec![b]).collect()
+    }
+}
+
+pub fn problem(turn: &Turn<'_>, problem: &Problem) -> String {
+    let (min, max) = match problem {
+        Problem::TooShort { min } => (*min, 0),
+        Problem::TooLong { max } => (0, *max),
+        _ => (0, 0),
+    };
+    turn.fill(
+        problem.text_key(),
+        &[("min", &min.to_string()), ("max", &max.to_string())],
+    )
+}
+
+/// How an answer reads to a person: the option's label, the series' name, or the typed text.
+pub fn value_label(turn: &Turn<'_>, field: Field, value: &str) -> String {
+    let content = &turn.ctx.content;
+    match field {
+        Field::Series => content
+            .series(value)
+            .map(|s| s.name.get(turn.lang()).to_string()),
+        Field::Group => content
+            .group(value)
+            .map(|g| g.name.get(turn.lang()).to_string()),
+        Field::Consent => Some(content.privacy_version.clone()),
+        _ => content
+            .registration
+            .steps
+            .iter()
+            .filter(|s| s.field() == Some(field))
+            .flat_map(|s| s.options.iter())
+            .find(|o| o.value == value)
+            .map(|o| turn.text(&o.label)),
+    }
+    .unwrap_or_else(|| value.to_string())
+}
+
+/// The answer given by a pressed button, for marking the message it was pressed on.
+pub fn pressed_label(turn: &Turn<'_>, step_id: &str, value: &str) -> Option<String> {
+    let step = turn.ctx.content.registration.step(step_id)?;
+    let label = match step.kind {
+        StepKind::Consent if value == CONSENT_ACCEPT => turn.text("button.consent_accept"),
+        StepKind::Consent => turn.text("button.consent_decline"),
+        _ => value_label(turn, step.field()?, value),
+    };
+    Some(format!("✅ {label}"))
+}
+
+/// Lines "Field: value" for every answered field, in a fixed order.
+pub fn answer_lines(turn: &Turn<'_>, answers: &Answers) -> Vec<String> {
+    Field::ALL
+        .into_iter()
+        .filter_map(|field| {
+            let value = answers.get(&field)?;
+            let label = turn.text(&format!("profile.field.{}", field.name()));
+            Some(format!("{label}: {}", value_label(turn, field, value)))
+        })
+        .collect()
+}

@@ -1,0 +1,157 @@
+//! Builds the application (content, database, bot, dispatcher) so that `run`, the simulator and the
+//! tests all start the same thing.
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::content::{self, Content, ContentError};
+use crate::db::{self, DbError};
+use crate::services::Ctx;
+use crate::telegram;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::dispatching::ShutdownToken;
+use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::prelude::*;
+use teloxide::update_listeners::Polling;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Content(#[from] ContentError),
+    #[error("{0}")]
+    Db(#[from] DbError),
+    #[error("cannot reach Telegram: {0}")]
+    Telegram(String),
+}
+
+/// Everything the bot needs, ready to run.
+pub struct App {
+    pub ctx: Ctx,
+    pub bot: Bot,
+    /// Long-polling timeout for getUpdates.
+    pub polling_timeout: Duration,
+}
+
+impl App {
+    /// Loads and validates content, opens the database (applying migrations) and creates the bot client.
+    pub async fn build(config: Config, clock: Arc<dyn Clock>) -> Result<App, StartupError> {
+        let content = content::load(&config.dialogues_dir)?;
+        Self::build_with_content(config, Arc::new(content), clock).await
+    }
+
+    pub async fn build_with_content(
+        config: Config,
+        content: Arc<Content>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, StartupError> {
+        let token = config.require_token()?.to_string();
+        let pool = db::connect(&config.database_url).await?;
+        let mut bot = Bot::new(token);
+        if let Some(url) = &config.api_url {
+            bot = bot.set_api_url(url.clone());
+        }
+        let ctx = Ctx {
+            pool,
+            content,
+            clock,
+            config: Arc::new(config),
+            metrics: Default::default(),
+        };
+        Ok(App {
+            ctx,
+            bot,
+            polling_timeout: Duration::from_secs(25),
+        })
+    }
+
+    /// Runs until `shutdown` completes (or Ctrl-C / SIGTERM via the caller), then stops polling cleanly,
+    /// confirming the updates already handled so they are not delivered again.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartupError> {
+        let token = self.ctx.config.token.clone().unwrap_or_default();
+        let redact = |e: teloxide::RequestError| e.to_string().replace(&token, "<token>");
+        let me = self
+            .bot
+            .get_me()
+            .await
+            .map_err(|e| StartupError::Telegram(redact(e)))?;
+        log::info!("connected as @{}", me.username());
+        let coordinators: Vec<i64> = self.ctx.config.coordinator_ids.iter().copied().collect();
+        if let Err(e) = telegram::publish_commands(
+            &self.bot,
+            &self.ctx.content,
+            self.ctx.config.default_language,
+            &coordinators,
+        )
+        .await
+        {
+            log::warn!("command menus not published: {}", redact(e));
+        }
+        let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::schema())
+            .dependencies(dptree::deps![self.ctx.clone()])
+            .default_handler(|_| async {})
+            .build();
+        spawn_shutdown(dispatcher.shutdown_token(), shutdown);
+        let listener = Polling::builder(self.bot.clone())
+            .timeout(self.polling_timeout)
+            .delete_webhook()
+            .await
+            .build();
+        dispatcher
+            .try_dispatch_with_listener(
+                listener,
+                LoggingErrorHandler::with_custom_text("update listener"),
+            )
+            .await
+            .map_err(|e| StartupError::Telegram(redact(e)))?;
+        self.ctx.pool.close().await;
+        log::info!("stopped");
+        Ok(())
+    }
+}
+
+fn spawn_shutdown(token: ShutdownToken, shutdown: impl Future<Output = ()> + Send + 'static) {
+    tokio::spawn(async move {
+        shutdown.await;
+        // The dispatcher may still be starting; retry until it accepts the request.
+        loop {
+            match token.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    return;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+    });
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn termination_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    log::warn!("cannot listen for SIGTERM: {e}");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    log::info!("shutting down");
+}

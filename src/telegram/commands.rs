@@ -1,0 +1,59 @@
+//! Publishes the command menus with setMyCommands: per language for everyone, and the longer list for
+//! each coordinator's private chat.
+use crate::content::Content;
+use crate::domain::Lang;
+use crate::domain::commands::{COORDINATOR_COMMANDS, USER_COMMANDS};
+use teloxide::prelude::*;
+use teloxide::types::{BotCommand, BotCommandScope, Recipient};
+
+fn menu(content: &Content, lang: Lang, names: &[&str]) -> Vec<BotCommand> {
+    names
+        .iter()
+        .map(|name| BotCommand::new(*name, content.text(lang, &format!("commands.{name}"))))
+        .collect()
+}
+
+pub async fn publish_commands(
+    bot: &Bot,
+    content: &Content,
+    default_lang: Lang,
+    coordinators: &[i64],
+) -> Result<(), teloxide::RequestError> {
+    bot.set_my_commands(menu(content, default_lang, USER_COMMANDS))
+        .await?;
+    for lang in Lang::ALL {
+        bot.set_my_commands(menu(content, lang, USER_COMMANDS))
+            .language_code(lang.code())
+            .await?;
+    }
+    let everything: Vec<&str> = USER_COMMANDS
+        .iter()
+        .chain(COORDINATOR_COMMANDS)
+        .copied()
+        .collect();
+    for id in coordinators {
+        // Fails with "chat not found" until the coordinator has started the bot; the menu is a convenience.
+        let scope = BotCommandScope::Chat {
+            chat_id: Recipient::Id(ChatId(*id)),
+        };
+        let mut result = bot
+            .set_my_commands(menu(content, default_lang, &everything))
+            .scope(scope.clone())
+            .await;
+        for lang in Lang::ALL {
+            if result.is_ok() {
+                result = bot
+                    .set_my_commands(menu(content, lang, &everything))
+                    .scope(scope.clone())
+                    .language_code(lang.code())
+                    .await;
+            }
+        }
+        if let Err(e) = result {
+            log::warn!(
+                "coordinator {id}: command menu not published ({e}); it will be after the next start once they have opened the bot"
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,69 @@
+//! The teloxide adapter: one handler schema, thin handlers that parse updates into `services::Incoming`,
+//! call `services::handle`, and send what it returns.
+mod commands;
+mod parse;
+mod send;
+
+pub use commands::publish_commands;
+pub use parse::incoming_from_message;
+
+use crate::services::{self, Ctx, Incoming, IncomingKind};
+use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
+use teloxide::prelude::*;
+use teloxide::types::{MaybeInaccessibleMessage, Me};
+
+/// The one handler tree: private messages, edits and button presses.
+pub fn schema() -> UpdateHandler<teloxide::RequestError> {
+    dptree::entry()
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_edited_message().endpoint(on_edited_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+}
+
+async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Ctx) -> ResponseResult<()> {
+    if let Some(incoming) = incoming_from_message(&msg, me.username()) {
+        let response = services::handle(&ctx, &incoming).await;
+        send::replies(&bot, msg.chat.id, &response.replies).await;
+    }
+    ctx.metrics.update_handled();
+    Ok(())
+}
+
+async fn on_edited_message(bot: Bot, msg: Message, ctx: Ctx) -> ResponseResult<()> {
+    if let (Some(user), true) = (msg.from.as_ref(), msg.chat.is_private()) {
+        let incoming = parse::incoming(user, msg.chat.id.0, IncomingKind::Edited);
+        let response = services::handle(&ctx, &incoming).await;
+        send::replies(&bot, msg.chat.id, &response.replies).await;
+    }
+    ctx.metrics.update_handled();
+    Ok(())
+}
+
+async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Ctx) -> ResponseResult<()> {
+    let chat_id = query
+        .message
+        .as_ref()
+        .map(|m| m.chat().id)
+        .unwrap_or(ChatId(query.from.id.0 as i64));
+    let incoming: Incoming = parse::incoming(
+        &query.from,
+        chat_id.0,
+        IncomingKind::Button(query.data.clone().unwrap_or_default()),
+    );
+    let response = services::handle(&ctx, &incoming).await;
+    let mut answer = bot.answer_callback_query(query.id.clone());
+    if let Some(toast) = &response.toast {
+        answer = answer.text(toast.clone());
+    }
+    if let Err(e) = answer.await {
+        log::warn!("answerCallbackQuery for user {}: {e}", query.from.id);
+    }
+    if let (Some(mark), Some(MaybeInaccessibleMessage::Regular(message))) =
+        (&response.mark_pressed, &query.message)
+    {
+        send::mark_pressed(&bot, message, mark).await;
+    }
+    send::replies(&bot, chat_id, &response.replies).await;
+    ctx.metrics.update_handled();
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Integration tests: the real bot over real HTTP against the fake Telegram Bot API.
+mod harness;
+
+mod bad_input;
+mod check_command;
+mod coordinators;
+mod privacy;
+mod registration;
+mod restarts;

@@ -1,0 +1,79 @@
+use crate::harness::{TestBot, joined};
+use milava_bot::fake_telegram::FakeUser;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_father_who_stops_mid_registration_resumes_after_a_restart() {
+    let mut bot = TestBot::start().await;
+    let pekka = FakeUser::new(8001, "Pekka", Some("fi"));
+    bot.send(&pekka, "/start").await;
+    bot.press(&pekka, "Isä").await;
+    bot.send(&pekka, "Pekka").await;
+
+    bot.restart().await;
+    let replies = bot.press(&pekka, "Oulu").await;
+    assert!(
+        joined(&replies).contains("Mistä olet kiinnostunut?"),
+        "{}",
+        joined(&replies)
+    );
+
+    bot.crash_and_restart().await;
+    let replies = bot.press(&pekka, "Vertaisryhmä").await;
+    assert!(
+        joined(&replies).contains("tietosuojaseloste"),
+        "{}",
+        joined(&replies)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_flow_tells_the_user_and_continues_at_a_sensible_step() {
+    let bot = TestBot::start().await;
+    let pekka = FakeUser::new(8002, "Pekka", Some("fi"));
+    bot.send(&pekka, "/start").await;
+    bot.press(&pekka, "Isä").await;
+    bot.send(&pekka, "Pekka").await;
+    // Simulate a state saved by an older deploy: another flow version, and a step that no longer exists.
+    sqlx::query("UPDATE dialogues SET content_version = 'old', step = 'father_shoe_size' WHERE telegram_user_id = ?")
+        .bind(pekka.id)
+        .execute(&bot.db)
+        .await
+        .unwrap();
+    let replies = bot.send(&pekka, "44").await;
+    let text = joined(&replies);
+    assert!(
+        text.contains("Ilmoittautumisen kysymyksiä on päivitetty"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Millä alueella"),
+        "kept the name, continues at the area: {text}"
+    );
+    let step: String = sqlx::query_scalar("SELECT step FROM dialogues WHERE telegram_user_id = ?")
+        .bind(pekka.id)
+        .fetch_one(&bot.db)
+        .await
+        .unwrap();
+    assert_eq!(step, "father_area");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_stored_state_is_restarted_with_a_notice() {
+    let bot = TestBot::start().await;
+    let pekka = FakeUser::new(8003, "Pekka", Some("fi"));
+    bot.send(&pekka, "/start").await;
+    sqlx::query(
+        "UPDATE dialogues SET answers = '{not json', flow = 'mystery' WHERE telegram_user_id = ?",
+    )
+    .bind(pekka.id)
+    .execute(&bot.db)
+    .await
+    .unwrap();
+    let replies = bot.send(&pekka, "hei").await;
+    let text = joined(&replies);
+    assert!(
+        text.contains("Ilmoittautumisen kysymyksiä on päivitetty"),
+        "{text}"
+    );
+    assert!(text.contains("Kuka olet?"), "{text}");
+}
