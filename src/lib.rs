@@ -10,5 +10,6 @@ pub mod domain;
 pub mod fake_telegram;
 pub mod metrics;
 pub mod services;
+pub mod simulator;
 pub mod startup;
 pub mod telegram;

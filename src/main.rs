@@ -2,7 +2,9 @@
 use clap::{Parser, Subcommand};
 use milava_bot::clock::SystemClock;
 use milava_bot::config::Config;
+use milava_bot::simulator;
 use milava_bot::startup::{App, StartupError, termination_signal};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -24,6 +26,25 @@ enum Command {
     Check,
     /// Apply database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Try the whole bot in the terminal: a fake Telegram, no token or network needed, and a clock you
+    /// move with :advance. Type :help inside for the commands.
+    Simulate {
+        /// Start time in BOT_TIMEZONE, e.g. "2024-03-12 09:00" (default: 9.00 the day before the first session).
+        #[arg(long)]
+        start: Option<String>,
+        /// Keep the simulated database in this SQLite file (default: a fresh temporary one).
+        #[arg(long)]
+        database: Option<PathBuf>,
+        /// Read the lines from this file instead of the keyboard and print a transcript.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Compare the transcript with this file; print the difference and exit 1 if they differ.
+        #[arg(long, requires = "script")]
+        expect: Option<PathBuf>,
+        /// Folder where documents the bot sends (CSV, PDF, PNG) are saved.
+        #[arg(long, default_value = "simulator-files")]
+        files: PathBuf,
+    },
 }
 
 /// Exit code for a missing or malformed setting.
@@ -31,8 +52,15 @@ const EXIT_SETTINGS: u8 = 2;
 
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let cli = Cli::parse();
+    // The simulator's terminal is for the conversation: only warnings unless RUST_LOG asks for more.
+    let default_level = if matches!(cli.command, Command::Simulate { .. }) {
+        "warn"
+    } else {
+        "info"
+    };
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
+        .init();
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -52,6 +80,13 @@ fn main() -> ExitCode {
             Command::Run => run(config).await,
             Command::Check => check(&config),
             Command::Migrate => migrate(&config).await,
+            Command::Simulate {
+                start,
+                database,
+                script,
+                expect,
+                files,
+            } => simulate(config, start, database, script, expect, files).await,
         }
     });
     match result {
@@ -82,6 +117,31 @@ fn check(config: &Config) -> anyhow::Result<()> {
         content.series.len(),
         content.groups.len()
     );
+    Ok(())
+}
+
+async fn simulate(
+    config: Config,
+    start: Option<String>,
+    database: Option<PathBuf>,
+    script: Option<PathBuf>,
+    expect: Option<PathBuf>,
+    files_dir: PathBuf,
+) -> anyhow::Result<()> {
+    let start = match start {
+        Some(raw) => Some(
+            simulator::parse_local(&raw).map_err(|bad| anyhow::anyhow!("--start: {}", bad.0))?,
+        ),
+        None => None,
+    };
+    let options = simulator::Options {
+        start,
+        database,
+        script,
+        expect,
+        files_dir,
+    };
+    simulator::run(config, options).await?;
     Ok(())
 }
 

@@ -41,3 +41,78 @@ pub async fn counts(pool: &SqlitePool) -> Result<Counts, DbError> {
         in_progress,
     })
 }
+
+/// A short summary of what is stored (the simulator's `:db`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub users: i64,
+    pub participants_by_role: Vec<(String, i64)>,
+    pub dialogues_by_step: Vec<(String, i64)>,
+    pub deliveries_by_status: Vec<(String, i64)>,
+    pub audit_entries: i64,
+}
+
+pub async fn summary(pool: &SqlitePool) -> Result<Summary, DbError> {
+    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
+        .fetch_one(pool)
+        .await?;
+    let participants_by_role =
+        sqlx::query_as("SELECT role, COUNT(*) FROM participants GROUP BY role ORDER BY role")
+            .fetch_all(pool)
+            .await?;
+    let dialogues_by_step =
+        sqlx::query_as("SELECT flow || ':' || step, COUNT(*) FROM dialogues GROUP BY 1 ORDER BY 1")
+            .fetch_all(pool)
+            .await?;
+    let deliveries_by_status =
+        sqlx::query_as("SELECT status, COUNT(*) FROM deliveries GROUP BY status ORDER BY status")
+            .fetch_all(pool)
+            .await?;
+    let (audit_entries,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(pool)
+        .await?;
+    Ok(Summary {
+        users,
+        participants_by_role,
+        dialogues_by_step,
+        deliveries_by_status,
+        audit_entries,
+    })
+}
+
+/// The earliest due time of a delivery not yet sent (the simulator steps its clock through these).
+pub async fn outbox_next_due(
+    pool: &SqlitePool,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(due_at) FROM deliveries WHERE status IN ('pending', 'sending')",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// How many deliveries due at `now` are not sent yet.
+pub async fn outbox_due_count(
+    pool: &SqlitePool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending') AND due_at <= ?",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The next deliveries: due time, chat and what kind of message (for the simulator's `:due`).
+pub async fn outbox_upcoming(
+    pool: &SqlitePool,
+    limit: i64,
+) -> Result<Vec<(chrono::DateTime<chrono::Utc>, i64, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT due_at, chat_id, idempotency_key FROM deliveries WHERE status = 'pending' ORDER BY due_at, id LIMIT ?",
+    )
+    .bind(limit)
+    .fetch_all(pool)
+    .await?)
+}

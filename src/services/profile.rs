@@ -174,11 +174,9 @@ pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
             "mydata.registered",
             &[("date", &local_time(turn, p.registered_at))],
         ));
-        lines.extend(
-            render::answer_lines(turn, &p.answers())
-                .into_iter()
-                .filter(|l| !l.is_empty()),
-        );
+        let mut answers = p.answers();
+        answers.remove(&Field::ResearchConsent);
+        lines.extend(render::answer_lines(turn, &answers));
         lines.push(turn.fill(
             "mydata.consent",
             &[

@@ -44,15 +44,16 @@ pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
     Reply::with_buttons(question, layout(buttons))
 }
 
-/// Short labels go two to a row; longer ones get a row each so phones show them whole.
+/// Up to three short labels share a row, more go two to a row; longer ones get a row each so phones
+/// show them whole.
 pub fn layout(buttons: Vec<Button>) -> Vec<Vec<Button>> {
     let short = buttons.iter().all(|b| b.label.chars().count() <= 14);
     if buttons.is_empty() {
         Vec::new()
-    } else if short && buttons.len() > 2 {
-        buttons.chunks(2).map(|c| c.to_vec()).collect()
-    } else if short {
+    } else if short && buttons.len() <= 3 {
         vec![buttons]
+    } else if short {
+        buttons.chunks(2).map(|c| c.to_vec()).collect()
     } else {
         buttons.into_iter().map(|b| vec![b]).collect()
     }
@@ -104,10 +105,11 @@ pub fn pressed_label(turn: &Turn<'_>, step_id: &str, value: &str) -> Option<Stri
     Some(format!("✅ {label}"))
 }
 
-/// Lines "Field: value" for every answered field, in a fixed order.
+/// Lines "Field: value" for every answered field, in a fixed order. Consents have lines of their own.
 pub fn answer_lines(turn: &Turn<'_>, answers: &Answers) -> Vec<String> {
     Field::ALL
         .into_iter()
+        .filter(|field| *field != Field::Consent)
         .filter_map(|field| {
             let value = answers.get(&field)?;
             let label = turn.text(&format!("profile.field.{}", field.name()));

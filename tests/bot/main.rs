@@ -7,3 +7,4 @@ mod coordinators;
 mod privacy;
 mod registration;
 mod restarts;
+mod transcripts;
