@@ -2,7 +2,7 @@
 //! tests all start the same thing.
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
-use crate::content::{self, Content, ContentError};
+use crate::content::{self, Content, ContentError, ContentStore};
 use crate::db::{self, DbError};
 use crate::services::Ctx;
 use crate::telegram;
@@ -52,6 +52,7 @@ impl App {
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
+        let content = Arc::new(ContentStore::new(Arc::unwrap_or_clone(content)));
         let ctx = Ctx {
             pool,
             content,
@@ -83,7 +84,7 @@ impl App {
         let coordinators: Vec<i64> = self.ctx.config.coordinator_ids.iter().copied().collect();
         if let Err(e) = telegram::publish_commands(
             &self.bot,
-            &self.ctx.content,
+            &self.ctx.content.get(),
             self.ctx.config.default_language,
             &coordinators,
         )

@@ -2,6 +2,7 @@ use super::texts::{Texts, flatten};
 use super::{Content, ContentError, ContentProblem, validate};
 use crate::domain::Flow;
 use crate::domain::programme::{PeerGroup, Series};
+use crate::domain::reminders::ReminderOffset;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -17,7 +18,23 @@ struct Meta {
 #[serde(deny_unknown_fields)]
 struct ProgrammeFile {
     #[serde(default)]
+    reminders: Reminders,
+    #[serde(default)]
     series: Vec<Series>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Reminders {
+    offsets: Vec<String>,
+}
+
+impl Default for Reminders {
+    fn default() -> Self {
+        Reminders {
+            offsets: vec!["day_before 16:00".into(), "1h".into()],
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -47,8 +64,25 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
         registration,
         privacy_version: meta.privacy_version,
         series: programme.series,
+        reminder_offsets: Vec::new(),
         groups: groups.group,
     };
+    let mut content = content;
+    for raw in &programme.reminders.offsets {
+        match ReminderOffset::parse(raw) {
+            Some(offset) if !content.reminder_offsets.contains(&offset) => content.reminder_offsets.push(offset),
+            Some(_) => problems.push(ContentProblem {
+                file: "programme.toml".into(),
+                key: "reminders.offsets".into(),
+                problem: format!("'{raw}' is listed twice"),
+            }),
+            None => problems.push(ContentProblem {
+                file: "programme.toml".into(),
+                key: "reminders.offsets".into(),
+                problem: format!("'{raw}' is not a reminder offset (use \"day_before 16:00\" or a lead time like \"1h\" or \"30m\")"),
+            }),
+        }
+    }
     problems.extend(validate::validate(&content));
     if problems.is_empty() {
         Ok(content)

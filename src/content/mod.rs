@@ -19,6 +19,36 @@ pub struct Content {
     pub privacy_version: String,
     pub series: Vec<Series>,
     pub groups: Vec<PeerGroup>,
+    /// When participants are reminded before each session (programme.toml `[reminders]`).
+    pub reminder_offsets: Vec<crate::domain::reminders::ReminderOffset>,
+}
+
+/// The content in use, replaceable at run time (`/reload`). Readers take a snapshot with `get()` and use it
+/// for a whole request, so one answer never mixes two versions.
+#[derive(Debug)]
+pub struct ContentStore {
+    current: std::sync::RwLock<std::sync::Arc<Content>>,
+}
+
+impl ContentStore {
+    pub fn new(content: Content) -> Self {
+        ContentStore {
+            current: std::sync::RwLock::new(std::sync::Arc::new(content)),
+        }
+    }
+
+    pub fn get(&self) -> std::sync::Arc<Content> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Puts new content in use and returns the one it replaces.
+    pub fn replace(&self, content: Content) -> std::sync::Arc<Content> {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *current, std::sync::Arc::new(content))
+    }
 }
 
 /// One problem in the content, located by file and key.
@@ -60,6 +90,17 @@ impl Content {
 
     pub fn group(&self, id: &str) -> Option<&PeerGroup> {
         self.groups.iter().find(|g| g.id == id)
+    }
+
+    /// A session and the series it belongs to.
+    pub fn session(&self, id: &str) -> Option<(&Series, &crate::domain::programme::Session)> {
+        self.series.iter().find_map(|series| {
+            series
+                .sessions
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| (series, s))
+        })
     }
 
     pub fn series_ids(&self) -> Vec<&str> {

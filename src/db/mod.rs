@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod dialogues;
 pub mod participants;
+pub mod programme;
 pub mod stats;
 pub mod users;
 
@@ -106,6 +107,8 @@ pub async fn personal_tables(pool: &SqlitePool) -> Result<Vec<String>, DbError> 
 pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbError> {
     for statement in [
         "DELETE FROM dialogues WHERE telegram_user_id = ?",
+        "DELETE FROM enrolments WHERE telegram_user_id = ?",
+        "DELETE FROM attendance WHERE telegram_user_id = ?",
         "DELETE FROM participants WHERE telegram_user_id = ?",
         "DELETE FROM users WHERE telegram_user_id = ?",
     ] {

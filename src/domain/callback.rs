@@ -16,6 +16,29 @@ pub enum CallbackData {
     Edit { step: String },
     /// `/forget`: erase everything (true) or keep it (false).
     Forget { confirm: bool },
+    /// An .ics file of one session.
+    Calendar { session: String },
+    /// An .ics file of a whole series.
+    CalendarAll { series: String },
+    /// "I'm here" during a session.
+    CheckIn { session: String },
+    /// `/leave`: leave the series (true) or stay (false).
+    Leave { series: String, confirm: bool },
+    /// Answer to a freed place offered from the waitlist.
+    Offer { series: String, accept: bool },
+    /// `/reminders`: all on, all off, or toggle one offset.
+    Reminders(ReminderChoice),
+    /// A coordinator toggles a person's attendance at a session.
+    Attendance { session: String, user: i64 },
+    /// A coordinator asks for a session's attendance as CSV.
+    AttendanceCsv { session: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ReminderChoice {
+    On,
+    Off,
+    Toggle(String),
 }
 
 impl CallbackData {
@@ -24,9 +47,23 @@ impl CallbackData {
             CallbackData::Answer { step, value } => format!("{VERSION}|a|{step}|{value}"),
             CallbackData::SetLanguage(lang) => format!("{VERSION}|l|{}", lang.code()),
             CallbackData::Edit { step } => format!("{VERSION}|e|{step}"),
-            CallbackData::Forget { confirm } => {
-                format!("{VERSION}|f|{}", if *confirm { "y" } else { "n" })
+            CallbackData::Forget { confirm } => format!("{VERSION}|f|{}", yes_no(*confirm)),
+            CallbackData::Calendar { session } => format!("{VERSION}|c|{session}"),
+            CallbackData::CalendarAll { series } => format!("{VERSION}|ca|{series}"),
+            CallbackData::CheckIn { session } => format!("{VERSION}|ci|{session}"),
+            CallbackData::Leave { series, confirm } => {
+                format!("{VERSION}|lv|{series}|{}", yes_no(*confirm))
             }
+            CallbackData::Offer { series, accept } => {
+                format!("{VERSION}|of|{series}|{}", yes_no(*accept))
+            }
+            CallbackData::Reminders(ReminderChoice::On) => format!("{VERSION}|r|on"),
+            CallbackData::Reminders(ReminderChoice::Off) => format!("{VERSION}|r|off"),
+            CallbackData::Reminders(ReminderChoice::Toggle(offset)) => {
+                format!("{VERSION}|r|t|{offset}")
+            }
+            CallbackData::Attendance { session, user } => format!("{VERSION}|at|{session}|{user}"),
+            CallbackData::AttendanceCsv { session } => format!("{VERSION}|ac|{session}"),
         }
     }
 
@@ -50,10 +87,58 @@ impl CallbackData {
             ("e", [step]) if valid(step) => Some(CallbackData::Edit {
                 step: step.to_string(),
             }),
-            ("f", ["y"]) => Some(CallbackData::Forget { confirm: true }),
-            ("f", ["n"]) => Some(CallbackData::Forget { confirm: false }),
+            ("f", [yn]) => parse_yes_no(yn).map(|confirm| CallbackData::Forget { confirm }),
+            ("c", [session]) if valid(session) => Some(CallbackData::Calendar {
+                session: session.to_string(),
+            }),
+            ("ca", [series]) if valid(series) => Some(CallbackData::CalendarAll {
+                series: series.to_string(),
+            }),
+            ("ci", [session]) if valid(session) => Some(CallbackData::CheckIn {
+                session: session.to_string(),
+            }),
+            ("lv", [series, yn]) if valid(series) => {
+                parse_yes_no(yn).map(|confirm| CallbackData::Leave {
+                    series: series.to_string(),
+                    confirm,
+                })
+            }
+            ("of", [series, yn]) if valid(series) => {
+                parse_yes_no(yn).map(|accept| CallbackData::Offer {
+                    series: series.to_string(),
+                    accept,
+                })
+            }
+            ("r", ["on"]) => Some(CallbackData::Reminders(ReminderChoice::On)),
+            ("r", ["off"]) => Some(CallbackData::Reminders(ReminderChoice::Off)),
+            ("r", ["t", offset]) if valid(offset) => Some(CallbackData::Reminders(
+                ReminderChoice::Toggle(offset.to_string()),
+            )),
+            ("at", [session, user]) if valid(session) => user
+                .parse::<i64>()
+                .ok()
+                .filter(|u| *u > 0)
+                .map(|user| CallbackData::Attendance {
+                    session: session.to_string(),
+                    user,
+                }),
+            ("ac", [session]) if valid(session) => Some(CallbackData::AttendanceCsv {
+                session: session.to_string(),
+            }),
             _ => None,
         }
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "y" } else { "n" }
+}
+
+fn parse_yes_no(raw: &str) -> Option<bool> {
+    match raw {
+        "y" => Some(true),
+        "n" => Some(false),
+        _ => None,
     }
 }
 
@@ -82,6 +167,33 @@ mod tests {
             },
             CallbackData::Forget { confirm: true },
             CallbackData::Forget { confirm: false },
+            CallbackData::Calendar {
+                session: "rovaniemi-2024-1".into(),
+            },
+            CallbackData::CalendarAll {
+                series: "rovaniemi-2024".into(),
+            },
+            CallbackData::CheckIn {
+                session: "oulu-2024-3".into(),
+            },
+            CallbackData::Leave {
+                series: "oulu-2024".into(),
+                confirm: true,
+            },
+            CallbackData::Offer {
+                series: "oulu-2024".into(),
+                accept: false,
+            },
+            CallbackData::Reminders(ReminderChoice::On),
+            CallbackData::Reminders(ReminderChoice::Off),
+            CallbackData::Reminders(ReminderChoice::Toggle("day_before_1600".into())),
+            CallbackData::Attendance {
+                session: "oulu-2024-3".into(),
+                user: 1_234_567_890,
+            },
+            CallbackData::AttendanceCsv {
+                session: "oulu-2024-3".into(),
+            },
         ];
         for data in all {
             let encoded = data.encode();

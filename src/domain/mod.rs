@@ -1,12 +1,15 @@
 //! Types and rules of the programme. No I/O here: everything is pure and unit-tested.
 pub mod callback;
 pub mod commands;
+pub mod enrolment;
 pub mod fields;
 pub mod flow;
 pub mod lang;
 pub mod message;
 pub mod participant;
 pub mod programme;
+pub mod reminders;
+pub mod time;
 pub mod validate;
 
 pub use callback::CallbackData;

@@ -15,6 +15,9 @@ pub struct Series {
     pub capacity: Option<u32>,
     #[serde(default)]
     pub waitlist: bool,
+    /// Sessions a person must have attended to get a certificate (default: all).
+    #[serde(default)]
+    pub certificate_min_sessions: Option<u32>,
     #[serde(rename = "session", default)]
     pub sessions: Vec<Session>,
 }
@@ -55,6 +58,23 @@ pub struct PeerGroup {
 impl Series {
     pub fn first_start(&self) -> Option<NaiveDateTime> {
         self.sessions.iter().map(|s| s.start).min()
+    }
+
+    pub fn last_end(&self) -> Option<NaiveDateTime> {
+        self.sessions.iter().map(|s| s.end).max()
+    }
+
+    /// Sessions in time order.
+    pub fn sessions_in_order(&self) -> Vec<&Session> {
+        let mut sessions: Vec<&Session> = self.sessions.iter().collect();
+        sessions.sort_by_key(|s| s.start);
+        sessions
+    }
+
+    pub fn required_sessions(&self) -> usize {
+        self.certificate_min_sessions
+            .map(|n| n as usize)
+            .unwrap_or(self.sessions.len())
     }
 }
 

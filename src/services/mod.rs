@@ -3,6 +3,7 @@
 mod account;
 mod coordinator;
 mod profile;
+mod programme;
 mod registration;
 mod render;
 
@@ -10,7 +11,7 @@ pub use coordinator::participants_csv;
 
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::content::Content;
+use crate::content::{Content, ContentStore};
 use crate::db::dialogues::{self, DialogueState};
 use crate::db::{self, DbError, Tx};
 use crate::domain::commands::COORDINATOR_COMMANDS;
@@ -22,7 +23,7 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Ctx {
     pub pool: SqlitePool,
-    pub content: Arc<Content>,
+    pub content: Arc<ContentStore>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -72,6 +73,8 @@ impl Response {
 /// Everything a handler knows about the user once their record is loaded.
 pub(crate) struct Turn<'a> {
     pub ctx: &'a Ctx,
+    /// The content for this whole input (a `/reload` meanwhile does not mix versions).
+    pub content: Arc<Content>,
     pub user: UserInfo,
     pub first_name: &'a str,
     pub state: Option<DialogueState>,
@@ -86,11 +89,11 @@ impl Turn<'_> {
     }
 
     pub fn text(&self, key: &str) -> String {
-        self.ctx.content.text(self.lang(), key).to_string()
+        self.content.text(self.lang(), key).to_string()
     }
 
     pub fn fill(&self, key: &str, values: &[(&str, &str)]) -> String {
-        self.ctx.content.fill(self.lang(), key, values)
+        self.content.fill(self.lang(), key, values)
     }
 
     pub fn is_coordinator(&self) -> bool {
@@ -113,7 +116,9 @@ pub async fn handle(ctx: &Ctx, incoming: &Incoming) -> Response {
                 ctx.config.default_language,
             );
             Response {
-                replies: vec![Reply::text(ctx.content.text(lang, "problem.save_failed"))],
+                replies: vec![Reply::text(
+                    ctx.content.get().text(lang, "problem.save_failed"),
+                )],
                 toast: None,
                 mark_pressed: None,
             }
@@ -160,6 +165,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
     };
     let mut turn = Turn {
         ctx,
+        content: ctx.content.get(),
         user,
         first_name: &incoming.first_name,
         state,
@@ -241,6 +247,10 @@ async fn on_command(
             Ok(())
         }
         "cancel" => account::cancel(tx, turn, out).await,
+        "next" => programme::next(tx, turn, out).await,
+        "schedule" => programme::schedule(tx, turn, out).await,
+        "reminders" => programme::reminders_menu(tx, turn, out).await,
+        "leave" => programme::leave_question(tx, turn, out).await,
         "stats" => coordinator::stats(tx, turn, out).await,
         "participants" => coordinator::participants(tx, turn, out).await,
         other => {
@@ -272,5 +282,18 @@ async fn on_button(
         CallbackData::SetLanguage(lang) => account::set_language(tx, turn, lang, out).await,
         CallbackData::Edit { step } => profile::start_edit(tx, turn, &step, out).await,
         CallbackData::Forget { confirm } => account::forget(tx, turn, confirm, out).await,
+        CallbackData::CheckIn { session } => programme::check_in(tx, turn, &session, out).await,
+        CallbackData::Leave { series, confirm } => {
+            programme::leave(tx, turn, &series, confirm, out).await
+        }
+        CallbackData::Reminders(choice) => programme::reminders_choice(tx, turn, choice, out).await,
+        CallbackData::Calendar { .. }
+        | CallbackData::CalendarAll { .. }
+        | CallbackData::Offer { .. }
+        | CallbackData::Attendance { .. }
+        | CallbackData::AttendanceCsv { .. } => {
+            out.toast = Some(turn.text("problem.button_expired"));
+            Ok(())
+        }
     }
 }

@@ -26,7 +26,7 @@ pub fn render(turn: &Turn<'_>, participant: &Participant) -> Reply {
         text.push('\n');
         text.push_str(&line);
     }
-    let flow = &turn.ctx.content.registration;
+    let flow = &turn.content.registration;
     let buttons: Vec<Button> = EDITABLE
         .iter()
         .filter(|field| answers.contains_key(field))
@@ -68,7 +68,7 @@ pub async fn start_edit(
     out: &mut Response,
 ) -> Result<(), DbError> {
     let participant = participants::get(tx, turn.user.telegram_user_id).await?;
-    let step = turn.ctx.content.registration.step(step_id).cloned();
+    let step = turn.content.registration.step(step_id).cloned();
     let editable = step
         .as_ref()
         .and_then(|s| s.field())
@@ -99,7 +99,6 @@ pub async fn finish_edit(
 ) -> Result<(), DbError> {
     let user_id = turn.user.telegram_user_id;
     let field = turn
-        .ctx
         .content
         .registration
         .step(step_id)
@@ -126,7 +125,7 @@ pub fn local_time(turn: &Turn<'_>, at: DateTime<Utc>) -> String {
 }
 
 pub async fn privacy(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
-    let content = turn.ctx.content.clone();
+    let content = turn.content.clone();
     let mut text = turn.fill(
         "privacy.show",
         &[

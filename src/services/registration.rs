@@ -1,5 +1,5 @@
 //! Registration: `/start`, deep links, answering steps, resuming, and finishing with consent.
-use super::{Response, Turn, profile, render};
+use super::{Response, Turn, profile, programme, render};
 use crate::db::dialogues::{self, DialogueState, FlowKind};
 use crate::db::{DbError, Tx, participants};
 use crate::domain::flow::{DONE, Mode, advance};
@@ -38,7 +38,7 @@ pub async fn on_start(
     if !payload.is_empty() {
         apply_deep_link(turn, payload, &mut answers, out);
     }
-    let flow = &turn.ctx.content.registration;
+    let flow = &turn.content.registration;
     let step = flow.first_open_step(&answers, &flow.start);
     save(tx, turn, FlowKind::Registration, step, answers).await?;
     remind(tx, turn, out).await
@@ -46,7 +46,7 @@ pub async fn on_start(
 
 /// A series or group code preselects the role and the series or group; anything else gets a friendly note.
 fn apply_deep_link(turn: &Turn<'_>, payload: &str, answers: &mut Answers, out: &mut Response) {
-    let content = &turn.ctx.content;
+    let content = &turn.content;
     let series = content.series.iter().find(|s| s.code == payload);
     let group = content.groups.iter().find(|g| g.code == payload);
     if let (true, Some(series)) = (is_deep_link_payload(payload), series) {
@@ -89,7 +89,7 @@ pub async fn on_answer(
     if state.flow == FlowKind::Registration && version_changed(turn) {
         return remind(tx, turn, out).await;
     }
-    let content = turn.ctx.content.clone();
+    let content = turn.content.clone();
     let mut answers = state.answers.clone();
     let mode = if state.flow == FlowKind::Edit {
         Mode::EditOne
@@ -161,7 +161,7 @@ async fn without_dialogue(
 /// When the flow changed since the state was saved: keep answers the new flow still asks for, tell the
 /// user, and move them to the first open step. Returns whether that happened.
 fn version_changed(turn: &mut Turn<'_>) -> bool {
-    let content = turn.ctx.content.clone();
+    let content = turn.content.clone();
     let current = content.flow_version();
     let Some(state) = turn
         .state
@@ -215,7 +215,7 @@ pub(super) async fn save(
         flow,
         step,
         answers,
-        content_version: turn.ctx.content.flow_version(),
+        content_version: turn.content.flow_version(),
         updated_at: turn.ctx.clock.now(),
     };
     dialogues::put(tx, turn.user.telegram_user_id, &state).await?;
@@ -239,7 +239,7 @@ async fn finish(
     ) else {
         // Cannot happen with a validated flow; restart rather than store half a person.
         log::error!("user {user_id}: registration finished without role or name; restarting");
-        let start = turn.ctx.content.registration.start.clone();
+        let start = turn.content.registration.start.clone();
         save(
             tx,
             turn,
@@ -263,7 +263,7 @@ async fn finish(
         email: get(Field::Email),
         series_id: get(Field::Series),
         group_id: get(Field::Group),
-        privacy_version: turn.ctx.content.privacy_version.clone(),
+        privacy_version: turn.content.privacy_version.clone(),
         consent_at: now,
         research_consent,
         research_consent_at: research_consent.then_some(now),
@@ -280,8 +280,15 @@ async fn finish(
         .map(|id| render::value_label(turn, Field::Series, id))
         .unwrap_or_default();
     let key = format!("registration.done.{}", role.as_str());
-    out.push(Reply::text(
-        turn.fill(&key, &[("name", &name), ("series", &series)]),
-    ));
+    let mut done = turn.fill(&key, &[("name", &name), ("series", &series)]);
+    if let Some(series) = participant
+        .series_id
+        .as_deref()
+        .and_then(|id| turn.content.series(id))
+        .cloned()
+    {
+        done = format!("{done}\n\n{}", programme::enrol(tx, turn, &series).await?);
+    }
+    out.push(Reply::text(done));
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::domain::{Answers, Button, CallbackData, Problem, Reply, StepKind};
 
 /// The question of a step, with its buttons.
 pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
-    let content = &turn.ctx.content;
+    let content = &turn.content;
     let Some(step) = content.registration.step(step_id) else {
         return Reply::text(turn.text("problem.idle"));
     };
@@ -73,7 +73,7 @@ pub fn problem(turn: &Turn<'_>, problem: &Problem) -> String {
 
 /// How an answer reads to a person: the option's label, the series' name, or the typed text.
 pub fn value_label(turn: &Turn<'_>, field: Field, value: &str) -> String {
-    let content = &turn.ctx.content;
+    let content = &turn.content;
     match field {
         Field::Series => content
             .series(value)
@@ -96,7 +96,7 @@ pub fn value_label(turn: &Turn<'_>, field: Field, value: &str) -> String {
 
 /// The answer given by a pressed button, for marking the message it was pressed on.
 pub fn pressed_label(turn: &Turn<'_>, step_id: &str, value: &str) -> Option<String> {
-    let step = turn.ctx.content.registration.step(step_id)?;
+    let step = turn.content.registration.step(step_id)?;
     let label = match step.kind {
         StepKind::Consent if value == CONSENT_ACCEPT => turn.text("button.consent_accept"),
         StepKind::Consent => turn.text("button.consent_decline"),

@@ -76,7 +76,7 @@ pub fn diff(expected: &str, actual: &str) -> String {
         if i < a.len() && j < b.len() && a[i] == b[j] {
             i += 1;
             j += 1;
-        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] >= lcs[i + 1][j]) {
+        } else if j < b.len() && (i == a.len() || lcs[i][j + 1] > lcs[i + 1][j]) {
             let _ = writeln!(out, "+{:>5} | {}", j + 1, b[j]);
             j += 1;
         } else {

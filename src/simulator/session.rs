@@ -10,7 +10,7 @@ use crate::fake_telegram::{
 };
 use crate::metrics::Metrics;
 use crate::startup::App;
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -711,15 +711,7 @@ fn default_start(content: &crate::content::Content) -> NaiveDateTime {
 }
 
 fn to_utc(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    // A time skipped by the spring DST change is read as the same wall time an hour later.
-    tz.from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+    crate::domain::time::local_to_utc(tz, local)
 }
 
 fn fmt_local(tz: Tz, at: DateTime<Utc>) -> String {

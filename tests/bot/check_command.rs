@@ -116,7 +116,7 @@ fn check_reports_malformed_toml_with_its_line_number() {
     let (ok, text) = check(dir.path());
     assert!(!ok);
     assert!(
-        text.contains("programme.toml: line 11: malformed TOML"),
+        text.contains("programme.toml: line 17: malformed TOML"),
         "{text}"
     );
 }

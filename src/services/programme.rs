@@ -1,0 +1,438 @@
+//! The workshop programme for participants: enrolment and waitlist, `/next`, `/schedule`, calendar files,
+//! `/reminders`, `/leave`, check-in, and `/certificate`.
+use super::registration::remind;
+use super::{Response, Turn};
+use crate::content::Content;
+use crate::db::programme::{self as store};
+use crate::db::{DbError, Tx};
+use crate::domain::callback::ReminderChoice;
+use crate::domain::enrolment::{Enrolment, EnrolmentStatus, check_in_open, has_room};
+use crate::domain::programme::{Series, Session};
+use crate::domain::reminders::ReminderOffset;
+use crate::domain::time::utc_to_local;
+use crate::domain::{Button, CallbackData, Lang, Reply};
+use chrono::{Datelike, NaiveDateTime};
+
+/// "ke 27.3.2024 klo 8.00–12.00" / "Wed 27.3.2024, 8:00–12:00".
+pub fn when(content: &Content, lang: Lang, session: &Session) -> String {
+    let weekdays: Vec<&str> = content
+        .text(lang, "programme.weekdays")
+        .split(',')
+        .collect();
+    let weekday = weekdays
+        .get(session.start.weekday().num_days_from_monday() as usize)
+        .copied()
+        .unwrap_or("");
+    let clock = |t: NaiveDateTime| match lang {
+        Lang::Fi => t.format("%-H.%M").to_string(),
+        Lang::En => t.format("%-H:%M").to_string(),
+    };
+    content.fill(
+        lang,
+        "programme.time_range",
+        &[
+            ("weekday", weekday),
+            ("date", &session.start.format("%-d.%-m.%Y").to_string()),
+            ("start", &clock(session.start)),
+            ("end", &clock(session.end)),
+        ],
+    )
+}
+
+/// Where the session is: the place, the join link, or a note that the link comes from the organisers.
+pub fn place(content: &Content, lang: Lang, session: &Session) -> String {
+    match (&session.place, &session.link) {
+        (Some(place), _) => content.fill(lang, "programme.place", &[("place", place.get(lang))]),
+        (None, Some(link)) => content.fill(lang, "programme.online_link", &[("link", link)]),
+        (None, None) => content.text(lang, "programme.online_no_link").to_string(),
+    }
+}
+
+/// Title, theme, time and place of a session, in the given language.
+pub fn describe(content: &Content, lang: Lang, session: &Session) -> String {
+    let theme = session.theme.as_ref().map(|t| t.get(lang)).unwrap_or("");
+    let text = content.fill(
+        lang,
+        "programme.session",
+        &[
+            ("title", session.title.get(lang)),
+            ("theme", theme),
+            ("when", &when(content, lang, session)),
+            ("where", &place(content, lang, session)),
+        ],
+    );
+    if theme.is_empty() {
+        text.replacen(" – \n", "\n", 1)
+    } else {
+        text
+    }
+}
+
+/// Enrols a new participant in a series, or puts them on its waitlist when it is full. Returns the line to
+/// tell them.
+pub async fn enrol(tx: &mut Tx, turn: &Turn<'_>, series: &Series) -> Result<String, DbError> {
+    let user = turn.user.telegram_user_id;
+    let now = turn.ctx.clock.now();
+    if let Some(existing) = store::enrolment_of(tx, user, &series.id)
+        .await?
+        .filter(|e| e.status != EnrolmentStatus::Left)
+    {
+        return status_line(tx, turn, series, &existing).await;
+    }
+    let taken = store::places_taken(tx, &series.id).await?;
+    let status = if has_room(series.capacity, taken) {
+        EnrolmentStatus::Enrolled
+    } else {
+        EnrolmentStatus::Waitlisted
+    };
+    let enrolment = Enrolment {
+        telegram_user_id: user,
+        series_id: series.id.clone(),
+        status,
+        offered_until: None,
+        queued_at: now,
+    };
+    store::put_enrolment(tx, &enrolment, now).await?;
+    log::info!("user {user}: {} in series {}", status.as_str(), series.id);
+    status_line(tx, turn, series, &enrolment).await
+}
+
+async fn status_line(
+    tx: &mut Tx,
+    turn: &Turn<'_>,
+    series: &Series,
+    e: &Enrolment,
+) -> Result<String, DbError> {
+    let name = series.name.get(turn.lang());
+    Ok(match e.status {
+        EnrolmentStatus::Waitlisted => {
+            let position = store::waitlist_position(tx, e.telegram_user_id, &series.id).await?;
+            turn.fill(
+                "programme.waitlisted",
+                &[("series", name), ("position", &position.to_string())],
+            )
+        }
+        _ => turn.fill("programme.enrolled", &[("series", name)]),
+    })
+}
+
+/// The series the user takes part in (enrolled or offered a place), if any.
+async fn my_series(tx: &mut Tx, turn: &Turn<'_>) -> Result<Option<Series>, DbError> {
+    let enrolments = store::active_enrolments(tx, turn.user.telegram_user_id).await?;
+    Ok(enrolments
+        .iter()
+        .filter(|e| e.status.holds_place())
+        .chain(enrolments.iter())
+        .find_map(|e| turn.content.series(&e.series_id).cloned()))
+}
+
+pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let Some(series) = my_series(tx, turn).await? else {
+        out.push(Reply::text(turn.text("programme.not_enrolled")));
+        return remind(tx, turn, out).await;
+    };
+    let now = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now());
+    let lang = turn.lang();
+    let name = series.name.get(lang);
+    match series
+        .sessions_in_order()
+        .into_iter()
+        .find(|s| s.end >= now)
+    {
+        Some(session) => {
+            let key = if session.start <= now {
+                "programme.running"
+            } else {
+                "programme.next"
+            };
+            let text = turn.fill(
+                key,
+                &[
+                    ("series", name),
+                    ("session", &describe(&turn.content, lang, session)),
+                ],
+            );
+            let button = Button::callback(
+                turn.text("button.programme.add_to_calendar"),
+                CallbackData::Calendar {
+                    session: session.id.clone(),
+                }
+                .encode(),
+            );
+            out.push(Reply::with_buttons(text, vec![vec![button]]));
+        }
+        None => out.push(Reply::text(
+            turn.fill("programme.no_next", &[("series", name)]),
+        )),
+    }
+    remind(tx, turn, out).await
+}
+
+pub async fn schedule(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let Some(series) = my_series(tx, turn).await? else {
+        out.push(Reply::text(turn.text("programme.not_enrolled")));
+        return remind(tx, turn, out).await;
+    };
+    let now = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now());
+    let lang = turn.lang();
+    let mut lines = vec![turn.fill(
+        "programme.schedule_title",
+        &[("series", series.name.get(lang))],
+    )];
+    for session in series.sessions_in_order() {
+        let mut entry = describe(&turn.content, lang, session);
+        if session.end < now {
+            entry = format!("{} {entry}", turn.text("programme.held"));
+        }
+        lines.push(String::new());
+        lines.push(entry);
+    }
+    let button = Button::callback(
+        turn.text("button.programme.calendar_all"),
+        CallbackData::CalendarAll {
+            series: series.id.clone(),
+        }
+        .encode(),
+    );
+    out.push(Reply::with_buttons(lines.join("\n"), vec![vec![button]]));
+    remind(tx, turn, out).await
+}
+
+/// Offset ids the user gets reminders for (all of the content's when nothing was chosen).
+fn chosen_offsets(content: &Content, chosen: &Option<Vec<String>>) -> Vec<ReminderOffset> {
+    content
+        .reminder_offsets
+        .iter()
+        .filter(|o| chosen.as_ref().is_none_or(|ids| ids.contains(&o.id())))
+        .cloned()
+        .collect()
+}
+
+pub fn offset_label(content: &Content, lang: Lang, offset: &ReminderOffset) -> String {
+    match offset {
+        ReminderOffset::DayBefore(time) => {
+            let time = match lang {
+                Lang::Fi => time.format("%-H.%M").to_string(),
+                Lang::En => time.format("%-H:%M").to_string(),
+            };
+            content.fill(lang, "reminders.offset_day_before", &[("time", &time)])
+        }
+        ReminderOffset::Before(lead) if lead.num_minutes() % 60 == 0 => content.fill(
+            lang,
+            "reminders.offset_hours",
+            &[("n", &(lead.num_minutes() / 60).to_string())],
+        ),
+        ReminderOffset::Before(lead) => content.fill(
+            lang,
+            "reminders.offset_minutes",
+            &[("n", &lead.num_minutes().to_string())],
+        ),
+    }
+}
+
+pub async fn reminders_menu(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let (enabled, chosen) = store::reminder_settings(tx, turn.user.telegram_user_id).await?;
+    let content = turn.content.clone();
+    let lang = turn.lang();
+    let active = chosen_offsets(&content, &chosen);
+    let text = if enabled {
+        let labels: Vec<String> = active
+            .iter()
+            .map(|o| offset_label(&content, lang, o))
+            .collect();
+        let offsets = if labels.is_empty() {
+            turn.text("reminders.none_chosen")
+        } else {
+            labels.join(", ")
+        };
+        turn.fill("reminders.status_on", &[("offsets", &offsets)])
+    } else {
+        turn.text("reminders.status_off")
+    };
+    let mut rows = Vec::new();
+    if enabled {
+        for offset in &content.reminder_offsets {
+            let mark = if active.contains(offset) {
+                "✅"
+            } else {
+                "⬜"
+            };
+            let label = format!("{mark} {}", offset_label(&content, lang, offset));
+            rows.push(vec![Button::callback(
+                label,
+                CallbackData::Reminders(ReminderChoice::Toggle(offset.id())).encode(),
+            )]);
+        }
+        rows.push(vec![Button::callback(
+            turn.text("button.programme.reminders_off"),
+            CallbackData::Reminders(ReminderChoice::Off).encode(),
+        )]);
+    } else {
+        rows.push(vec![Button::callback(
+            turn.text("button.programme.reminders_on"),
+            CallbackData::Reminders(ReminderChoice::On).encode(),
+        )]);
+    }
+    out.push(Reply::with_buttons(text, rows));
+    Ok(())
+}
+
+/// Applies a `/reminders` button; the scheduler re-plans that person's reminders afterwards.
+pub async fn reminders_choice(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    choice: ReminderChoice,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user = turn.user.telegram_user_id;
+    let (enabled, chosen) = store::reminder_settings(tx, user).await?;
+    let content = turn.content.clone();
+    let all: Vec<String> = content
+        .reminder_offsets
+        .iter()
+        .map(ReminderOffset::id)
+        .collect();
+    match choice {
+        ReminderChoice::On => {
+            store::set_reminder_settings(tx, user, true, chosen.as_deref()).await?
+        }
+        ReminderChoice::Off => {
+            store::set_reminder_settings(tx, user, false, chosen.as_deref()).await?
+        }
+        ReminderChoice::Toggle(id) if all.contains(&id) && enabled => {
+            let mut ids: Vec<String> = chosen.unwrap_or_else(|| all.clone());
+            if ids.contains(&id) {
+                ids.retain(|i| *i != id);
+            } else {
+                ids.push(id);
+            }
+            let ids: Vec<String> = all.iter().filter(|i| ids.contains(i)).cloned().collect();
+            let stored = if ids.len() == all.len() {
+                None
+            } else {
+                Some(ids)
+            };
+            store::set_reminder_settings(tx, user, true, stored.as_deref()).await?;
+        }
+        ReminderChoice::Toggle(_) => {
+            out.toast = Some(turn.text("problem.button_expired"));
+            return Ok(());
+        }
+    }
+    out.toast = Some(turn.text("reminders.updated"));
+    reminders_menu(tx, turn, out).await
+}
+
+pub async fn leave_question(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let Some(series) = my_series(tx, turn).await? else {
+        out.push(Reply::text(turn.text("programme.not_enrolled")));
+        return remind(tx, turn, out).await;
+    };
+    let name = series.name.get(turn.lang()).to_string();
+    let buttons = vec![
+        vec![Button::callback(
+            turn.text("button.programme.leave_yes"),
+            CallbackData::Leave {
+                series: series.id.clone(),
+                confirm: true,
+            }
+            .encode(),
+        )],
+        vec![Button::callback(
+            turn.text("button.programme.leave_no"),
+            CallbackData::Leave {
+                series: series.id.clone(),
+                confirm: false,
+            }
+            .encode(),
+        )],
+    ];
+    out.push(Reply::with_buttons(
+        turn.fill("leave.question", &[("series", &name)]),
+        buttons,
+    ));
+    Ok(())
+}
+
+/// Check-in during a session ("I'm here").
+pub async fn check_in(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    session_id: &str,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let content = turn.content.clone();
+    let user = turn.user.telegram_user_id;
+    let Some((series, session)) = content.session(session_id) else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    let enrolled = store::enrolment_of(tx, user, &series.id)
+        .await?
+        .is_some_and(|e| e.status == EnrolmentStatus::Enrolled);
+    let now = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now());
+    let title = session.title.get(turn.lang());
+    if !enrolled {
+        out.push(Reply::text(turn.text("programme.not_enrolled")));
+    } else if !check_in_open(session.start, session.end, now) {
+        out.push(Reply::text(turn.fill(
+            "checkin.closed",
+            &[("when", &when(&content, turn.lang(), session))],
+        )));
+    } else if store::mark_attended(tx, session_id, user, user, turn.ctx.clock.now()).await? {
+        out.mark_pressed = Some("✅".into());
+        out.push(Reply::text(turn.fill("checkin.done", &[("title", title)])));
+    } else {
+        out.push(Reply::text(
+            turn.fill("checkin.already", &[("title", title)]),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn leave(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    series_id: &str,
+    confirm: bool,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user = turn.user.telegram_user_id;
+    let Some(series) = turn.content.series(series_id).cloned() else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    let name = series.name.get(turn.lang()).to_string();
+    let current = store::enrolment_of(tx, user, series_id)
+        .await?
+        .filter(|e| e.status != EnrolmentStatus::Left);
+    let Some(mut enrolment) = current else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    if !confirm {
+        out.mark_pressed = Some(format!("✅ {}", turn.text("button.programme.leave_no")));
+        out.push(Reply::text(turn.fill("leave.kept", &[("series", &name)])));
+        return Ok(());
+    }
+    let now = turn.ctx.clock.now();
+    let held_place = enrolment.status.holds_place();
+    enrolment.status = EnrolmentStatus::Left;
+    enrolment.offered_until = None;
+    store::put_enrolment(tx, &enrolment, now).await?;
+    log::info!("user {user}: left series {series_id}");
+    if held_place {
+        log::info!("series {series_id}: a place was freed");
+    }
+    out.mark_pressed = Some(format!("✅ {}", turn.text("button.programme.leave_yes")));
+    out.push(Reply::text(turn.fill("leave.done", &[("series", &name)])));
+    Ok(())
+}
