@@ -309,3 +309,31 @@ pub async fn mark(tx: &mut Tx, key: &str, now: DateTime<Utc>) -> Result<(), DbEr
         .await?;
     Ok(())
 }
+
+/// One line of a session's attendance list: every enrolled person and whether they were there.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct AttendanceRow {
+    pub telegram_user_id: i64,
+    pub name: String,
+    pub organisation: Option<String>,
+    pub marked_at: Option<DateTime<Utc>>,
+    pub marked_by: Option<i64>,
+}
+
+pub async fn attendance_list(
+    tx: &mut Tx,
+    series: &str,
+    session: &str,
+) -> Result<Vec<AttendanceRow>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT p.telegram_user_id, p.name, p.organisation, a.marked_at, a.marked_by
+         FROM enrolments e JOIN participants p ON p.telegram_user_id = e.telegram_user_id
+         LEFT JOIN attendance a ON a.telegram_user_id = e.telegram_user_id AND a.session_id = ?
+         WHERE e.series_id = ? AND (e.status = 'enrolled' OR a.marked_at IS NOT NULL)
+         ORDER BY p.name, p.telegram_user_id",
+    )
+    .bind(session)
+    .bind(series)
+    .fetch_all(&mut **tx)
+    .await?)
+}

@@ -5,4 +5,4 @@ pub const USER_COMMANDS: &[&str] = &[
     "start", "help", "profile", "language", "privacy", "mydata", "forget", "cancel",
 ];
 /// Commands only coordinators (COORDINATOR_IDS) may use; anyone else is refused and the attempt logged.
-pub const COORDINATOR_COMMANDS: &[&str] = &["stats", "participants"];
+pub const COORDINATOR_COMMANDS: &[&str] = &["stats", "participants", "attendance"];

@@ -1,6 +1,6 @@
 //! Coordinators' commands: `/stats` and `/participants` (CSV for Excel with Finnish settings).
 use super::registration::remind;
-use super::{Response, Turn, profile, render};
+use super::{Response, Turn, csv, profile, render};
 use crate::db::{DbError, Tx, audit, participants, stats};
 use crate::domain::{Document, Field, Participant, Reply};
 use chrono::{DateTime, Utc};
@@ -93,60 +93,30 @@ pub const PARTICIPANT_COLUMNS: &[&str] = &[
     "registered_at",
 ];
 
-/// `;`-separated UTF-8 with a BOM, times in local time: opens correctly in Excel with Finnish settings.
+/// Participants as CSV for Excel (see `csv::table`), times in local time.
 pub fn participants_csv(rows: &[Participant], tz: Tz) -> Vec<u8> {
     let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
-    let mut out = String::from("\u{feff}");
-    out.push_str(&PARTICIPANT_COLUMNS.join(";"));
-    out.push_str("\r\n");
-    for p in rows {
-        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
-        let cells = [
-            p.telegram_user_id.to_string(),
-            p.role.as_str().to_string(),
-            p.name.clone(),
-            opt(&p.area),
-            opt(&p.wants),
-            opt(&p.organisation),
-            opt(&p.profession),
-            opt(&p.email),
-            opt(&p.series_id),
-            opt(&p.group_id),
-            p.privacy_version.clone(),
-            local(p.consent_at),
-            if p.research_consent { "1" } else { "0" }.to_string(),
-            local(p.registered_at),
-        ];
-        let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&line.join(";"));
-        out.push_str("\r\n");
-    }
-    out.into_bytes()
-}
-
-/// Quotes a cell when needed, and defuses text that Excel would run as a formula.
-pub fn csv_cell(value: &str) -> String {
-    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
-    if safe.contains([';', '"', '\n', '\r']) {
-        format!("\"{}\"", safe.replace('"', "\"\""))
-    } else {
-        safe
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cells_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a;b"), "\"a;b\"");
-        assert_eq!(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_cell("=SUM(A1)"), "'=SUM(A1)");
-    }
+    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|p| {
+            vec![
+                p.telegram_user_id.to_string(),
+                p.role.as_str().to_string(),
+                p.name.clone(),
+                opt(&p.area),
+                opt(&p.wants),
+                opt(&p.organisation),
+                opt(&p.profession),
+                opt(&p.email),
+                opt(&p.series_id),
+                opt(&p.group_id),
+                p.privacy_version.clone(),
+                local(p.consent_at),
+                if p.research_consent { "1" } else { "0" }.to_string(),
+                local(p.registered_at),
+            ]
+        })
+        .collect();
+    csv::table(PARTICIPANT_COLUMNS, &rows)
 }

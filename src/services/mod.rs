@@ -1,7 +1,9 @@
 //! Use cases. `handle` takes one parsed input from a user and returns what to answer; all of its reads and
 //! writes happen in one `BEGIN IMMEDIATE` transaction, so a failure leaves stored data as it was.
 mod account;
+mod attendance;
 mod coordinator;
+mod csv;
 mod profile;
 mod programme;
 mod registration;
@@ -55,13 +57,15 @@ pub enum IncomingKind {
     Edited,
 }
 
-/// What to do in answer: messages to send, a short notice on the pressed button, and an optional
-/// line to append to the message whose button was pressed (its buttons are then removed).
+/// What to do in answer: messages to send, a short notice on the pressed button, and optionally a change
+/// to the message whose button was pressed: a line appended (its buttons then removed), or its text and
+/// buttons replaced (lists that are toggled in place).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Response {
     pub replies: Vec<Reply>,
     pub toast: Option<String>,
     pub mark_pressed: Option<String>,
+    pub replace_pressed: Option<Reply>,
 }
 
 impl Response {
@@ -119,8 +123,7 @@ pub async fn handle(ctx: &Ctx, incoming: &Incoming) -> Response {
                 replies: vec![Reply::text(
                     ctx.content.get().text(lang, "problem.save_failed"),
                 )],
-                toast: None,
-                mark_pressed: None,
+                ..Response::default()
             }
         }
     }
@@ -252,6 +255,7 @@ async fn on_command(
         "reminders" => programme::reminders_menu(tx, turn, out).await,
         "leave" => programme::leave_question(tx, turn, out).await,
         "stats" => coordinator::stats(tx, turn, out).await,
+        "attendance" => attendance::command(tx, turn, args, out).await,
         "participants" => coordinator::participants(tx, turn, out).await,
         other => {
             let shown: String = other.chars().take(32).collect();
@@ -287,11 +291,25 @@ async fn on_button(
             programme::leave(tx, turn, &series, confirm, out).await
         }
         CallbackData::Reminders(choice) => programme::reminders_choice(tx, turn, choice, out).await,
+        CallbackData::Attendance { .. } | CallbackData::AttendanceCsv { .. }
+            if !turn.is_coordinator() =>
+        {
+            log::warn!(
+                "refused an attendance button from user {}",
+                turn.user.telegram_user_id
+            );
+            out.toast = Some(turn.text("coordinator.refused"));
+            Ok(())
+        }
+        CallbackData::Attendance { session, user } => {
+            attendance::toggle(tx, turn, &session, user, out).await
+        }
+        CallbackData::AttendanceCsv { session } => {
+            attendance::export(tx, turn, &session, out).await
+        }
         CallbackData::Calendar { .. }
         | CallbackData::CalendarAll { .. }
-        | CallbackData::Offer { .. }
-        | CallbackData::Attendance { .. }
-        | CallbackData::AttendanceCsv { .. } => {
+        | CallbackData::Offer { .. } => {
             out.toast = Some(turn.text("problem.button_expired"));
             Ok(())
         }

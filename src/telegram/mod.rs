@@ -63,6 +63,11 @@ async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Ctx) -> ResponseResult
     {
         send::mark_pressed(&bot, message, mark).await;
     }
+    if let (Some(reply), Some(MaybeInaccessibleMessage::Regular(message))) =
+        (&response.replace_pressed, &query.message)
+    {
+        send::replace(&bot, message, reply).await;
+    }
     send::replies(&bot, chat_id, &response.replies).await;
     ctx.metrics.update_handled();
     Ok(())

@@ -59,3 +59,17 @@ pub async fn mark_pressed(bot: &Bot, message: &Message, mark: &str) {
         log::debug!("marking pressed button in chat {}: {e}", message.chat.id.0);
     }
 }
+
+/// Replaces the text and buttons of a message (a list toggled in place).
+pub async fn replace(bot: &Bot, message: &Message, reply: &Reply) {
+    let Reply::Text { text, buttons } = reply else {
+        return;
+    };
+    let result = bot
+        .edit_message_text(message.chat.id, message.id, text.clone())
+        .reply_markup(keyboard(buttons))
+        .await;
+    if let Err(e) = result {
+        log::debug!("replacing a message in chat {}: {e}", message.chat.id.0);
+    }
+}

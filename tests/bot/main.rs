@@ -5,6 +5,7 @@ mod bad_input;
 mod check_command;
 mod coordinators;
 mod privacy;
+mod programme;
 mod registration;
 mod restarts;
 mod transcripts;
