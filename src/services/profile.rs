@@ -103,12 +103,19 @@ pub async fn finish_edit(
         .registration
         .step(step_id)
         .and_then(|s| s.field());
+    let before = participants::get(tx, user_id).await?;
+    let mut updated = turn.text("profile.updated");
     if let Some((field, value)) = field.and_then(|f| answers.get(&f).map(|v| (f, v))) {
         participants::update_field(tx, user_id, field, value, turn.ctx.clock.now()).await?;
+        let old_series = before.and_then(|p| p.series_id);
+        if field == Field::Series && old_series.as_deref() != Some(value.as_str()) {
+            let line = super::programme::switch_series(tx, turn, old_series.as_deref(), value).await?;
+            updated = format!("{updated}\n{line}");
+        }
     }
     dialogues::delete(tx, user_id).await?;
     turn.state = None;
-    out.push(Reply::text(turn.text("profile.updated")));
+    out.push(Reply::text(updated));
     if let Some(participant) = participants::get(tx, user_id).await? {
         out.push(render(turn, &participant));
     }

@@ -97,6 +97,36 @@ pub async fn enrol(tx: &mut Tx, turn: &Turn<'_>, series: &Series) -> Result<Stri
     status_line(tx, turn, series, &enrolment).await
 }
 
+/// Moves a participant from one series to another (from `/profile`): the old place is freed for the
+/// waitlist, and the new series takes them in or puts them on its waitlist.
+pub async fn switch_series(tx: &mut Tx, turn: &Turn<'_>, old: Option<&str>, new: &str) -> Result<String, DbError> {
+    let now = turn.ctx.clock.now();
+    if let Some(old) = old {
+        leave_series(tx, turn, old, now).await?;
+    }
+    match turn.content.series(new).cloned() {
+        Some(series) => enrol(tx, turn, &series).await,
+        None => Ok(String::new()),
+    }
+}
+
+/// Marks the user as having left a series and, if they held a place, offers it to the waitlist.
+async fn leave_series(tx: &mut Tx, turn: &Turn<'_>, series_id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), DbError> {
+    let user = turn.user.telegram_user_id;
+    let Some(mut enrolment) = store::enrolment_of(tx, user, series_id).await?.filter(|e| e.status != EnrolmentStatus::Left) else {
+        return Ok(());
+    };
+    let held_place = enrolment.status.holds_place();
+    enrolment.status = EnrolmentStatus::Left;
+    enrolment.offered_until = None;
+    store::put_enrolment(tx, &enrolment, now).await?;
+    log::info!("user {user}: left series {series_id}");
+    if held_place {
+        log::info!("series {series_id}: a place was freed");
+    }
+    Ok(())
+}
+
 async fn status_line(
     tx: &mut Tx,
     turn: &Turn<'_>,
@@ -414,24 +444,16 @@ pub async fn leave(
     let current = store::enrolment_of(tx, user, series_id)
         .await?
         .filter(|e| e.status != EnrolmentStatus::Left);
-    let Some(mut enrolment) = current else {
+    if current.is_none() {
         out.toast = Some(turn.text("problem.button_expired"));
         return Ok(());
-    };
+    }
     if !confirm {
         out.mark_pressed = Some(format!("✅ {}", turn.text("button.programme.leave_no")));
         out.push(Reply::text(turn.fill("leave.kept", &[("series", &name)])));
         return Ok(());
     }
-    let now = turn.ctx.clock.now();
-    let held_place = enrolment.status.holds_place();
-    enrolment.status = EnrolmentStatus::Left;
-    enrolment.offered_until = None;
-    store::put_enrolment(tx, &enrolment, now).await?;
-    log::info!("user {user}: left series {series_id}");
-    if held_place {
-        log::info!("series {series_id}: a place was freed");
-    }
+    leave_series(tx, turn, series_id, turn.ctx.clock.now()).await?;
     out.mark_pressed = Some(format!("✅ {}", turn.text("button.programme.leave_yes")));
     out.push(Reply::text(turn.fill("leave.done", &[("series", &name)])));
     Ok(())
