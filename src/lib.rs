@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod fake_telegram;
 pub mod metrics;
+pub mod scheduler;
 pub mod services;
 pub mod simulator;
 pub mod startup;

@@ -1,0 +1,112 @@
+//! Noticing programme changes: the sessions in the content are compared with the snapshot of what participants
+//! were last told, giving one change per session (moved, cancelled, new link, new place).
+use crate::content::Content;
+use crate::db::programme::Snapshot;
+use crate::domain::time::local_to_utc;
+use chrono_tz::Tz;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// The session has a new start or end time.
+    Moved { session_id: String },
+    /// The session is no longer in the programme (its last known state is kept for the notice).
+    Cancelled { snapshot: Snapshot },
+    /// The join link was added or changed.
+    Link { session_id: String },
+    /// The in-person place changed.
+    Place { session_id: String },
+}
+
+/// The snapshot of every session in the content, as it is now.
+pub fn current(content: &Content, tz: Tz) -> Vec<Snapshot> {
+    content
+        .series
+        .iter()
+        .flat_map(|series| {
+            series.sessions.iter().map(move |s| Snapshot {
+                session_id: s.id.clone(),
+                series_id: series.id.clone(),
+                starts_at: local_to_utc(tz, s.start),
+                ends_at: local_to_utc(tz, s.end),
+                place: s.place.as_ref().and_then(|p| serde_json::to_string(p).ok()),
+                online: s.online || s.link.is_some(),
+                link: s.link.clone(),
+            })
+        })
+        .collect()
+}
+
+/// Changes between what was announced (`before`) and the content now (`after`). Sessions that are new are
+/// not changes: their participants get reminders as usual.
+pub fn diff(before: &[Snapshot], after: &[Snapshot]) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for old in before {
+        match after.iter().find(|s| s.session_id == old.session_id) {
+            None => changes.push(Change::Cancelled {
+                snapshot: old.clone(),
+            }),
+            Some(new) if new.starts_at != old.starts_at || new.ends_at != old.ends_at => changes
+                .push(Change::Moved {
+                    session_id: new.session_id.clone(),
+                }),
+            Some(new) if new.link != old.link && new.link.is_some() => changes.push(Change::Link {
+                session_id: new.session_id.clone(),
+            }),
+            Some(new) if new.place != old.place && new.place.is_some() => {
+                changes.push(Change::Place {
+                    session_id: new.session_id.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn snapshot(id: &str, hour: u32) -> Snapshot {
+        Snapshot {
+            session_id: id.into(),
+            series_id: "s".into(),
+            starts_at: Utc.with_ymd_and_hms(2024, 4, 3, hour, 0, 0).unwrap(),
+            ends_at: Utc.with_ymd_and_hms(2024, 4, 3, hour + 4, 0, 0).unwrap(),
+            place: None,
+            online: true,
+            link: None,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_change_is_found_once() {
+        let before = vec![
+            snapshot("a", 5),
+            snapshot("b", 5),
+            snapshot("c", 5),
+            snapshot("d", 5),
+        ];
+        let mut moved = snapshot("a", 5);
+        moved.starts_at += Duration::hours(1);
+        let mut linked = snapshot("b", 5);
+        linked.link = Some("https://meet.example/b".into());
+        let after = vec![moved, linked, snapshot("c", 5), snapshot("new", 5)];
+        assert_eq!(
+            diff(&before, &after),
+            vec![
+                Change::Moved {
+                    session_id: "a".into()
+                },
+                Change::Link {
+                    session_id: "b".into()
+                },
+                Change::Cancelled {
+                    snapshot: snapshot("d", 5)
+                },
+            ]
+        );
+        assert!(diff(&after, &after).is_empty());
+    }
+}

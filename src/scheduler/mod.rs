@@ -1,0 +1,2 @@
+pub mod changes;
+pub mod plan;
