@@ -29,9 +29,20 @@ pub struct Config {
     pub timezone: Tz,
     pub coordinator_ids: BTreeSet<i64>,
     pub default_language: Lang,
+    /// Outbox messages per second overall, on average (`DELIVERY_MAX_PER_SECOND`, 1–30, default 25:
+    /// Telegram allows about 30, the rest is left for answers to users' own messages).
+    pub delivery_max_per_second: u32,
+    /// Outbox requests in flight at once (`DELIVERY_CONCURRENCY`, 1–8, default 1): a crash can send at most
+    /// this many messages twice.
+    pub delivery_concurrency: usize,
+    /// Days to keep delivered outbox rows (`DELIVERY_RETENTION_DAYS`, 1–3650, default 30).
+    pub delivery_retention_days: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
+pub const DEFAULT_DELIVERY_MAX_PER_SECOND: u32 = 25;
+pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1;
+pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -96,6 +107,18 @@ impl Config {
             })?,
             None => Lang::Fi,
         };
+        let delivery_max_per_second = match get("DELIVERY_MAX_PER_SECOND") {
+            Some(raw) => parse_in_range("DELIVERY_MAX_PER_SECOND", &raw, 1, 30)?,
+            None => DEFAULT_DELIVERY_MAX_PER_SECOND,
+        };
+        let delivery_concurrency = match get("DELIVERY_CONCURRENCY") {
+            Some(raw) => parse_in_range("DELIVERY_CONCURRENCY", &raw, 1, 8)? as usize,
+            None => DEFAULT_DELIVERY_CONCURRENCY,
+        };
+        let delivery_retention_days = match get("DELIVERY_RETENTION_DAYS") {
+            Some(raw) => parse_in_range("DELIVERY_RETENTION_DAYS", &raw, 1, 3650)?,
+            None => DEFAULT_DELIVERY_RETENTION_DAYS,
+        };
         Ok(Config {
             token,
             api_url,
@@ -104,6 +127,9 @@ impl Config {
             timezone,
             coordinator_ids,
             default_language,
+            delivery_max_per_second,
+            delivery_concurrency,
+            delivery_retention_days,
         })
     }
 
@@ -137,6 +163,24 @@ fn parse_token(raw: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(raw.to_string())
+}
+
+/// A whole number between `min` and `max` (inclusive).
+fn parse_in_range(
+    setting: &'static str,
+    raw: &str,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    raw.parse::<u32>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            bad(
+                setting,
+                format!("'{raw}' is not a whole number from {min} to {max}"),
+            )
+        })
 }
 
 fn parse_ids(raw: &str) -> Result<BTreeSet<i64>, ConfigError> {
@@ -194,6 +238,41 @@ mod tests {
         ] {
             let err = config(&[(key, value)]).unwrap_err();
             assert_eq!(err.setting, key, "{err}");
+        }
+    }
+
+    #[test]
+    fn delivery_settings_have_defaults_and_bounds() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.delivery_max_per_second, 25);
+        assert_eq!(c.delivery_concurrency, 1);
+        assert_eq!(c.delivery_retention_days, 30);
+        let c = config(&[
+            ("DELIVERY_MAX_PER_SECOND", "30"),
+            ("DELIVERY_CONCURRENCY", " 4 "),
+            ("DELIVERY_RETENTION_DAYS", "7"),
+        ])
+        .unwrap();
+        assert_eq!(
+            (
+                c.delivery_max_per_second,
+                c.delivery_concurrency,
+                c.delivery_retention_days
+            ),
+            (30, 4, 7)
+        );
+        for (key, value) in [
+            ("DELIVERY_MAX_PER_SECOND", "0"),
+            ("DELIVERY_MAX_PER_SECOND", "31"),
+            ("DELIVERY_MAX_PER_SECOND", "2.5"),
+            ("DELIVERY_CONCURRENCY", "0"),
+            ("DELIVERY_CONCURRENCY", "9"),
+            ("DELIVERY_RETENTION_DAYS", "-1"),
+            ("DELIVERY_RETENTION_DAYS", "forever"),
+        ] {
+            let err = config(&[(key, value)]).unwrap_err();
+            assert_eq!(err.setting, key, "{err}");
+            assert!(err.to_string().contains(value), "{err}");
         }
     }
 

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod content;
 pub mod db;
+pub mod delivery;
 pub mod domain;
 pub mod fake_telegram;
 pub mod metrics;

@@ -4,6 +4,7 @@ use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::content::{self, Content, ContentError, ContentStore};
 use crate::db::{self, DbError};
+use crate::delivery;
 use crate::services::Ctx;
 use crate::telegram;
 use std::future::Future;
@@ -32,6 +33,8 @@ pub struct App {
     pub bot: Bot,
     /// Long-polling timeout for getUpdates.
     pub polling_timeout: Duration,
+    /// How the outbox's delivery worker runs (from the config; tests may speed its limits up).
+    pub delivery: delivery::Settings,
 }
 
 impl App {
@@ -59,8 +62,10 @@ impl App {
             clock,
             config: Arc::new(config),
             metrics: Default::default(),
+            outbox: Default::default(),
         };
         Ok(App {
+            delivery: delivery::Settings::from_config(&ctx.config),
             ctx,
             bot,
             polling_timeout: Duration::from_secs(25),
@@ -81,6 +86,13 @@ impl App {
             .await
             .map_err(|e| StartupError::Telegram(redact(e)))?;
         log::info!("connected as @{}", me.username());
+        let delivery = delivery::spawn(
+            self.ctx.pool.clone(),
+            self.bot.clone(),
+            self.ctx.clock.clone(),
+            self.ctx.outbox.clone(),
+            self.delivery.clone(),
+        );
         let coordinators: Vec<i64> = self.ctx.config.coordinator_ids.iter().copied().collect();
         if let Err(e) = telegram::publish_commands(
             &self.bot,
@@ -102,13 +114,14 @@ impl App {
             .delete_webhook()
             .await
             .build();
-        dispatcher
+        let dispatched = dispatcher
             .try_dispatch_with_listener(
                 listener,
                 LoggingErrorHandler::with_custom_text("update listener"),
             )
-            .await
-            .map_err(|e| StartupError::Telegram(redact(e)))?;
+            .await;
+        delivery.stop().await;
+        dispatched.map_err(|e| StartupError::Telegram(redact(e)))?;
         self.ctx.pool.close().await;
         log::info!("stopped");
         Ok(())

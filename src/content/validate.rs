@@ -79,6 +79,7 @@ pub const CODE_KEYS: &[&str] = &[
     "coordinator.stats_areas",
     "coordinator.stats_line",
     "coordinator.stats_in_progress",
+    "coordinator.stats_unreachable",
     "coordinator.participants_caption",
     "button.consent_accept",
     "button.consent_decline",

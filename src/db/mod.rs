@@ -1,6 +1,7 @@
 //! SQLite storage. The only place with SQL; every query uses bound parameters.
 pub mod audit;
 pub mod dialogues;
+pub mod outbox;
 pub mod participants;
 pub mod programme;
 pub mod stats;
@@ -107,6 +108,7 @@ pub async fn personal_tables(pool: &SqlitePool) -> Result<Vec<String>, DbError> 
 pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbError> {
     for statement in [
         "DELETE FROM dialogues WHERE telegram_user_id = ?",
+        "DELETE FROM deliveries WHERE telegram_user_id = ?1 OR chat_id = ?1",
         "DELETE FROM enrolments WHERE telegram_user_id = ?",
         "DELETE FROM attendance WHERE telegram_user_id = ?",
         "DELETE FROM participants WHERE telegram_user_id = ?",

@@ -9,6 +9,8 @@ pub struct Counts {
     pub by_series: Vec<(String, i64)>,
     pub by_area: Vec<(String, i64)>,
     pub in_progress: i64,
+    /// People who blocked the bot or whose account is gone (the outbox skips them).
+    pub unreachable: i64,
 }
 
 pub async fn counts(pool: &SqlitePool) -> Result<Counts, DbError> {
@@ -33,12 +35,17 @@ pub async fn counts(pool: &SqlitePool) -> Result<Counts, DbError> {
     )
     .fetch_one(pool)
     .await?;
+    let (unreachable,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM users WHERE unreachable_since IS NOT NULL")
+            .fetch_one(pool)
+            .await?;
     Ok(Counts {
         total,
         by_role,
         by_series,
         by_area,
         in_progress,
+        unreachable,
     })
 }
 

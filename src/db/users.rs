@@ -3,6 +3,7 @@ use crate::domain::{Lang, UserInfo};
 use chrono::{DateTime, Utc};
 
 /// Records that a user wrote (creating them with `language` on first contact) and returns their record.
+/// Someone who writes is reachable again, even if they had blocked the bot before.
 pub async fn touch(
     tx: &mut Tx,
     telegram_user_id: i64,
@@ -12,7 +13,8 @@ pub async fn touch(
 ) -> Result<UserInfo, DbError> {
     let (lang,): (String,) = sqlx::query_as(
         "INSERT INTO users (telegram_user_id, chat_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (telegram_user_id) DO UPDATE SET chat_id = excluded.chat_id, last_seen = excluded.last_seen
+         ON CONFLICT (telegram_user_id) DO UPDATE SET chat_id = excluded.chat_id, last_seen = excluded.last_seen,
+           unreachable_since = NULL
          RETURNING language",
     )
     .bind(telegram_user_id)
@@ -55,4 +57,20 @@ pub async fn seen(
             .fetch_optional(&mut **tx)
             .await?,
     )
+}
+
+/// Telegram said the user blocked the bot or is gone (kept from the first time until they write again).
+pub async fn mark_unreachable(
+    tx: &mut Tx,
+    telegram_user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE users SET unreachable_since = COALESCE(unreachable_since, ?) WHERE telegram_user_id = ?",
+    )
+    .bind(now)
+    .bind(telegram_user_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -1,13 +1,15 @@
 //! What a service wants shown to a user, independent of Telegram's types.
+use serde::{Deserialize, Serialize};
 
 /// One inline button: its label and the callback data it carries (or a URL to open).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Button {
     pub label: String,
     pub action: ButtonAction,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ButtonAction {
     Callback(String),
     Url(String),

@@ -6,6 +6,7 @@ pub mod fields;
 pub mod flow;
 pub mod lang;
 pub mod message;
+pub mod outbox;
 pub mod participant;
 pub mod programme;
 pub mod reminders;

@@ -39,6 +39,12 @@ pub async fn stats(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Resu
         "coordinator.stats_in_progress",
         &[("count", &counts.in_progress.to_string())],
     ));
+    if counts.unreachable > 0 {
+        lines.push(turn.fill(
+            "coordinator.stats_unreachable",
+            &[("count", &counts.unreachable.to_string())],
+        ));
+    }
     out.push(Reply::text(lines.join("\n")));
     remind(tx, turn, out).await
 }

@@ -29,6 +29,8 @@ pub struct Ctx {
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Ring after committing outbox rows so the delivery worker sends them without delay.
+    pub outbox: crate::delivery::OutboxSignal,
 }
 
 /// One input from a user in a private chat, parsed at the boundary.

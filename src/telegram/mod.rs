@@ -6,6 +6,7 @@ mod send;
 
 pub use commands::publish_commands;
 pub use parse::incoming_from_message;
+pub use send::keyboard;
 
 use crate::services::{self, Ctx, Incoming, IncomingKind};
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};

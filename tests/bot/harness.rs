@@ -3,6 +3,8 @@
 use chrono::{TimeZone, Utc};
 use milava_bot::clock::ManualClock;
 use milava_bot::config::Config;
+use milava_bot::db::outbox::{self, NewDelivery};
+use milava_bot::delivery::OutboxSignal;
 use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use milava_bot::metrics::Metrics;
 use milava_bot::startup::App;
@@ -25,11 +27,14 @@ pub struct TestBot {
     /// Holds the database file; removed when the test ends.
     _dir: tempfile::TempDir,
     settings: HashMap<String, String>,
+    /// The delivery worker's limits run this many times faster (pair with `set_flood_limits_scaled`).
+    delivery_speedup: f64,
     running: Option<Running>,
 }
 
 struct Running {
     metrics: Arc<Metrics>,
+    outbox: OutboxSignal,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -45,6 +50,11 @@ impl TestBot {
 
     /// Starts with extra settings, e.g. `[("COORDINATOR_IDS", "900")]`.
     pub async fn start_with(extra: &[(&str, &str)]) -> TestBot {
+        Self::start_sped_up(extra, 1.0).await
+    }
+
+    /// Like `start_with`, with the delivery worker's rate limits `speedup` times faster.
+    pub async fn start_sped_up(extra: &[(&str, &str)], speedup: f64) -> TestBot {
         let _ = env_logger::builder().is_test(true).try_init();
         let fake = FakeTelegram::start().await.expect("fake Telegram starts");
         let dir = tempfile::tempdir().expect("temp dir");
@@ -68,6 +78,7 @@ impl TestBot {
             db: SqlitePool::connect_lazy("sqlite::memory:").expect("placeholder pool"),
             _dir: dir,
             settings,
+            delivery_speedup: speedup,
             running: None,
         };
         bot.launch().await;
@@ -86,7 +97,9 @@ impl TestBot {
             .await
             .expect("app builds");
         app.polling_timeout = Duration::from_secs(5);
+        app.delivery.limits = app.delivery.limits.sped_up(self.delivery_speedup);
         let metrics = app.ctx.metrics.clone();
+        let outbox = app.ctx.outbox.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run(async move {
@@ -97,6 +110,7 @@ impl TestBot {
         });
         self.running = Some(Running {
             metrics,
+            outbox,
             stop,
             task,
         });
@@ -125,6 +139,30 @@ impl TestBot {
 
     fn metrics(&self) -> &Metrics {
         &self.running.as_ref().expect("bot is running").metrics
+    }
+
+    /// Puts messages in the outbox (one transaction, as a producer would) and wakes the delivery worker;
+    /// returns how many were new.
+    pub async fn enqueue(&self, deliveries: &[NewDelivery]) -> usize {
+        let mut tx = milava_bot::db::begin_write(&self.db).await.expect("begin");
+        let mut added = 0;
+        for d in deliveries {
+            if outbox::enqueue(&mut tx, d).await.expect("enqueue") {
+                added += 1;
+            }
+        }
+        tx.commit().await.expect("commit");
+        self.outbox().wake();
+        added
+    }
+
+    /// The running app's outbox signal.
+    pub fn outbox(&self) -> OutboxSignal {
+        self.running
+            .as_ref()
+            .expect("bot is running")
+            .outbox
+            .clone()
     }
 
     /// Pushes an update and waits until the bot has handled it; returns what it sent to `chat` meanwhile.

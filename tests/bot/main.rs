@@ -4,6 +4,7 @@ mod harness;
 mod bad_input;
 mod check_command;
 mod coordinators;
+mod delivery;
 mod privacy;
 mod programme;
 mod registration;

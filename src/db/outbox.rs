@@ -1,0 +1,777 @@
+//! The outbox table `deliveries`: producers enqueue rows inside their own transaction; the delivery worker
+//! claims due rows one at a time and records each outcome.
+use super::{DbError, Tx, users};
+use crate::domain::outbox::{Payload, Status};
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+
+/// A message to put in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// Names the message so that planning it again stores nothing new, e.g. `broadcast:{id}:{user}`.
+    pub idempotency_key: String,
+    pub chat_id: i64,
+    /// The person, for a private chat: marked unreachable when they block the bot; erased by `/forget`.
+    pub telegram_user_id: Option<i64>,
+    pub payload: Payload,
+    pub due_at: DateTime<Utc>,
+    /// Not sent after this: a row still waiting then is cancelled by the worker.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Rows that belong together (e.g. one broadcast), for progress and cancelling.
+    pub batch: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl NewDelivery {
+    /// A message to `chat_id`, due at once (`now`).
+    pub fn new(
+        idempotency_key: impl Into<String>,
+        chat_id: i64,
+        payload: Payload,
+        now: DateTime<Utc>,
+    ) -> Self {
+        NewDelivery {
+            idempotency_key: idempotency_key.into(),
+            chat_id,
+            telegram_user_id: None,
+            payload,
+            due_at: now,
+            expires_at: None,
+            batch: None,
+            created_at: now,
+        }
+    }
+
+    /// The message is for this person (their private chat, or about them).
+    pub fn for_user(mut self, telegram_user_id: i64) -> Self {
+        self.telegram_user_id = Some(telegram_user_id);
+        self
+    }
+
+    pub fn due_at(mut self, due_at: DateTime<Utc>) -> Self {
+        self.due_at = due_at;
+        self
+    }
+
+    pub fn expires_at(mut self, expires_at: DateTime<Utc>) -> Self {
+        self.expires_at = Some(expires_at);
+        self
+    }
+
+    pub fn in_batch(mut self, batch: impl Into<String>) -> Self {
+        self.batch = Some(batch.into());
+        self
+    }
+}
+
+/// A stored delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: i64,
+    pub idempotency_key: String,
+    pub chat_id: i64,
+    pub telegram_user_id: Option<i64>,
+    pub payload: Payload,
+    pub due_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub telegram_message_id: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub batch: Option<String>,
+}
+
+const COLUMNS: &str =
+    "id, idempotency_key, chat_id, telegram_user_id, payload, document, due_at, expires_at,
+    status, attempts, last_error, telegram_message_id, created_at, sent_at, batch";
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    idempotency_key: String,
+    chat_id: i64,
+    telegram_user_id: Option<i64>,
+    payload: String,
+    document: Option<Vec<u8>>,
+    due_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    telegram_message_id: Option<i64>,
+    created_at: DateTime<Utc>,
+    sent_at: Option<DateTime<Utc>>,
+    batch: Option<String>,
+}
+
+impl TryFrom<Row> for Delivery {
+    type Error = DbError;
+    fn try_from(r: Row) -> Result<Self, DbError> {
+        let payload = Payload::from_stored(&r.payload, r.document)
+            .map_err(|e| DbError::Corrupt(format!("delivery {} payload: {e}", r.id)))?;
+        let status = Status::parse(&r.status)
+            .ok_or_else(|| DbError::Corrupt(format!("delivery status '{}'", r.status)))?;
+        Ok(Delivery {
+            id: r.id,
+            idempotency_key: r.idempotency_key,
+            chat_id: r.chat_id,
+            telegram_user_id: r.telegram_user_id,
+            payload,
+            due_at: r.due_at,
+            expires_at: r.expires_at,
+            status,
+            attempts: r.attempts,
+            last_error: r.last_error,
+            telegram_message_id: r.telegram_message_id,
+            created_at: r.created_at,
+            sent_at: r.sent_at,
+            batch: r.batch,
+        })
+    }
+}
+
+/// Adds a message to the outbox unless one with the same idempotency key exists; returns whether it was added.
+/// Call it inside the transaction that decides to send, and wake the worker (`OutboxSignal::wake`) after
+/// the commit.
+pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
+    let payload = d
+        .payload
+        .to_json()
+        .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?;
+    let done = sqlx::query(
+        "INSERT INTO deliveries (idempotency_key, chat_id, telegram_user_id, payload, document, due_at, expires_at,
+           status, attempts, created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(&d.idempotency_key)
+    .bind(d.chat_id)
+    .bind(d.telegram_user_id)
+    .bind(payload)
+    .bind(d.payload.document_bytes())
+    .bind(d.due_at)
+    .bind(d.expires_at)
+    .bind(d.created_at)
+    .bind(&d.batch)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Claims the next due row (`due_at <= now`, oldest first) whose chat is not in `held_chats`, marking it
+/// `sending`. A row past its `expires_at` is cancelled instead, and one whose payload no longer parses is
+/// marked `failed`; then the next one is claimed.
+pub async fn claim_next(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    held_chats: &[i64],
+) -> Result<Option<Delivery>, DbError> {
+    let held = serde_json::to_string(held_chats).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    loop {
+        let row: Option<Row> = sqlx::query_as(&format!(
+            "UPDATE deliveries SET status = 'sending'
+             WHERE id = (SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?
+                           AND chat_id NOT IN (SELECT value FROM json_each(?))
+                         ORDER BY due_at, id LIMIT 1)
+             RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(&held)
+        .fetch_optional(pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let id = row.id;
+        if let Some(expired) = row.expires_at.filter(|at| *at <= now) {
+            log::info!(
+                "delivery {id} ({}) expired at {expired} before it could be sent; cancelled",
+                row.idempotency_key
+            );
+            sqlx::query("UPDATE deliveries SET status = 'cancelled', last_error = ? WHERE id = ?")
+                .bind(format!("expired at {expired} before it could be sent"))
+                .bind(id)
+                .execute(pool)
+                .await?;
+            continue;
+        }
+        match Delivery::try_from(row) {
+            Ok(delivery) => return Ok(Some(delivery)),
+            Err(e) => {
+                log::error!("delivery {id}: {e}; marked failed");
+                mark_failed(pool, id, &e.to_string(), None).await?;
+            }
+        }
+    }
+}
+
+pub async fn mark_sent(
+    pool: &SqlitePool,
+    id: i64,
+    telegram_message_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'sent', telegram_message_id = ?, sent_at = ?, last_error = NULL
+         WHERE id = ?",
+    )
+    .bind(telegram_message_id)
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Gives a row up; `attempts` replaces the stored count when given.
+pub async fn mark_failed(
+    pool: &SqlitePool,
+    id: i64,
+    reason: &str,
+    attempts: Option<i64>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'failed', last_error = ?, attempts = COALESCE(?, attempts) WHERE id = ?",
+    )
+    .bind(reason)
+    .bind(attempts)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Puts a row back to wait until `due_at` after a transient error.
+pub async fn retry_at(
+    pool: &SqlitePool,
+    id: i64,
+    due_at: DateTime<Utc>,
+    attempts: i64,
+    reason: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'pending', due_at = ?, attempts = ?, last_error = ? WHERE id = ?",
+    )
+    .bind(due_at)
+    .bind(attempts)
+    .bind(reason)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Puts a claimed row back as it was (a flood wait, or a shutdown before its request finished).
+pub async fn release(pool: &SqlitePool, id: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'sending'")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Crash recovery: rows left `sending` were in flight when the process stopped; they become `pending` again
+/// (and are sent again). Returns how many.
+pub async fn release_all_sending(pool: &SqlitePool) -> Result<u64, DbError> {
+    let done = sqlx::query("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The recipient blocked the bot or is gone: this row and every other pending row to the same chat become
+/// `skipped`, and the person is marked unreachable. Returns how many other rows were skipped.
+pub async fn skip_unreachable(
+    pool: &SqlitePool,
+    delivery: &Delivery,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, DbError> {
+    let mut tx = super::begin_write(pool).await?;
+    sqlx::query("UPDATE deliveries SET status = 'skipped', last_error = ? WHERE id = ?")
+        .bind(reason)
+        .bind(delivery.id)
+        .execute(&mut *tx)
+        .await?;
+    let others = sqlx::query(
+        "UPDATE deliveries SET status = 'skipped', last_error = ? WHERE chat_id = ? AND status = 'pending'",
+    )
+    .bind(reason)
+    .bind(delivery.chat_id)
+    .execute(&mut *tx)
+    .await?;
+    // A private chat's id is its person's id.
+    let person = delivery
+        .telegram_user_id
+        .or((delivery.chat_id > 0).then_some(delivery.chat_id));
+    if let Some(person) = person {
+        users::mark_unreachable(&mut tx, person, now).await?;
+    }
+    tx.commit().await?;
+    Ok(others.rows_affected())
+}
+
+/// A group became a supergroup: this row (with its new try count) and the chat's other pending rows go to
+/// the new chat id.
+pub async fn move_chat(
+    pool: &SqlitePool,
+    id: i64,
+    from_chat: i64,
+    to_chat: i64,
+    attempts: i64,
+) -> Result<(), DbError> {
+    let mut tx = super::begin_write(pool).await?;
+    sqlx::query("UPDATE deliveries SET chat_id = ?, status = 'pending', attempts = ? WHERE id = ?")
+        .bind(to_chat)
+        .bind(attempts)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE deliveries SET chat_id = ? WHERE chat_id = ? AND status = 'pending'")
+        .bind(to_chat)
+        .bind(from_chat)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The earliest due time of a pending row due after `now` (the worker sleeps until then).
+pub async fn next_due_after(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(due_at) FROM deliveries WHERE status = 'pending' AND due_at > ?",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Which of `chats` have a pending row due at `now`.
+pub async fn chats_with_due_rows(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    chats: &[i64],
+) -> Result<Vec<i64>, DbError> {
+    if chats.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chats = serde_json::to_string(chats).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT chat_id FROM deliveries WHERE status = 'pending' AND due_at <= ?
+           AND chat_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(now)
+    .bind(chats)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// How far one batch has got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchProgress {
+    pub sent: i64,
+    /// Skipped because the recipient blocked the bot or is gone.
+    pub blocked: i64,
+    pub failed: i64,
+    pub cancelled: i64,
+    /// Pending or being sent.
+    pub remaining: i64,
+}
+
+impl BatchProgress {
+    pub fn total(&self) -> i64 {
+        self.sent + self.blocked + self.failed + self.cancelled + self.remaining
+    }
+}
+
+pub async fn batch_progress(pool: &SqlitePool, batch: &str) -> Result<BatchProgress, DbError> {
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT status, COUNT(*) FROM deliveries WHERE batch = ? GROUP BY status")
+            .bind(batch)
+            .fetch_all(pool)
+            .await?;
+    let mut progress = BatchProgress::default();
+    for (status, count) in rows {
+        match Status::parse(&status) {
+            Some(Status::Sent) => progress.sent += count,
+            Some(Status::Skipped) => progress.blocked += count,
+            Some(Status::Failed) => progress.failed += count,
+            Some(Status::Cancelled) => progress.cancelled += count,
+            Some(Status::Pending | Status::Sending) => progress.remaining += count,
+            None => return Err(DbError::Corrupt(format!("delivery status '{status}'"))),
+        }
+    }
+    Ok(progress)
+}
+
+/// Withdraws a batch's rows that are still waiting; returns how many. A row already being sent is not stopped.
+pub async fn cancel_batch(tx: &mut Tx, batch: &str) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'cancelled' WHERE batch = ? AND status = 'pending'",
+    )
+    .bind(batch)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Withdraws one waiting row (it stays, `cancelled`, with the reason); returns whether it was still waiting.
+pub async fn cancel(tx: &mut Tx, id: i64, reason: &str) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'cancelled', last_error = ? WHERE id = ? AND status = 'pending'",
+    )
+    .bind(reason)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Waiting rows whose idempotency key starts with `prefix`, as (id, key), oldest first.
+pub async fn pending_with_prefix(tx: &mut Tx, prefix: &str) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, idempotency_key FROM deliveries
+         WHERE status = 'pending' AND substr(idempotency_key, 1, length(?1)) = ?1 ORDER BY id",
+    )
+    .bind(prefix)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Deletes finished rows (sent, failed, skipped, cancelled) older than `before` (by when they were sent, or
+/// else when they were due). Their idempotency keys go with them. Returns how many.
+pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "DELETE FROM deliveries WHERE status IN ('sent', 'failed', 'skipped', 'cancelled')
+           AND COALESCE(sent_at, due_at) < ?",
+    )
+    .bind(before)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// One delivery by its idempotency key.
+pub async fn by_key(pool: &SqlitePool, key: &str) -> Result<Option<Delivery>, DbError> {
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM deliveries WHERE idempotency_key = ?"
+    ))
+    .bind(key)
+    .fetch_optional(pool)
+    .await?;
+    row.map(Delivery::try_from).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    async fn pool() -> (SqlitePool, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        (super::super::connect(&url).await.unwrap(), dir)
+    }
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2024, 3, 12, 7, 0, 0).unwrap()
+    }
+
+    fn new(key: &str, chat: i64) -> NewDelivery {
+        NewDelivery::new(key, chat, Payload::text(key), t0()).for_user(chat)
+    }
+
+    async fn put(pool: &SqlitePool, rows: &[NewDelivery]) -> usize {
+        let mut tx = super::super::begin_write(pool).await.unwrap();
+        let mut added = 0;
+        for row in rows {
+            added += usize::from(enqueue(&mut tx, row).await.unwrap());
+        }
+        tx.commit().await.unwrap();
+        added
+    }
+
+    async fn status(pool: &SqlitePool, key: &str) -> Status {
+        by_key(pool, key).await.unwrap().unwrap().status
+    }
+
+    #[tokio::test]
+    async fn a_key_is_stored_once() {
+        let (pool, _dir) = pool().await;
+        assert_eq!(put(&pool, &[new("k", 1), new("k", 2)]).await, 1);
+        assert_eq!(put(&pool, &[new("k", 3)]).await, 0);
+        assert_eq!(by_key(&pool, "k").await.unwrap().unwrap().chat_id, 1);
+    }
+
+    #[tokio::test]
+    async fn claims_go_oldest_due_first_and_skip_held_chats() {
+        let (pool, _dir) = pool().await;
+        let later = t0() + chrono::Duration::minutes(5);
+        put(
+            &pool,
+            &[
+                new("late", 1).due_at(later),
+                new("a", 1),
+                new("b", 2),
+                new("c", 1),
+            ],
+        )
+        .await;
+        let first = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        assert_eq!(
+            (first.idempotency_key.as_str(), first.status),
+            ("a", Status::Sending)
+        );
+        let next = claim_next(&pool, t0(), &[1]).await.unwrap().unwrap();
+        assert_eq!(next.idempotency_key, "b", "chat 1 is held");
+        assert!(claim_next(&pool, t0(), &[1]).await.unwrap().is_none());
+        assert_eq!(
+            chats_with_due_rows(&pool, t0(), &[1, 2, 3]).await.unwrap(),
+            [1]
+        );
+        assert_eq!(next_due_after(&pool, t0()).await.unwrap(), Some(later));
+        assert_eq!(
+            claim_next(&pool, t0(), &[])
+                .await
+                .unwrap()
+                .unwrap()
+                .idempotency_key,
+            "c"
+        );
+        assert!(
+            claim_next(&pool, t0(), &[]).await.unwrap().is_none(),
+            "'late' is not due"
+        );
+        assert_eq!(
+            claim_next(&pool, later, &[])
+                .await
+                .unwrap()
+                .unwrap()
+                .idempotency_key,
+            "late"
+        );
+
+        assert_eq!(
+            release_all_sending(&pool).await.unwrap(),
+            4,
+            "crash recovery"
+        );
+        assert_eq!(status(&pool, "a").await, Status::Pending);
+    }
+
+    #[tokio::test]
+    async fn outcomes_are_recorded() {
+        let (pool, _dir) = pool().await;
+        put(&pool, &[new("sent", 1), new("retry", 2), new("failed", 3)]).await;
+        let sent = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        mark_sent(&pool, sent.id, 77, t0()).await.unwrap();
+        let retry = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        let again = t0() + chrono::Duration::seconds(5);
+        retry_at(&pool, retry.id, again, 1, "network")
+            .await
+            .unwrap();
+        let failed = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        mark_failed(&pool, failed.id, "Bad Request: chat not found", None)
+            .await
+            .unwrap();
+
+        let sent = by_key(&pool, "sent").await.unwrap().unwrap();
+        assert_eq!(
+            (sent.status, sent.telegram_message_id, sent.sent_at),
+            (Status::Sent, Some(77), Some(t0()))
+        );
+        let retry = by_key(&pool, "retry").await.unwrap().unwrap();
+        assert_eq!(
+            (retry.status, retry.attempts, retry.due_at),
+            (Status::Pending, 1, again)
+        );
+        assert_eq!(retry.last_error.as_deref(), Some("network"));
+        let failed = by_key(&pool, "failed").await.unwrap().unwrap();
+        assert_eq!(failed.status, Status::Failed);
+        assert_eq!(
+            failed.last_error.as_deref(),
+            Some("Bad Request: chat not found")
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_chat_loses_all_its_waiting_rows_and_its_person_is_marked() {
+        let (pool, _dir) = pool().await;
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        users::touch(&mut tx, 5, 5, crate::domain::Lang::Fi, t0())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        put(&pool, &[new("x", 5), new("y", 5), new("z", 6)]).await;
+        let x = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        assert_eq!(
+            skip_unreachable(&pool, &x, "blocked", t0()).await.unwrap(),
+            1
+        );
+        assert_eq!(status(&pool, "x").await, Status::Skipped);
+        assert_eq!(status(&pool, "y").await, Status::Skipped);
+        assert_eq!(status(&pool, "z").await, Status::Pending);
+        let counts = super::super::stats::counts(&pool).await.unwrap();
+        assert_eq!(counts.unreachable, 1);
+
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        users::touch(&mut tx, 5, 5, crate::domain::Lang::Fi, t0())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let counts = super::super::stats::counts(&pool).await.unwrap();
+        assert_eq!(counts.unreachable, 0, "writing again makes them reachable");
+    }
+
+    #[tokio::test]
+    async fn a_migrated_group_takes_its_waiting_rows_along() {
+        let (pool, _dir) = pool().await;
+        put(&pool, &[new("g1", -5), new("g2", -5)]).await;
+        let g1 = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        move_chat(&pool, g1.id, -5, -1005, 1).await.unwrap();
+        for key in ["g1", "g2"] {
+            let d = by_key(&pool, key).await.unwrap().unwrap();
+            assert_eq!((d.chat_id, d.status), (-1005, Status::Pending), "{key}");
+        }
+    }
+
+    #[tokio::test]
+    async fn batches_report_progress_and_can_be_cancelled() {
+        let (pool, _dir) = pool().await;
+        let rows: Vec<NewDelivery> = (1..=4)
+            .map(|chat| new(&format!("broadcast:9:{chat}"), chat).in_batch("broadcast:9"))
+            .collect();
+        put(&pool, &rows).await;
+        let first = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        mark_sent(&pool, first.id, 1, t0()).await.unwrap();
+        let second = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        skip_unreachable(&pool, &second, "blocked", t0())
+            .await
+            .unwrap();
+        let third = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        assert_eq!(
+            batch_progress(&pool, "broadcast:9").await.unwrap(),
+            BatchProgress {
+                sent: 1,
+                blocked: 1,
+                failed: 0,
+                cancelled: 0,
+                remaining: 2
+            }
+        );
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        assert_eq!(
+            cancel_batch(&mut tx, "broadcast:9").await.unwrap(),
+            1,
+            "the one in flight stays"
+        );
+        tx.commit().await.unwrap();
+        mark_failed(&pool, third.id, "Bad Request: chat not found", None)
+            .await
+            .unwrap();
+        let progress = batch_progress(&pool, "broadcast:9").await.unwrap();
+        assert_eq!(
+            progress,
+            BatchProgress {
+                sent: 1,
+                blocked: 1,
+                failed: 1,
+                cancelled: 1,
+                remaining: 0
+            }
+        );
+        assert_eq!(progress.total(), 4);
+    }
+
+    #[tokio::test]
+    async fn rows_can_be_withdrawn_by_key_prefix_and_expire() {
+        let (pool, _dir) = pool().await;
+        let end = t0() + chrono::Duration::hours(1);
+        put(
+            &pool,
+            &[
+                new("reminder:s1:1:1d", 1),
+                new("reminder:s1:2:1d", 2).expires_at(t0()),
+                new("reminder:s2:1:1d", 1).expires_at(end),
+                new("reminder:s1_x", 3),
+            ],
+        )
+        .await;
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        let found = pending_with_prefix(&mut tx, "reminder:s1:").await.unwrap();
+        let keys: Vec<&str> = found.iter().map(|(_, k)| k.as_str()).collect();
+        assert_eq!(keys, ["reminder:s1:1:1d", "reminder:s1:2:1d"]);
+        assert!(
+            cancel(&mut tx, found[0].0, "no longer planned")
+                .await
+                .unwrap()
+        );
+        assert!(!cancel(&mut tx, found[0].0, "again").await.unwrap());
+        tx.commit().await.unwrap();
+
+        let claimed = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        assert_eq!(
+            claimed.idempotency_key, "reminder:s2:1:1d",
+            "the expired one was passed over"
+        );
+        let expired = by_key(&pool, "reminder:s1:2:1d").await.unwrap().unwrap();
+        assert_eq!(expired.status, Status::Cancelled);
+        assert!(expired.last_error.unwrap().contains("expired"));
+    }
+
+    #[tokio::test]
+    async fn finished_rows_past_retention_are_pruned() {
+        let (pool, _dir) = pool().await;
+        put(
+            &pool,
+            &[
+                new("old", 1),
+                new("waiting", 2).due_at(t0() - chrono::Duration::days(90)),
+            ],
+        )
+        .await;
+        let old = claim_next(&pool, t0(), &[2]).await.unwrap().unwrap();
+        mark_sent(&pool, old.id, 1, t0()).await.unwrap();
+        assert_eq!(
+            prune(&pool, t0()).await.unwrap(),
+            0,
+            "sent exactly at the cut-off stays"
+        );
+        assert_eq!(
+            prune(&pool, t0() + chrono::Duration::days(1))
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(by_key(&pool, "old").await.unwrap().is_none());
+        assert_eq!(
+            status(&pool, "waiting").await,
+            Status::Pending,
+            "unsent rows are never pruned"
+        );
+    }
+
+    #[tokio::test]
+    async fn forget_erases_the_persons_deliveries() {
+        let (pool, _dir) = pool().await;
+        put(
+            &pool,
+            &[
+                new("mine", 7),
+                NewDelivery::new("to my chat", 7, Payload::text("x"), t0()),
+                new("theirs", 8),
+            ],
+        )
+        .await;
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        super::super::erase_user(&mut tx, 7).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(by_key(&pool, "mine").await.unwrap().is_none());
+        assert!(by_key(&pool, "to my chat").await.unwrap().is_none());
+        assert!(by_key(&pool, "theirs").await.unwrap().is_some());
+    }
+}

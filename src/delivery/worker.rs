@@ -1,0 +1,359 @@
+//! The worker's loop: claim, send, record; sleep until something can change.
+use super::classify::{ErrorClass, classify};
+use super::limiter::RateLimiter;
+use super::send::send;
+use super::{OutboxSignal, Settings};
+use crate::clock::Clock;
+use crate::db::DbError;
+use crate::db::outbox::{self, Delivery};
+use crate::domain::outbox::{AfterTransient, MAX_ATTEMPTS, after_transient};
+use chrono::{DateTime, Utc};
+use sqlx::SqlitePool;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::{Bot, RequestError};
+use tokio::sync::watch;
+use tokio::task::{Id, JoinError, JoinSet};
+use tokio::time::Instant;
+
+/// How long to wait before touching the database again after it failed.
+const DB_RETRY: Duration = Duration::from_secs(5);
+/// Stored error texts are cut to this many characters.
+const MAX_REASON_CHARS: usize = 500;
+
+pub(super) struct Worker {
+    pool: SqlitePool,
+    bot: Bot,
+    clock: Arc<dyn Clock>,
+    signal: OutboxSignal,
+    settings: Settings,
+    limiter: RateLimiter,
+    in_flight: JoinSet<Finished>,
+    /// Each request in flight: (chat, row id). A chat has at most one, which keeps its messages in order.
+    tasks: HashMap<Id, (i64, i64)>,
+    next_prune: DateTime<Utc>,
+}
+
+struct Finished {
+    delivery: Delivery,
+    result: Result<i64, RequestError>,
+}
+
+/// What the loop waits for, besides the signal, finishing requests and the daily prune.
+#[derive(Default)]
+struct Wait {
+    /// The next row falls due (injected clock).
+    due: Option<DateTime<Utc>>,
+    /// The rate budget or a held chat allows the next message (real time).
+    ready: Option<Instant>,
+}
+
+enum Event {
+    Stop,
+    Finished(Box<Result<(Id, Finished), JoinError>>),
+    Woken,
+    Prune,
+}
+
+impl Worker {
+    pub fn new(
+        pool: SqlitePool,
+        bot: Bot,
+        clock: Arc<dyn Clock>,
+        signal: OutboxSignal,
+        settings: Settings,
+    ) -> Self {
+        let next_prune = clock.now();
+        Worker {
+            pool,
+            bot,
+            limiter: RateLimiter::new(settings.limits),
+            clock,
+            signal,
+            settings,
+            in_flight: JoinSet::new(),
+            tasks: HashMap::new(),
+            next_prune,
+        }
+    }
+
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        self.recover().await;
+        self.prune().await;
+        log::info!(
+            "delivery worker started ({} messages/s overall, {} in flight)",
+            self.settings.limits.per_second,
+            self.settings.concurrency
+        );
+        loop {
+            if *stop.borrow_and_update() {
+                break;
+            }
+            let wait = self.dispatch().await;
+            let clock = self.clock.clone();
+            let signal = self.signal.clone();
+            let next_prune = self.next_prune;
+            let event = tokio::select! {
+                // A send, or the handle dropped: either way, stop.
+                _ = stop.changed() => Event::Stop,
+                Some(done) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
+                    Event::Finished(Box::new(done))
+                }
+                () = signal.woken() => Event::Woken,
+                () = sleep_until_due(clock.as_ref(), wait.due) => Event::Woken,
+                () = sleep_until_ready(wait.ready) => Event::Woken,
+                () = clock.sleep_until(next_prune) => Event::Prune,
+            };
+            match event {
+                Event::Stop => break,
+                Event::Finished(done) => self.finish(*done).await,
+                Event::Woken => {}
+                Event::Prune => self.prune().await,
+            }
+        }
+        self.drain().await;
+    }
+
+    /// Rows left `sending` by a previous run were in flight when it ended: they are sent again.
+    async fn recover(&self) {
+        match outbox::release_all_sending(&self.pool).await {
+            Ok(0) => {}
+            Ok(n) => log::warn!(
+                "{n} outbox message(s) were being sent when the bot last stopped; sending them again"
+            ),
+            Err(e) => log::error!("outbox: cannot release rows left in flight: {e}"),
+        }
+    }
+
+    async fn prune(&mut self) {
+        let now = self.clock.now();
+        match outbox::prune(&self.pool, now - self.settings.retention).await {
+            Ok(0) => {}
+            Ok(n) => log::info!("outbox: deleted {n} finished row(s) past retention"),
+            Err(e) => log::error!("outbox: pruning failed: {e}"),
+        }
+        self.next_prune = now + chrono::Duration::days(1);
+    }
+
+    /// Starts as many due rows as the rate budget and the in-flight limit allow; says what to wait for next.
+    async fn dispatch(&mut self) -> Wait {
+        loop {
+            if self.tasks.len() >= self.settings.concurrency {
+                return Wait::default();
+            }
+            let now_rt = Instant::now();
+            if let Some(at) = self.limiter.global_wait(now_rt) {
+                return Wait {
+                    due: None,
+                    ready: Some(at),
+                };
+            }
+            let held = self.limiter.held_chats(now_rt);
+            let excluded: Vec<i64> = held
+                .iter()
+                .map(|(chat, _)| *chat)
+                .chain(self.tasks.values().map(|(chat, _)| *chat))
+                .collect();
+            let now = self.clock.now();
+            match outbox::claim_next(&self.pool, now, &excluded).await {
+                Ok(Some(delivery)) => {
+                    self.limiter.take_slot(now_rt);
+                    self.start(delivery);
+                }
+                Ok(None) => return self.idle(now, &held).await,
+                Err(e) => {
+                    log::error!("outbox: cannot claim the next message: {e}");
+                    return Wait {
+                        due: None,
+                        ready: Some(now_rt + DB_RETRY),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Nothing can start now: wake when a held chat with due rows may receive, or when the next row is due.
+    async fn idle(&self, now: DateTime<Utc>, held: &[(i64, Instant)]) -> Wait {
+        let held_chats: Vec<i64> = held.iter().map(|(chat, _)| *chat).collect();
+        let mut ready = match outbox::chats_with_due_rows(&self.pool, now, &held_chats).await {
+            Ok(waiting) => held
+                .iter()
+                .filter(|(chat, _)| waiting.contains(chat))
+                .map(|(_, at)| *at)
+                .min(),
+            Err(e) => {
+                log::error!("outbox: cannot read waiting chats: {e}");
+                Some(Instant::now() + DB_RETRY)
+            }
+        };
+        let due = match outbox::next_due_after(&self.pool, now).await {
+            Ok(due) => due,
+            Err(e) => {
+                log::error!("outbox: cannot read the next due time: {e}");
+                ready = Some(Instant::now() + DB_RETRY);
+                None
+            }
+        };
+        Wait { due, ready }
+    }
+
+    fn start(&mut self, delivery: Delivery) {
+        let chat = delivery.chat_id;
+        let row = delivery.id;
+        let bot = self.bot.clone();
+        let task = self.in_flight.spawn(async move {
+            let result = send(&bot, delivery.chat_id, &delivery.payload).await;
+            Finished { delivery, result }
+        });
+        self.tasks.insert(task.id(), (chat, row));
+    }
+
+    async fn finish(&mut self, done: Result<(Id, Finished), JoinError>) {
+        let (id, Finished { delivery, result }) = match done {
+            Ok(done) => done,
+            Err(e) => {
+                // Only a panic in teloxide could get here; the row goes back to wait.
+                if let Some((chat, row)) = self.tasks.remove(&e.id()) {
+                    log::error!(
+                        "outbox: sending message {row} to chat {chat} ended abnormally: {e}"
+                    );
+                    self.limiter.record(chat, Instant::now());
+                    if let Err(e) = outbox::release(&self.pool, row).await {
+                        log::error!("outbox: message {row}: cannot put it back: {e}");
+                    }
+                }
+                return;
+            }
+        };
+        self.tasks.remove(&id);
+        self.limiter.record(delivery.chat_id, Instant::now());
+        let now = self.clock.now();
+        let recorded = match result {
+            Ok(message_id) => outbox::mark_sent(&self.pool, delivery.id, message_id, now).await,
+            Err(error) => self.failed(&delivery, &error, now).await,
+        };
+        if let Err(e) = recorded {
+            // The row stays `sending` and is sent again after the next start (the crash rule).
+            log::error!(
+                "outbox: message {} to chat {}: cannot record the outcome: {e}",
+                delivery.id,
+                delivery.chat_id
+            );
+        }
+    }
+
+    async fn failed(
+        &mut self,
+        d: &Delivery,
+        error: &RequestError,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let reason = self.reason(error);
+        match classify(error) {
+            ErrorClass::PauseAll(wait) => {
+                log::warn!(
+                    "outbox: Telegram asks to wait {} s ({reason}); all sending paused, message {} will be sent again",
+                    wait.as_secs(),
+                    d.id
+                );
+                self.limiter.pause_until(Instant::now() + wait);
+                outbox::release(&self.pool, d.id).await
+            }
+            ErrorClass::Unreachable => {
+                let others = outbox::skip_unreachable(&self.pool, d, &reason, now).await?;
+                log::info!(
+                    "outbox: chat {} is unreachable ({reason}); skipped message {} and {others} more",
+                    d.chat_id,
+                    d.id
+                );
+                Ok(())
+            }
+            ErrorClass::Migrated(to) => {
+                let attempts = d.attempts + 1;
+                if to == d.chat_id || attempts >= MAX_ATTEMPTS {
+                    log::warn!("outbox: message {}: {reason}; given up", d.id);
+                    return outbox::mark_failed(&self.pool, d.id, &reason, Some(attempts)).await;
+                }
+                log::info!(
+                    "outbox: group {} is now supergroup {to}; its messages go there",
+                    d.chat_id
+                );
+                outbox::move_chat(&self.pool, d.id, d.chat_id, to, attempts).await
+            }
+            ErrorClass::Permanent => {
+                log::warn!(
+                    "outbox: message {} to chat {} failed: {reason}",
+                    d.id,
+                    d.chat_id
+                );
+                outbox::mark_failed(&self.pool, d.id, &reason, None).await
+            }
+            ErrorClass::Transient => match after_transient(d.attempts) {
+                AfterTransient::RetryIn { attempts, delay } => {
+                    let due =
+                        now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    log::info!(
+                        "outbox: message {} to chat {}: {reason}; try {attempts} failed, next in {} s",
+                        d.id,
+                        d.chat_id,
+                        delay.as_secs()
+                    );
+                    outbox::retry_at(&self.pool, d.id, due, attempts, &reason).await
+                }
+                AfterTransient::GiveUp { attempts } => {
+                    log::warn!(
+                        "outbox: message {} to chat {}: {reason}; given up after {attempts} tries",
+                        d.id,
+                        d.chat_id
+                    );
+                    outbox::mark_failed(&self.pool, d.id, &reason, Some(attempts)).await
+                }
+            },
+        }
+    }
+
+    /// The error as stored and logged: without the bot token (network errors name the request URL).
+    fn reason(&self, error: &RequestError) -> String {
+        let text = error.to_string().replace(self.bot.token(), "<token>");
+        text.chars().take(MAX_REASON_CHARS).collect()
+    }
+
+    /// After a stop: lets requests in flight finish within the grace period; rows still unanswered then go
+    /// back to `pending` (they may have reached Telegram: the crash rule's bound).
+    async fn drain(&mut self) {
+        let deadline = Instant::now() + self.settings.stop_grace;
+        while !self.in_flight.is_empty() {
+            match tokio::time::timeout_at(deadline, self.in_flight.join_next_with_id()).await {
+                Ok(Some(done)) => self.finish(done).await,
+                Ok(None) => break,
+                Err(_) => {
+                    self.in_flight.abort_all();
+                    for (_, (chat, row)) in self.tasks.drain() {
+                        log::warn!(
+                            "outbox: message {row} to chat {chat} unanswered at shutdown; it will be sent again"
+                        );
+                        if let Err(e) = outbox::release(&self.pool, row).await {
+                            log::error!("outbox: message {row}: cannot put it back: {e}");
+                        }
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until_due(clock: &dyn Clock, due: Option<DateTime<Utc>>) {
+    match due {
+        Some(due) => clock.sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_ready(ready: Option<Instant>) {
+    match ready {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

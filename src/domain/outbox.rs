@@ -1,0 +1,243 @@
+//! The outbox's pure parts: what a delivery carries, its status, and the retry policy for transient errors.
+use super::message::{Button, Document, Reply};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// What one delivery sends. Stored as JSON in `deliveries.payload`; a document's bytes are not part of the
+/// JSON but live in their own BLOB column (see `db::outbox`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Payload {
+    /// Plain text (sent without parse mode), with optional inline buttons.
+    Text {
+        text: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        buttons: Vec<Vec<Button>>,
+    },
+    /// A copy of an existing message (e.g. a coordinator's broadcast), without the "forwarded" header.
+    Copy { from_chat_id: i64, message_id: i64 },
+    /// A file built in memory (certificates, calendars).
+    Document {
+        file_name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        caption: Option<String>,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+}
+
+impl Payload {
+    pub fn text(text: impl Into<String>) -> Self {
+        Payload::Text {
+            text: text.into(),
+            buttons: Vec::new(),
+        }
+    }
+
+    pub fn with_buttons(text: impl Into<String>, buttons: Vec<Vec<Button>>) -> Self {
+        Payload::Text {
+            text: text.into(),
+            buttons,
+        }
+    }
+
+    pub fn copy(from_chat_id: i64, message_id: i64) -> Self {
+        Payload::Copy {
+            from_chat_id,
+            message_id,
+        }
+    }
+
+    pub fn document(document: Document) -> Self {
+        Payload::Document {
+            file_name: document.file_name,
+            caption: document.caption,
+            bytes: document.bytes,
+        }
+    }
+
+    /// The JSON stored in `deliveries.payload` (without a document's bytes).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+
+    /// Rebuilds a payload from its stored JSON and the document bytes stored beside it.
+    pub fn from_stored(json: &str, document: Option<Vec<u8>>) -> Result<Self, serde_json::Error> {
+        let mut payload: Payload = serde_json::from_str(json)?;
+        if let (Payload::Document { bytes, .. }, Some(stored)) = (&mut payload, document) {
+            *bytes = stored;
+        }
+        Ok(payload)
+    }
+
+    /// A document's bytes, for the BLOB column.
+    pub fn document_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Payload::Document { bytes, .. } => Some(bytes),
+            _ => None,
+        }
+    }
+}
+
+impl From<Reply> for Payload {
+    fn from(reply: Reply) -> Self {
+        match reply {
+            Reply::Text { text, buttons } => Payload::Text { text, buttons },
+            Reply::Document(document) => Payload::document(document),
+        }
+    }
+}
+
+/// Where a delivery is in its life. `pending` rows wait for their due time; the worker marks a row `sending`
+/// just before the request and records the outcome right after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    Pending,
+    Sending,
+    Sent,
+    /// Telegram refused it for good (e.g. chat not found), or transient errors went on too long.
+    Failed,
+    /// Not sent because the recipient blocked the bot or is gone.
+    Skipped,
+    /// Withdrawn by its producer before it was sent (e.g. a cancelled broadcast).
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Pending,
+        Status::Sending,
+        Status::Sent,
+        Status::Failed,
+        Status::Skipped,
+        Status::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+}
+
+/// A row is given up (`failed`) after this many tries that ended in a transient error.
+pub const MAX_ATTEMPTS: i64 = 6;
+/// The wait before the first retry; each further retry waits twice as long, up to `MAX_RETRY_DELAY`.
+pub const FIRST_RETRY_DELAY: Duration = Duration::from_secs(5);
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(15 * 60);
+
+/// What to do after a try that ended in a transient error, given how many such tries there were before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterTransient {
+    /// Try again this much later; `attempts` is the new count to store.
+    RetryIn {
+        attempts: i64,
+        delay: Duration,
+    },
+    GiveUp {
+        attempts: i64,
+    },
+}
+
+/// Exponential backoff: 5 s, 10 s, 20 s, 40 s, 80 s, then give up (six tries in all).
+pub fn after_transient(previous_attempts: i64) -> AfterTransient {
+    let attempts = previous_attempts.max(0) + 1;
+    if attempts >= MAX_ATTEMPTS {
+        return AfterTransient::GiveUp { attempts };
+    }
+    let doubling = u32::try_from(attempts - 1).unwrap_or(u32::MAX).min(16);
+    let delay = FIRST_RETRY_DELAY
+        .saturating_mul(1 << doubling)
+        .min(MAX_RETRY_DELAY);
+    AfterTransient::RetryIn { attempts, delay }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_round_trip_through_their_stored_form() {
+        let text = Payload::with_buttons(
+            "Muistutus",
+            vec![vec![
+                Button::callback("Tulen", "a:1"),
+                Button::url("Kartta", "https://example.org"),
+            ]],
+        );
+        let json = text.to_json().unwrap();
+        assert!(json.contains(r#""kind":"text""#), "{json}");
+        assert_eq!(Payload::from_stored(&json, None).unwrap(), text);
+
+        let copy = Payload::copy(-100, 42);
+        assert_eq!(
+            Payload::from_stored(&copy.to_json().unwrap(), None).unwrap(),
+            copy
+        );
+
+        let doc = Payload::document(Document {
+            file_name: "todistus.pdf".into(),
+            bytes: vec![1, 2, 3],
+            caption: Some("Todistus".into()),
+        });
+        let json = doc.to_json().unwrap();
+        assert!(
+            !json.contains("bytes"),
+            "bytes stay out of the JSON: {json}"
+        );
+        let back = Payload::from_stored(&json, doc.document_bytes().map(<[u8]>::to_vec)).unwrap();
+        assert_eq!(back, doc);
+    }
+
+    #[test]
+    fn a_plain_text_payload_is_small() {
+        assert_eq!(
+            Payload::text("hei").to_json().unwrap(),
+            r#"{"kind":"text","text":"hei"}"#
+        );
+        assert_eq!(
+            Payload::from(Reply::text("hei")),
+            Payload::text("hei"),
+            "a service's reply converts as is"
+        );
+    }
+
+    #[test]
+    fn statuses_parse_back() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(Status::parse("lost"), None);
+    }
+
+    #[test]
+    fn transient_errors_back_off_exponentially_then_give_up() {
+        let delays: Vec<AfterTransient> = (0..6).map(after_transient).collect();
+        let secs = |a: &AfterTransient| match a {
+            AfterTransient::RetryIn { delay, .. } => Some(delay.as_secs()),
+            AfterTransient::GiveUp { .. } => None,
+        };
+        assert_eq!(
+            delays.iter().map(secs).collect::<Vec<_>>(),
+            vec![Some(5), Some(10), Some(20), Some(40), Some(80), None]
+        );
+        assert_eq!(
+            after_transient(0),
+            AfterTransient::RetryIn {
+                attempts: 1,
+                delay: Duration::from_secs(5)
+            }
+        );
+        assert_eq!(after_transient(5), AfterTransient::GiveUp { attempts: 6 });
+        assert!(matches!(after_transient(40), AfterTransient::GiveUp { .. }));
+    }
+}
