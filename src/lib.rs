@@ -7,6 +7,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod delivery;
+pub mod documents;
 pub mod domain;
 pub mod fake_telegram;
 pub mod metrics;

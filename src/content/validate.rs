@@ -88,6 +88,17 @@ pub const CODE_KEYS: &[&str] = &[
     "button.language_fi",
     "button.language_en",
     "button.edit_prefix",
+    "certificate.document.title",
+    "certificate.document.lead_in",
+    "certificate.document.sessions_heading",
+    "certificate.document.session",
+    "certificate.document.place_date",
+    "certificate.document.organiser",
+    "certificate.document.footer",
+    "calendar.summary",
+    "calendar.description",
+    "calendar.description_no_theme",
+    "calendar.online_no_link",
 ];
 
 struct Report(Vec<ContentProblem>);
