@@ -30,6 +30,7 @@ CREATE TABLE attendance (
 CREATE TABLE session_snapshots (
     session_id TEXT PRIMARY KEY,
     series_id  TEXT    NOT NULL,
+    title      TEXT    NOT NULL,   -- JSON {fi, en}
     starts_at  TEXT    NOT NULL,
     ends_at    TEXT    NOT NULL,
     place      TEXT,               -- JSON {fi, en} or NULL

@@ -9,6 +9,7 @@ pub mod db;
 pub mod delivery;
 pub mod documents;
 pub mod domain;
+pub mod doorbell;
 pub mod fake_telegram;
 pub mod metrics;
 pub mod scheduler;

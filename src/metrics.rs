@@ -8,12 +8,28 @@ use tokio::sync::Notify;
 pub struct Metrics {
     handled: AtomicU64,
     changed: Notify,
+    /// When the scheduler will next act by itself (the simulator stops its clock there).
+    scheduler_next_run: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
 
 impl Metrics {
     pub fn update_handled(&self) {
         self.handled.fetch_add(1, Ordering::SeqCst);
         self.changed.notify_waiters();
+    }
+
+    pub fn set_scheduler_next_run(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        *self
+            .scheduler_next_run
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = at;
+    }
+
+    pub fn scheduler_next_run(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        *self
+            .scheduler_next_run
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn handled(&self) -> u64 {

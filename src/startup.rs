@@ -63,6 +63,7 @@ impl App {
             config: Arc::new(config),
             metrics: Default::default(),
             outbox: Default::default(),
+            scheduler: Default::default(),
         };
         Ok(App {
             delivery: delivery::Settings::from_config(&ctx.config),
@@ -93,6 +94,7 @@ impl App {
             self.ctx.outbox.clone(),
             self.delivery.clone(),
         );
+        let scheduler = crate::scheduler::spawn(self.ctx.clone(), self.bot.clone());
         let coordinators: Vec<i64> = self.ctx.config.coordinator_ids.iter().copied().collect();
         if let Err(e) = telegram::publish_commands(
             &self.bot,
@@ -120,6 +122,7 @@ impl App {
                 LoggingErrorHandler::with_custom_text("update listener"),
             )
             .await;
+        scheduler.stop().await;
         delivery.stop().await;
         dispatched.map_err(|e| StartupError::Telegram(redact(e)))?;
         self.ctx.pool.close().await;

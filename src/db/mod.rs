@@ -1,5 +1,6 @@
 //! SQLite storage. The only place with SQL; every query uses bound parameters.
 pub mod audit;
+pub mod broadcasts;
 pub mod dialogues;
 pub mod outbox;
 pub mod participants;

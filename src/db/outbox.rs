@@ -133,7 +133,7 @@ impl TryFrom<Row> for Delivery {
 }
 
 /// Adds a message to the outbox unless one with the same idempotency key exists; returns whether it was added.
-/// Call it inside the transaction that decides to send, and wake the worker (`OutboxSignal::wake`) after
+/// Call it inside the transaction that decides to send, and wake the worker (`Doorbell::wake`) after
 /// the commit.
 pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
     let payload = d

@@ -250,6 +250,8 @@ pub async fn attendees(tx: &mut Tx, session: &str) -> Result<Vec<i64>, DbError> 
 pub struct Snapshot {
     pub session_id: String,
     pub series_id: String,
+    /// JSON `{fi, en}`.
+    pub title: String,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
     pub place: Option<String>,
@@ -259,7 +261,7 @@ pub struct Snapshot {
 
 pub async fn snapshots(tx: &mut Tx) -> Result<Vec<Snapshot>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT session_id, series_id, starts_at, ends_at, place, online, link FROM session_snapshots ORDER BY starts_at",
+        "SELECT session_id, series_id, title, starts_at, ends_at, place, online, link FROM session_snapshots ORDER BY starts_at",
     )
     .fetch_all(&mut **tx)
     .await?)
@@ -267,12 +269,14 @@ pub async fn snapshots(tx: &mut Tx) -> Result<Vec<Snapshot>, DbError> {
 
 pub async fn put_snapshot(tx: &mut Tx, s: &Snapshot) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO session_snapshots (session_id, series_id, starts_at, ends_at, place, online, link) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (session_id) DO UPDATE SET series_id = excluded.series_id, starts_at = excluded.starts_at,
+        "INSERT INTO session_snapshots (session_id, series_id, title, starts_at, ends_at, place, online, link)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (session_id) DO UPDATE SET series_id = excluded.series_id, title = excluded.title, starts_at = excluded.starts_at,
            ends_at = excluded.ends_at, place = excluded.place, online = excluded.online, link = excluded.link",
     )
     .bind(&s.session_id)
     .bind(&s.series_id)
+    .bind(&s.title)
     .bind(s.starts_at)
     .bind(s.ends_at)
     .bind(&s.place)
@@ -336,4 +340,42 @@ pub async fn attendance_list(
     .bind(series)
     .fetch_all(&mut **tx)
     .await?)
+}
+
+/// Chat and language of everyone enrolled in a series (for notices).
+pub async fn enrolled_recipients(
+    tx: &mut Tx,
+    series: &str,
+) -> Result<Vec<(i64, i64, Lang)>, DbError> {
+    let rows: Vec<(i64, i64, String)> = sqlx::query_as(
+        "SELECT u.telegram_user_id, u.chat_id, u.language FROM enrolments e
+         JOIN users u ON u.telegram_user_id = e.telegram_user_id
+         WHERE e.series_id = ? AND e.status = 'enrolled' ORDER BY u.telegram_user_id",
+    )
+    .bind(series)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter()
+        .map(|(user, chat, lang)| {
+            let lang =
+                Lang::parse(&lang).ok_or_else(|| DbError::Corrupt(format!("language '{lang}'")))?;
+            Ok((user, chat, lang))
+        })
+        .collect()
+}
+
+/// Chat and language of one user, if they have written to the bot.
+pub async fn recipient(tx: &mut Tx, user: i64) -> Result<Option<(i64, Lang)>, DbError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT chat_id, language FROM users WHERE telegram_user_id = ?")
+            .bind(user)
+            .fetch_optional(&mut **tx)
+            .await?;
+    row.map(|(chat, lang)| {
+        Ok((
+            chat,
+            Lang::parse(&lang).ok_or_else(|| DbError::Corrupt(format!("language '{lang}'")))?,
+        ))
+    })
+    .transpose()
 }

@@ -3,7 +3,7 @@
 //! own message do not come through here (`telegram::send`); the default rate leaves room for them.
 //!
 //! How it runs: it claims the oldest due row whose chat may receive now, marks it `sending`, sends it and
-//! records the outcome. It sleeps until a producer rings the [`OutboxSignal`], the next row falls due on the
+//! records the outcome. It sleeps until a producer rings the [`Doorbell`], the next row falls due on the
 //! injected clock, a held chat may receive again, or a request in flight finishes — never by polling.
 //! Rate limits use real time; due times use the injected clock.
 //!
@@ -34,12 +34,11 @@
 mod classify;
 mod limiter;
 mod send;
-mod signal;
 mod worker;
 
+pub use crate::doorbell::Doorbell;
 pub use classify::{ErrorClass, classify, classify_description};
 pub use limiter::{Limits, RateLimiter};
-pub use signal::OutboxSignal;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -86,7 +85,7 @@ pub fn spawn(
     pool: SqlitePool,
     bot: Bot,
     clock: Arc<dyn Clock>,
-    signal: OutboxSignal,
+    signal: Doorbell,
     settings: Settings,
 ) -> DeliveryHandle {
     let (stop, stopped) = watch::channel(false);

@@ -2,7 +2,7 @@
 use super::classify::{ErrorClass, classify};
 use super::limiter::RateLimiter;
 use super::send::send;
-use super::{OutboxSignal, Settings};
+use super::{Doorbell, Settings};
 use crate::clock::Clock;
 use crate::db::DbError;
 use crate::db::outbox::{self, Delivery};
@@ -26,7 +26,7 @@ pub(super) struct Worker {
     pool: SqlitePool,
     bot: Bot,
     clock: Arc<dyn Clock>,
-    signal: OutboxSignal,
+    signal: Doorbell,
     settings: Settings,
     limiter: RateLimiter,
     in_flight: JoinSet<Finished>,
@@ -61,7 +61,7 @@ impl Worker {
         pool: SqlitePool,
         bot: Bot,
         clock: Arc<dyn Clock>,
-        signal: OutboxSignal,
+        signal: Doorbell,
         settings: Settings,
     ) -> Self {
         let next_prune = clock.now();

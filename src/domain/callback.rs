@@ -32,6 +32,22 @@ pub enum CallbackData {
     Attendance { session: String, user: i64 },
     /// A coordinator asks for a session's attendance as CSV.
     AttendanceCsv { session: String },
+    /// A step of putting a broadcast together (coordinators only).
+    Broadcast(BroadcastAction),
+    /// `/announcements`: on (true) or off.
+    Announcements(bool),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BroadcastAction {
+    /// The audience, by its code (see `domain::broadcast::Audience`).
+    Audience(String),
+    /// Open a sub-menu of audiences: `series`, `area`, `group`, or `top` to go back.
+    Menu(String),
+    SendNow(i64),
+    Schedule(i64),
+    /// Cancel a draft, a scheduled broadcast, or the rest of one being sent.
+    Cancel(i64),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +80,16 @@ impl CallbackData {
             }
             CallbackData::Attendance { session, user } => format!("{VERSION}|at|{session}|{user}"),
             CallbackData::AttendanceCsv { session } => format!("{VERSION}|ac|{session}"),
+            CallbackData::Broadcast(BroadcastAction::Audience(code)) => {
+                format!("{VERSION}|b|a|{code}")
+            }
+            CallbackData::Broadcast(BroadcastAction::Menu(menu)) => format!("{VERSION}|b|m|{menu}"),
+            CallbackData::Broadcast(BroadcastAction::SendNow(id)) => format!("{VERSION}|b|go|{id}"),
+            CallbackData::Broadcast(BroadcastAction::Schedule(id)) => {
+                format!("{VERSION}|b|at|{id}")
+            }
+            CallbackData::Broadcast(BroadcastAction::Cancel(id)) => format!("{VERSION}|b|x|{id}"),
+            CallbackData::Announcements(on) => format!("{VERSION}|an|{}", yes_no(*on)),
         }
     }
 

@@ -5,4 +5,11 @@ pub const USER_COMMANDS: &[&str] = &[
     "start", "help", "profile", "language", "privacy", "mydata", "forget", "cancel",
 ];
 /// Commands only coordinators (COORDINATOR_IDS) may use; anyone else is refused and the attempt logged.
-pub const COORDINATOR_COMMANDS: &[&str] = &["stats", "participants", "attendance"];
+pub const COORDINATOR_COMMANDS: &[&str] = &[
+    "stats",
+    "participants",
+    "attendance",
+    "broadcast",
+    "broadcasts",
+    "cancel_broadcast",
+];

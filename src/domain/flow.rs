@@ -146,13 +146,7 @@ impl Flow {
     /// A fingerprint of the flow's structure (not its texts): persisted dialogue state records it, so a
     /// deploy that changes the flow is noticed. FNV-1a over a canonical JSON form, stable across builds.
     pub fn fingerprint(&self) -> String {
-        let canonical = serde_json::to_string(self).unwrap_or_default();
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for byte in canonical.bytes() {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{hash:016x}")
+        super::fingerprint(&serde_json::to_string(self).unwrap_or_default())
     }
 }
 

@@ -47,6 +47,11 @@ pub enum Reply {
         buttons: Vec<Vec<Button>>,
     },
     Document(Document),
+    /// A copy of an existing message (a broadcast's preview), with its formatting and media.
+    Copy {
+        from_chat_id: i64,
+        message_id: i64,
+    },
 }
 
 impl Reply {

@@ -1,4 +1,5 @@
 //! Types and rules of the programme. No I/O here: everything is pure and unit-tested.
+pub mod broadcast;
 pub mod callback;
 pub mod commands;
 pub mod enrolment;
@@ -19,3 +20,13 @@ pub use flow::{Flow, Input, Outcome, Problem, Step, StepKind};
 pub use lang::{Lang, Localized};
 pub use message::{Button, Document, Reply};
 pub use participant::{Participant, Role, UserInfo};
+
+/// A short fingerprint of a text (FNV-1a, 64 bits): stable across builds and platforms, unlike std's hasher.
+pub fn fingerprint(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}

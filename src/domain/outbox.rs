@@ -84,6 +84,10 @@ impl From<Reply> for Payload {
         match reply {
             Reply::Text { text, buttons } => Payload::Text { text, buttons },
             Reply::Document(document) => Payload::document(document),
+            Reply::Copy {
+                from_chat_id,
+                message_id,
+            } => Payload::copy(from_chat_id, message_id),
         }
     }
 }

@@ -26,6 +26,7 @@ pub fn current(content: &Content, tz: Tz) -> Vec<Snapshot> {
             series.sessions.iter().map(move |s| Snapshot {
                 session_id: s.id.clone(),
                 series_id: series.id.clone(),
+                title: serde_json::to_string(&s.title).unwrap_or_default(),
                 starts_at: local_to_utc(tz, s.start),
                 ends_at: local_to_utc(tz, s.end),
                 place: s.place.as_ref().and_then(|p| serde_json::to_string(p).ok()),
@@ -63,6 +64,26 @@ pub fn diff(before: &[Snapshot], after: &[Snapshot]) -> Vec<Change> {
     changes
 }
 
+/// A short stable id of a change, so the same change is announced once even if planned twice.
+pub fn change_id(change: &Change, after: &[Snapshot]) -> String {
+    let now_state = |id: &str| after.iter().find(|s| s.session_id == id);
+    let text = match change {
+        Change::Cancelled { snapshot } => format!("cancelled {}", snapshot.starts_at.timestamp()),
+        Change::Moved { session_id } => now_state(session_id)
+            .map(|s| format!("moved {} {}", s.starts_at, s.ends_at))
+            .unwrap_or_default(),
+        Change::Link { session_id } => now_state(session_id)
+            .and_then(|s| s.link.clone())
+            .map(|l| format!("link {l}"))
+            .unwrap_or_default(),
+        Change::Place { session_id } => now_state(session_id)
+            .and_then(|s| s.place.clone())
+            .map(|p| format!("place {p}"))
+            .unwrap_or_default(),
+    };
+    crate::domain::fingerprint(&text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +93,7 @@ mod tests {
         Snapshot {
             session_id: id.into(),
             series_id: "s".into(),
+            title: "{}".into(),
             starts_at: Utc.with_ymd_and_hms(2024, 4, 3, hour, 0, 0).unwrap(),
             ends_at: Utc.with_ymd_and_hms(2024, 4, 3, hour + 4, 0, 0).unwrap(),
             place: None,

@@ -2,12 +2,14 @@
 //! writes happen in one `BEGIN IMMEDIATE` transaction, so a failure leaves stored data as it was.
 mod account;
 mod attendance;
+mod broadcast;
 mod coordinator;
 mod csv;
 mod profile;
-mod programme;
+pub(crate) mod programme;
 mod registration;
 mod render;
+pub(crate) mod waitlist;
 
 pub use coordinator::participants_csv;
 
@@ -30,7 +32,9 @@ pub struct Ctx {
     pub config: Arc<Config>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Ring after committing outbox rows so the delivery worker sends them without delay.
-    pub outbox: crate::delivery::OutboxSignal,
+    pub outbox: crate::doorbell::Doorbell,
+    /// Ring after a change the scheduler should act on (registration, settings, `/reload`, a broadcast).
+    pub scheduler: crate::doorbell::Doorbell,
 }
 
 /// One input from a user in a private chat, parsed at the boundary.
@@ -40,6 +44,8 @@ pub struct Incoming {
     pub chat_id: i64,
     pub first_name: String,
     pub language_code: Option<String>,
+    /// The user's message, when the input is one (a broadcast copies it).
+    pub message_id: Option<i64>,
     pub kind: IncomingKind,
 }
 
@@ -87,6 +93,9 @@ pub(crate) struct Turn<'a> {
     /// The flow changed since the stored state was made (or it could not be read at all): the user is
     /// told once, and the moved state is saved.
     pub notify_flow_changed: bool,
+    /// Set when this input queued outbox rows or changed what the scheduler plans; both are woken once the
+    /// transaction has committed (a row they cannot see yet would otherwise wait for the next wake-up).
+    wake: std::sync::atomic::AtomicBool,
 }
 
 impl Turn<'_> {
@@ -100,6 +109,10 @@ impl Turn<'_> {
 
     pub fn fill(&self, key: &str, values: &[(&str, &str)]) -> String {
         self.content.fill(self.lang(), key, values)
+    }
+
+    pub fn wake_after_commit(&self) {
+        self.wake.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn is_coordinator(&self) -> bool {
@@ -175,6 +188,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
         first_name: &incoming.first_name,
         state,
         notify_flow_changed,
+        wake: Default::default(),
     };
     let mut response = Response::default();
     match &incoming.kind {
@@ -182,6 +196,22 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
             on_command(&mut tx, &mut turn, name, args, &mut response).await?
         }
         IncomingKind::Button(raw) => on_button(&mut tx, &mut turn, raw, &mut response).await?,
+        IncomingKind::Text(_) | IncomingKind::Media(_)
+            if turn.is_coordinator() && {
+                let text = match &incoming.kind {
+                    IncomingKind::Text(text) => Some(text.as_str()),
+                    _ => None,
+                };
+                broadcast::on_message(
+                    &mut tx,
+                    &mut turn,
+                    incoming.chat_id,
+                    incoming.message_id,
+                    text,
+                    &mut response,
+                )
+                .await?
+            } => {}
         IncomingKind::Text(text) => {
             registration::on_answer(
                 &mut tx,
@@ -206,6 +236,10 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
         }
     }
     tx.commit().await?;
+    if turn.wake.load(std::sync::atomic::Ordering::Relaxed) {
+        ctx.outbox.wake();
+        ctx.scheduler.wake();
+    }
     Ok(response)
 }
 
@@ -258,6 +292,11 @@ async fn on_command(
         "leave" => programme::leave_question(tx, turn, out).await,
         "stats" => coordinator::stats(tx, turn, out).await,
         "attendance" => attendance::command(tx, turn, args, out).await,
+        "broadcast" => broadcast::start(tx, turn, out).await,
+        "broadcasts" => broadcast::list(tx, turn, out).await,
+        "cancel_broadcast" => broadcast::cancel_menu(tx, turn, out).await,
+        "announcements" => broadcast::announcements(tx, turn, None, out).await,
+        "certificate" => programme::certificate(tx, turn, out).await,
         "participants" => coordinator::participants(tx, turn, out).await,
         other => {
             let shown: String = other.chars().take(32).collect();
@@ -309,11 +348,24 @@ async fn on_button(
         CallbackData::AttendanceCsv { session } => {
             attendance::export(tx, turn, &session, out).await
         }
-        CallbackData::Calendar { .. }
-        | CallbackData::CalendarAll { .. }
-        | CallbackData::Offer { .. } => {
-            out.toast = Some(turn.text("problem.button_expired"));
+        CallbackData::Broadcast(_) if !turn.is_coordinator() => {
+            log::warn!(
+                "refused a broadcast button from user {}",
+                turn.user.telegram_user_id
+            );
+            out.toast = Some(turn.text("coordinator.refused"));
             Ok(())
+        }
+        CallbackData::Broadcast(action) => broadcast::on_button(tx, turn, action, out).await,
+        CallbackData::Announcements(on) => broadcast::announcements(tx, turn, Some(on), out).await,
+        CallbackData::Calendar { session } => {
+            programme::calendar(turn, Some(&session), None, out).await
+        }
+        CallbackData::CalendarAll { series } => {
+            programme::calendar(turn, None, Some(&series), out).await
+        }
+        CallbackData::Offer { series, accept } => {
+            waitlist::offer_answer(tx, turn, &series, accept, out).await
         }
     }
 }

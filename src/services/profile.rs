@@ -109,7 +109,8 @@ pub async fn finish_edit(
         participants::update_field(tx, user_id, field, value, turn.ctx.clock.now()).await?;
         let old_series = before.and_then(|p| p.series_id);
         if field == Field::Series && old_series.as_deref() != Some(value.as_str()) {
-            let line = super::programme::switch_series(tx, turn, old_series.as_deref(), value).await?;
+            let line =
+                super::programme::switch_series(tx, turn, old_series.as_deref(), value).await?;
             updated = format!("{updated}\n{line}");
         }
     }

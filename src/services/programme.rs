@@ -5,12 +5,13 @@ use super::{Response, Turn};
 use crate::content::Content;
 use crate::db::programme::{self as store};
 use crate::db::{DbError, Tx};
+use crate::documents::{CalendarEvent, ics};
 use crate::domain::callback::ReminderChoice;
 use crate::domain::enrolment::{Enrolment, EnrolmentStatus, check_in_open, has_room};
 use crate::domain::programme::{Series, Session};
 use crate::domain::reminders::ReminderOffset;
 use crate::domain::time::utc_to_local;
-use crate::domain::{Button, CallbackData, Lang, Reply};
+use crate::domain::{Button, CallbackData, Document, Lang, Reply};
 use chrono::{Datelike, NaiveDateTime};
 
 /// "ke 27.3.2024 klo 8.00–12.00" / "Wed 27.3.2024, 8:00–12:00".
@@ -93,13 +94,19 @@ pub async fn enrol(tx: &mut Tx, turn: &Turn<'_>, series: &Series) -> Result<Stri
         queued_at: now,
     };
     store::put_enrolment(tx, &enrolment, now).await?;
+    turn.wake_after_commit();
     log::info!("user {user}: {} in series {}", status.as_str(), series.id);
     status_line(tx, turn, series, &enrolment).await
 }
 
 /// Moves a participant from one series to another (from `/profile`): the old place is freed for the
 /// waitlist, and the new series takes them in or puts them on its waitlist.
-pub async fn switch_series(tx: &mut Tx, turn: &Turn<'_>, old: Option<&str>, new: &str) -> Result<String, DbError> {
+pub async fn switch_series(
+    tx: &mut Tx,
+    turn: &Turn<'_>,
+    old: Option<&str>,
+    new: &str,
+) -> Result<String, DbError> {
     let now = turn.ctx.clock.now();
     if let Some(old) = old {
         leave_series(tx, turn, old, now).await?;
@@ -111,9 +118,17 @@ pub async fn switch_series(tx: &mut Tx, turn: &Turn<'_>, old: Option<&str>, new:
 }
 
 /// Marks the user as having left a series and, if they held a place, offers it to the waitlist.
-async fn leave_series(tx: &mut Tx, turn: &Turn<'_>, series_id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<(), DbError> {
+async fn leave_series(
+    tx: &mut Tx,
+    turn: &Turn<'_>,
+    series_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbError> {
     let user = turn.user.telegram_user_id;
-    let Some(mut enrolment) = store::enrolment_of(tx, user, series_id).await?.filter(|e| e.status != EnrolmentStatus::Left) else {
+    let Some(mut enrolment) = store::enrolment_of(tx, user, series_id)
+        .await?
+        .filter(|e| e.status != EnrolmentStatus::Left)
+    else {
         return Ok(());
     };
     let held_place = enrolment.status.holds_place();
@@ -121,9 +136,18 @@ async fn leave_series(tx: &mut Tx, turn: &Turn<'_>, series_id: &str, now: chrono
     enrolment.offered_until = None;
     store::put_enrolment(tx, &enrolment, now).await?;
     log::info!("user {user}: left series {series_id}");
-    if held_place {
-        log::info!("series {series_id}: a place was freed");
+    if let (true, Some(series)) = (held_place, turn.content.series(series_id)) {
+        super::waitlist::offer_freed_place(
+            tx,
+            &turn.content,
+            turn.ctx.config.timezone,
+            series,
+            now,
+            None,
+        )
+        .await?;
     }
+    turn.wake_after_commit();
     Ok(())
 }
 
@@ -353,6 +377,7 @@ pub async fn reminders_choice(
             return Ok(());
         }
     }
+    turn.wake_after_commit();
     out.toast = Some(turn.text("reminders.updated"));
     reminders_menu(tx, turn, out).await
 }
@@ -457,4 +482,94 @@ pub async fn leave(
     out.mark_pressed = Some(format!("✅ {}", turn.text("button.programme.leave_yes")));
     out.push(Reply::text(turn.fill("leave.done", &[("series", &name)])));
     Ok(())
+}
+
+/// An .ics file of one session (`Some(session)`) or of a whole series.
+pub async fn calendar(
+    turn: &mut Turn<'_>,
+    session_id: Option<&str>,
+    series_id: Option<&str>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let content = turn.content.clone();
+    let lang = turn.lang();
+    let (series, sessions): (&Series, Vec<&Session>) = match (session_id, series_id) {
+        (Some(id), _) => match content.session(id) {
+            Some((series, session)) => (series, vec![session]),
+            None => return expired(turn, out),
+        },
+        (None, Some(id)) => match content.series(id) {
+            Some(series) => (series, series.sessions_in_order()),
+            None => return expired(turn, out),
+        },
+        (None, None) => return expired(turn, out),
+    };
+    let events: Vec<CalendarEvent> = sessions
+        .iter()
+        .map(|s| CalendarEvent::from_session(&content, lang, series, s))
+        .collect();
+    let bytes = ics::calendar(
+        &events,
+        turn.ctx.config.timezone,
+        ics::PROD_ID,
+        turn.ctx.clock.now(),
+    );
+    let name = session_id.or(series_id).unwrap_or("milava");
+    out.push(Reply::Document(Document {
+        file_name: format!("milava-{name}.ics"),
+        bytes,
+        caption: Some(turn.text("programme.calendar_caption")),
+    }));
+    Ok(())
+}
+
+fn expired(turn: &Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    out.toast = Some(turn.text("problem.button_expired"));
+    Ok(())
+}
+
+/// `/certificate`: the PDF again, for someone who qualifies once the series has ended.
+pub async fn certificate(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let Some(series) = my_series(tx, turn).await? else {
+        out.push(Reply::text(turn.text("programme.not_enrolled")));
+        return remind(tx, turn, out).await;
+    };
+    let tz = turn.ctx.config.timezone;
+    let now = turn.ctx.clock.now();
+    let ended = series
+        .last_end()
+        .is_some_and(|end| crate::domain::time::local_to_utc(tz, end) <= now);
+    let attended =
+        crate::scheduler::certificates::attended(tx, &series, turn.user.telegram_user_id).await?;
+    let name = crate::db::participants::get(tx, turn.user.telegram_user_id)
+        .await?
+        .map(|p| p.name)
+        .unwrap_or_default();
+    if !ended {
+        out.push(Reply::text(turn.text("certificate.not_finished")));
+    } else if let Some(document) = crate::scheduler::certificates::document(
+        &turn.content,
+        turn.lang(),
+        &name,
+        &series,
+        &attended,
+        now,
+        tz,
+    ) {
+        out.push(Reply::Document(document));
+    } else {
+        let required = series.required_sessions().to_string();
+        out.push(Reply::text(turn.fill(
+            "certificate.not_qualified",
+            &[
+                ("required", &required),
+                ("attended", &attended.len().to_string()),
+            ],
+        )));
+    }
+    remind(tx, turn, out).await
 }

@@ -1,12 +1,14 @@
 //! Freed places go to the first person on the waitlist, with a time-limited confirm button.
-use super::outbox::{self, Outgoing};
+use super::{Response, Turn};
 use crate::content::Content;
+use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store};
 use crate::db::{DbError, Tx};
 use crate::domain::enrolment::{EnrolmentStatus, OFFER_VALID};
+use crate::domain::outbox::Payload;
 use crate::domain::programme::Series;
 use crate::domain::time::utc_to_local;
-use crate::domain::{Button, CallbackData, Lang};
+use crate::domain::{Button, CallbackData, Lang, Reply};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -20,7 +22,10 @@ pub async fn offer_freed_place(
     now: DateTime<Utc>,
     not_to: Option<i64>,
 ) -> Result<Option<i64>, DbError> {
-    let Some(mut first) = store::first_waitlisted(tx, &series.id).await?.filter(|f| Some(f.telegram_user_id) != not_to) else {
+    let Some(mut first) = store::first_waitlisted(tx, &series.id)
+        .await?
+        .filter(|f| Some(f.telegram_user_id) != not_to)
+    else {
         return Ok(None);
     };
     let until = now + OFFER_VALID;
@@ -28,27 +33,58 @@ pub async fn offer_freed_place(
     first.offered_until = Some(until);
     store::put_enrolment(tx, &first, now).await?;
     let user = first.telegram_user_id;
-    let Some((chat_id, lang)) = outbox::recipient(tx, user).await? else {
+    let Some((chat_id, lang)) = store::recipient(tx, user).await? else {
         return Ok(Some(user));
     };
     let until_text = match lang {
-        Lang::Fi => utc_to_local(tz, until).format("%-d.%-m.%Y klo %-H.%M").to_string(),
-        Lang::En => utc_to_local(tz, until).format("%-d.%-m.%Y at %H:%M").to_string(),
+        Lang::Fi => utc_to_local(tz, until)
+            .format("%-d.%-m.%Y klo %-H.%M")
+            .to_string(),
+        Lang::En => utc_to_local(tz, until)
+            .format("%-d.%-m.%Y at %H:%M")
+            .to_string(),
     };
-    let text = content.fill(lang, "waitlist.offer", &[("series", series.name.get(lang)), ("until", &until_text)]);
+    let text = content.fill(
+        lang,
+        "waitlist.offer",
+        &[("series", series.name.get(lang)), ("until", &until_text)],
+    );
     let buttons = vec![vec![
-        Button::callback(content.text(lang, "button.programme.accept_place"), CallbackData::Offer { series: series.id.clone(), accept: true }.encode()),
-        Button::callback(content.text(lang, "button.programme.decline_place"), CallbackData::Offer { series: series.id.clone(), accept: false }.encode()),
+        Button::callback(
+            content.text(lang, "button.programme.accept_place"),
+            CallbackData::Offer {
+                series: series.id.clone(),
+                accept: true,
+            }
+            .encode(),
+        ),
+        Button::callback(
+            content.text(lang, "button.programme.decline_place"),
+            CallbackData::Offer {
+                series: series.id.clone(),
+                accept: false,
+            }
+            .encode(),
+        ),
     ]];
     let key = format!("offer:{}:{user}:{}", series.id, now.timestamp());
-    outbox::send_later(tx, Outgoing::text(key, chat_id, Some(user), text, buttons, now)).await?;
+    outbox::enqueue(
+        tx,
+        &NewDelivery::new(key, chat_id, Payload::with_buttons(text, buttons), now).for_user(user),
+    )
+    .await?;
     log::info!("user {user}: offered a freed place in {}", series.id);
     Ok(Some(user))
 }
 
 /// Offers that ran out: the person goes back to the end of the waitlist (and is told), and the place is
 /// offered to the next one. Returns how many expired.
-pub async fn expire_offers(tx: &mut Tx, content: &Content, tz: Tz, now: DateTime<Utc>) -> Result<usize, DbError> {
+pub async fn expire_offers(
+    tx: &mut Tx,
+    content: &Content,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
     let expired = store::expired_offers(tx, now).await?;
     for mut offer in expired.iter().cloned() {
         let Some(series) = content.series(&offer.series_id) else {
@@ -58,12 +94,75 @@ pub async fn expire_offers(tx: &mut Tx, content: &Content, tz: Tz, now: DateTime
         offer.offered_until = None;
         offer.queued_at = now;
         store::put_enrolment(tx, &offer, now).await?;
-        if let Some((chat_id, lang)) = outbox::recipient(tx, offer.telegram_user_id).await? {
-            let text = content.fill(lang, "waitlist.expired", &[("series", series.name.get(lang))]);
-            let key = format!("offer-expired:{}:{}:{}", series.id, offer.telegram_user_id, now.timestamp());
-            outbox::send_later(tx, Outgoing::text(key, chat_id, Some(offer.telegram_user_id), text, Vec::new(), now)).await?;
+        if let Some((chat_id, lang)) = store::recipient(tx, offer.telegram_user_id).await? {
+            let text = content.fill(
+                lang,
+                "waitlist.expired",
+                &[("series", series.name.get(lang))],
+            );
+            let key = format!(
+                "offer-expired:{}:{}:{}",
+                series.id,
+                offer.telegram_user_id,
+                now.timestamp()
+            );
+            let notice = NewDelivery::new(key, chat_id, Payload::text(text), now)
+                .for_user(offer.telegram_user_id);
+            outbox::enqueue(tx, &notice).await?;
         }
         offer_freed_place(tx, content, tz, series, now, Some(offer.telegram_user_id)).await?;
     }
     Ok(expired.len())
+}
+
+/// The answer to a freed place offered from the waitlist.
+pub async fn offer_answer(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    series_id: &str,
+    accept: bool,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user = turn.user.telegram_user_id;
+    let now = turn.ctx.clock.now();
+    let Some(series) = turn.content.series(series_id).cloned() else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    let offer = store::enrolment_of(tx, user, series_id).await?.filter(|e| {
+        e.status == EnrolmentStatus::Offered && e.offered_until.is_some_and(|until| until > now)
+    });
+    let Some(mut enrolment) = offer else {
+        out.push(Reply::text(turn.text("waitlist.offer_gone")));
+        return Ok(());
+    };
+    let name = series.name.get(turn.lang()).to_string();
+    enrolment.offered_until = None;
+    if accept {
+        enrolment.status = EnrolmentStatus::Enrolled;
+        store::put_enrolment(tx, &enrolment, now).await?;
+        out.mark_pressed = Some(format!("✅ {}", turn.text("button.programme.accept_place")));
+        out.push(Reply::text(
+            turn.fill("waitlist.accepted", &[("series", &name)]),
+        ));
+    } else {
+        enrolment.status = EnrolmentStatus::Left;
+        store::put_enrolment(tx, &enrolment, now).await?;
+        offer_freed_place(
+            tx,
+            &turn.content,
+            turn.ctx.config.timezone,
+            &series,
+            now,
+            Some(user),
+        )
+        .await?;
+        out.mark_pressed = Some(format!(
+            "✅ {}",
+            turn.text("button.programme.decline_place")
+        ));
+        out.push(Reply::text(turn.text("waitlist.declined")));
+    }
+    turn.wake_after_commit();
+    Ok(())
 }

@@ -29,6 +29,7 @@ pub struct Session {
     clock: ManualClock,
     tz: Tz,
     metrics: Arc<Metrics>,
+    scheduler: crate::doorbell::Doorbell,
     pool: SqlitePool,
     events: broadcast::Receiver<FakeEvent>,
     out: Output,
@@ -82,6 +83,7 @@ impl Session {
             App::build_with_content(config, Arc::new(content), Arc::new(clock.clone())).await?;
         app.polling_timeout = Duration::from_secs(10);
         let metrics = app.ctx.metrics.clone();
+        let scheduler = app.ctx.scheduler.clone();
         let pool = app.ctx.pool.clone();
         let events = fake.subscribe();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -105,6 +107,7 @@ impl Session {
             clock,
             tz,
             metrics,
+            scheduler,
             pool,
             events,
             out,
@@ -281,7 +284,7 @@ impl Session {
                 ),
             );
         }
-        self.drain_events();
+        self.settle().await;
     }
 
     async fn say(&mut self, text: &str) {
@@ -459,20 +462,27 @@ impl Session {
         self.group = Some(group);
     }
 
-    /// Moves the clock to `target`, stopping at each time something is due so it is shown at the
-    /// local time it is sent.
+    /// Moves the clock to `target`, stopping at each moment something is due or the scheduler acts, so
+    /// everything is shown at the local time it happens.
     async fn advance_to(&mut self, target: DateTime<Utc>) {
         loop {
-            let next = match db::stats::outbox_next_due(&self.pool).await {
-                Ok(next) => next.filter(|due| *due > self.clock.now() && *due <= target),
+            let now = self.clock.now();
+            let outbox = match db::stats::outbox_next_due(&self.pool).await {
+                Ok(next) => next,
                 Err(e) => {
                     self.out
                         .line(Style::Error, &format!("cannot read the outbox: {e}"));
                     None
                 }
             };
-            let stop = next.unwrap_or(target);
-            self.clock.set(stop);
+            let next = [outbox, self.metrics.scheduler_next_run()]
+                .into_iter()
+                .flatten()
+                .filter(|t| *t > now && *t <= target)
+                .min();
+            self.clock.set(next.unwrap_or(target));
+            // Moving the clock wakes the scheduler through its sleep; ringing makes "settled" mean it has looked.
+            self.scheduler.wake();
             self.settle().await;
             if next.is_none() {
                 break;
@@ -482,25 +492,28 @@ impl Session {
         self.out.line(Style::System, &format!("Clock: {now}."));
     }
 
-    /// Waits until nothing due is left unsent, then shows what was sent.
+    /// Waits until the scheduler has acted on everything so far and nothing due is left unsent, then shows
+    /// what was sent.
     async fn settle(&mut self) {
-        let pool = self.pool.clone();
-        let now = self.clock.now();
         let deadline = tokio::time::Instant::now() + ANSWER_TIMEOUT;
+        if !self.scheduler.settled(ANSWER_TIMEOUT).await {
+            self.out
+                .line(Style::Error, "(the scheduler did not finish within 30 s)");
+        }
         let mut changed = self.fake.subscribe();
         loop {
-            match db::stats::outbox_due_count(&pool, now).await {
+            match db::stats::outbox_due_count(&self.pool, self.clock.now()).await {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
-            if tokio::time::timeout_at(deadline, changed.recv())
-                .await
-                .is_err()
-            {
+            if tokio::time::Instant::now() >= deadline {
                 self.out
                     .line(Style::Error, "(deliveries still pending after 30 s)");
                 break;
             }
+            // A send shows up at the fake at once; its outcome is recorded by the worker a moment later.
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_millis(20), changed.recv()).await;
         }
         self.drain_events();
     }

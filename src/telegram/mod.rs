@@ -32,7 +32,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Ctx) -> ResponseResult<
 
 async fn on_edited_message(bot: Bot, msg: Message, ctx: Ctx) -> ResponseResult<()> {
     if let (Some(user), true) = (msg.from.as_ref(), msg.chat.is_private()) {
-        let incoming = parse::incoming(user, msg.chat.id.0, IncomingKind::Edited);
+        let incoming = parse::incoming(user, msg.chat.id.0, None, IncomingKind::Edited);
         let response = services::handle(&ctx, &incoming).await;
         send::replies(&bot, msg.chat.id, &response.replies).await;
     }
@@ -49,6 +49,7 @@ async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Ctx) -> ResponseResult
     let incoming: Incoming = parse::incoming(
         &query.from,
         chat_id.0,
+        None,
         IncomingKind::Button(query.data.clone().unwrap_or_default()),
     );
     let response = services::handle(&ctx, &incoming).await;

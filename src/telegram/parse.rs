@@ -2,12 +2,18 @@
 use crate::services::{Incoming, IncomingKind};
 use teloxide::types::{MediaKind, Message, MessageKind, User};
 
-pub fn incoming(user: &User, chat_id: i64, kind: IncomingKind) -> Incoming {
+pub fn incoming(
+    user: &User,
+    chat_id: i64,
+    message_id: Option<i64>,
+    kind: IncomingKind,
+) -> Incoming {
     Incoming {
         user_id: user.id.0 as i64,
         chat_id,
         first_name: user.first_name.clone(),
         language_code: user.language_code.clone(),
+        message_id,
         kind,
     }
 }
@@ -27,7 +33,12 @@ pub fn incoming_from_message(msg: &Message, bot_username: &str) -> Option<Incomi
         MessageKind::Empty {} => IncomingKind::Media("other".to_string()),
         _ => return None,
     };
-    Some(incoming(user, msg.chat.id.0, kind))
+    Some(incoming(
+        user,
+        msg.chat.id.0,
+        Some(i64::from(msg.id.0)),
+        kind,
+    ))
 }
 
 /// `/name@bot args` → a command (lower-cased name, the bot's own @username removed); anything else is text.

@@ -31,6 +31,17 @@ pub async fn replies(bot: &Bot, chat: ChatId, replies: &[Reply]) {
                 .reply_markup(keyboard(buttons))
                 .await
                 .map(drop),
+            Reply::Copy {
+                from_chat_id,
+                message_id,
+            } => bot
+                .copy_message(
+                    chat,
+                    ChatId(*from_chat_id),
+                    teloxide::types::MessageId(*message_id as i32),
+                )
+                .await
+                .map(drop),
             Reply::Document(doc) => {
                 let file = InputFile::memory(doc.bytes.clone()).file_name(doc.file_name.clone());
                 let mut request = bot.send_document(chat, file);

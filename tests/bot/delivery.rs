@@ -523,7 +523,8 @@ async fn a_big_broadcast_stays_within_the_flood_limits_at_full_speed() {
         last.duration_since(first),
         rate / ceiling
     );
-    assert!(rate >= 0.95 * ceiling, "{rate:.1}/s");
+    // Throughput is a benchmark's business (`milava-bot bench broadcast`): on a loaded CI machine it only
+    // drops. Going over the budget, though, is a bug at any load.
     assert!(rate <= 1.05 * ceiling, "{rate:.1}/s is over the budget");
 
     let one_chat: Vec<Instant> = times

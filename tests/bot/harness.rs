@@ -4,7 +4,7 @@ use chrono::{TimeZone, Utc};
 use milava_bot::clock::ManualClock;
 use milava_bot::config::Config;
 use milava_bot::db::outbox::{self, NewDelivery};
-use milava_bot::delivery::OutboxSignal;
+use milava_bot::delivery::Doorbell;
 use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use milava_bot::metrics::Metrics;
 use milava_bot::startup::App;
@@ -34,7 +34,7 @@ pub struct TestBot {
 
 struct Running {
     metrics: Arc<Metrics>,
-    outbox: OutboxSignal,
+    outbox: Doorbell,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -157,7 +157,7 @@ impl TestBot {
     }
 
     /// The running app's outbox signal.
-    pub fn outbox(&self) -> OutboxSignal {
+    pub fn outbox(&self) -> Doorbell {
         self.running
             .as_ref()
             .expect("bot is running")

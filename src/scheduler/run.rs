@@ -1,0 +1,291 @@
+//! The scheduler: turns the programme and the time into outbox rows — reminders and check-in prompts (planned
+//! `plan::HORIZON` ahead), notices about changed sessions, waitlist offers that ran out, and certificates after
+//! a series ends. `run_once(now)` does one pass and says when the next is needed; `spawn` sleeps until then
+//! on the injected clock, or until woken early (a registration, `/reload`, `/reminders`).
+//!
+//! Catch-up after downtime: a reminder whose session has not started is still sent, late; one whose session
+//! has begun is not planned any more, and a row already in the outbox expires at the session start (the
+//! delivery worker skips it and logs it).
+use super::changes::{self, Change};
+use super::plan::{self, Planned, PlannedKind, Wants};
+use crate::content::Content;
+use crate::db::outbox::{self, NewDelivery};
+use crate::db::programme::{self as store, Member};
+use crate::db::{self, DbError, Tx};
+use crate::domain::outbox::Payload;
+use crate::domain::programme::Series;
+use crate::domain::{Button, CallbackData, Lang};
+use crate::services::{Ctx, programme};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use std::collections::HashSet;
+
+/// What one pass did (for logs, tests and the benchmark).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PassReport {
+    pub planned: usize,
+    pub withdrawn: usize,
+    pub notices: usize,
+    pub offers_expired: usize,
+    pub certificates: usize,
+    /// When the next pass is needed, if ever.
+    pub next_run: Option<DateTime<Utc>>,
+}
+
+pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbError> {
+    let content = ctx.content.get();
+    let tz = ctx.config.timezone;
+    let mut report = PassReport::default();
+    let mut tx = db::begin_write(&ctx.pool).await?;
+    report.notices = announce_changes(&mut tx, &content, tz, now).await?;
+    report.offers_expired =
+        crate::services::waitlist::expire_offers(&mut tx, &content, tz, now).await?;
+    tx.commit().await?;
+    for series in &content.series {
+        let members = store::members(&ctx.pool, &series.id).await?;
+        let mut tx = db::begin_write(&ctx.pool).await?;
+        let (planned, withdrawn) =
+            plan_series(&mut tx, &content, tz, series, &members, now).await?;
+        report.planned += planned;
+        report.withdrawn += withdrawn;
+        report.certificates +=
+            super::certificates::send_if_due(&mut tx, &content, tz, series, &members, now).await?;
+        tx.commit().await?;
+    }
+    report.next_run = next_run(ctx, &content, tz, now).await?;
+    ctx.outbox.wake();
+    Ok(report)
+}
+
+async fn next_run(
+    ctx: &Ctx,
+    content: &Content,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    let planning = content
+        .series
+        .iter()
+        .filter_map(|s| plan::next_planning_time(s, &content.reminder_offsets, tz, now));
+    let certificates = content
+        .series
+        .iter()
+        .filter_map(|s| {
+            s.last_end()
+                .map(|end| crate::domain::time::local_to_utc(tz, end))
+        })
+        .filter(|end| *end > now);
+    let offers = store::next_offer_expiry(&ctx.pool)
+        .await?
+        .filter(|t| *t > now);
+    Ok(planning.chain(certificates).chain(offers).min())
+}
+
+fn wants(member: &Member) -> Wants {
+    Wants {
+        user: member.telegram_user_id,
+        reminders: member.reminders_enabled,
+        offsets: member.reminder_offsets.clone(),
+    }
+}
+
+/// Puts the series' due reminders and check-ins into the outbox and withdraws pending ones nobody wants any
+/// more (a moved or cancelled session, someone who left or turned reminders off).
+async fn plan_series(
+    tx: &mut Tx,
+    content: &Content,
+    tz: Tz,
+    series: &Series,
+    members: &[Member],
+    now: DateTime<Utc>,
+) -> Result<(usize, usize), DbError> {
+    let wanted: Vec<Wants> = members.iter().map(wants).collect();
+    let planned = plan::plan(series, &wanted, &content.reminder_offsets, tz, now);
+    let keys: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    let mut withdrawn = 0;
+    for (id, key) in outbox::pending_with_prefix(tx, &plan::series_prefix(series)).await? {
+        if !keys.contains(key.as_str()) {
+            outbox::cancel(tx, id, "no longer planned").await?;
+            withdrawn += 1;
+        }
+    }
+    let mut added = 0;
+    for item in &planned {
+        let Some(member) = members.iter().find(|m| m.telegram_user_id == item.user) else {
+            continue;
+        };
+        let delivery = NewDelivery::new(
+            item.key.clone(),
+            member.chat_id,
+            payload(content, series, item, member.language),
+            now,
+        )
+        .for_user(member.telegram_user_id)
+        .due_at(item.due_at)
+        .expires_at(item.expires_at);
+        if outbox::enqueue(tx, &delivery).await? {
+            added += 1;
+        }
+    }
+    Ok((added, withdrawn))
+}
+
+fn payload(content: &Content, series: &Series, item: &Planned, lang: Lang) -> Payload {
+    let Some(session) = series.sessions.iter().find(|s| s.id == item.session_id) else {
+        return Payload::text(String::new());
+    };
+    let described = programme::describe(content, lang, session);
+    match &item.kind {
+        PlannedKind::Reminder(offset) => {
+            let key = match offset {
+                crate::domain::reminders::ReminderOffset::DayBefore(_) => "reminders.day_before",
+                crate::domain::reminders::ReminderOffset::Before(_) => "reminders.before",
+            };
+            let start = match lang {
+                Lang::Fi => session.start.format("%-H.%M").to_string(),
+                Lang::En => session.start.format("%-H:%M").to_string(),
+            };
+            let text = content.fill(lang, key, &[("session", &described), ("start", &start)]);
+            let calendar = Button::callback(
+                content.text(lang, "button.programme.add_to_calendar"),
+                CallbackData::Calendar {
+                    session: session.id.clone(),
+                }
+                .encode(),
+            );
+            Payload::with_buttons(text, vec![vec![calendar]])
+        }
+        PlannedKind::CheckIn => {
+            let text = content.fill(
+                lang,
+                "checkin.prompt",
+                &[("title", session.title.get(lang))],
+            );
+            let button = Button::callback(
+                content.text(lang, "button.programme.check_in"),
+                CallbackData::CheckIn {
+                    session: session.id.clone(),
+                }
+                .encode(),
+            );
+            Payload::with_buttons(text, vec![vec![button]])
+        }
+    }
+}
+
+/// One notice per changed session to everyone enrolled in its series; then the snapshot is brought up to date.
+/// The first pass on an empty snapshot table only records the programme.
+async fn announce_changes(
+    tx: &mut Tx,
+    content: &Content,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let before = store::snapshots(tx).await?;
+    let after = changes::current(content, tz);
+    let mut notices = 0;
+    for change in changes::diff(&before, &after) {
+        let (series_id, session_id) = match &change {
+            Change::Cancelled { snapshot } => {
+                (snapshot.series_id.clone(), snapshot.session_id.clone())
+            }
+            Change::Moved { session_id }
+            | Change::Link { session_id }
+            | Change::Place { session_id } => match content.session(session_id) {
+                Some((series, _)) => (series.id.clone(), session_id.clone()),
+                None => continue,
+            },
+        };
+        let change_id = changes::change_id(&change, &after);
+        for (user, chat_id, lang) in store::enrolled_recipients(tx, &series_id).await? {
+            let Some(text) = notice_text(content, tz, &change, lang) else {
+                continue;
+            };
+            let key = format!(
+                "change:{session_id}:{}:{change_id}:{user}",
+                change_kind(&change)
+            );
+            let delivery = NewDelivery::new(key, chat_id, Payload::text(text), now).for_user(user);
+            if outbox::enqueue(tx, &delivery).await? {
+                notices += 1;
+            }
+        }
+        log::info!("programme change: {change:?}");
+    }
+    for snapshot in &after {
+        store::put_snapshot(tx, snapshot).await?;
+    }
+    for old in before
+        .iter()
+        .filter(|b| !after.iter().any(|a| a.session_id == b.session_id))
+    {
+        store::delete_snapshot(tx, &old.session_id).await?;
+    }
+    Ok(notices)
+}
+
+fn change_kind(change: &Change) -> &'static str {
+    match change {
+        Change::Moved { .. } => "moved",
+        Change::Cancelled { .. } => "cancelled",
+        Change::Link { .. } => "link",
+        Change::Place { .. } => "place",
+    }
+}
+
+fn notice_text(content: &Content, tz: Tz, change: &Change, lang: Lang) -> Option<String> {
+    match change {
+        Change::Cancelled { snapshot } => {
+            let session = crate::domain::programme::Session {
+                id: snapshot.session_id.clone(),
+                start: crate::domain::time::utc_to_local(tz, snapshot.starts_at),
+                end: crate::domain::time::utc_to_local(tz, snapshot.ends_at),
+                place: None,
+                online: snapshot.online,
+                link: None,
+                title: serde_json::from_str(&snapshot.title).unwrap_or_default(),
+                theme: None,
+            };
+            let title = session.title.get(lang).to_string();
+            Some(content.fill(
+                lang,
+                "changes.cancelled",
+                &[
+                    ("title", &title),
+                    ("when", &programme::when(content, lang, &session)),
+                ],
+            ))
+        }
+        Change::Moved { session_id } => {
+            let (_, session) = content.session(session_id)?;
+            Some(content.fill(
+                lang,
+                "changes.moved",
+                &[
+                    ("title", session.title.get(lang)),
+                    ("when", &programme::when(content, lang, session)),
+                ],
+            ))
+        }
+        Change::Link { session_id } => {
+            let (_, session) = content.session(session_id)?;
+            Some(content.fill(
+                lang,
+                "changes.link",
+                &[
+                    ("title", session.title.get(lang)),
+                    ("link", session.link.as_deref()?),
+                ],
+            ))
+        }
+        Change::Place { session_id } => {
+            let (_, session) = content.session(session_id)?;
+            let place = session.place.as_ref()?.get(lang);
+            Some(content.fill(
+                lang,
+                "changes.place",
+                &[("title", session.title.get(lang)), ("place", place)],
+            ))
+        }
+    }
+}

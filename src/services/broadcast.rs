@@ -1,0 +1,535 @@
+//! Coordinators' broadcasts: `/broadcast` → audience (buttons) → the message in any form → preview with the
+//! recipient count → send now or at a local time. The bot copies the coordinator's message (copyMessage keeps
+//! formatting and media) to each recipient through the outbox, in batch `broadcast:{id}`.
+use super::registration::remind;
+use super::{Response, Turn, profile};
+use crate::db::broadcasts::{self as store, Broadcast};
+use crate::db::outbox::{self, NewDelivery};
+use crate::db::{DbError, Tx, audit};
+use crate::domain::broadcast::{Audience, BroadcastStatus};
+use crate::domain::callback::BroadcastAction;
+use crate::domain::outbox::Payload;
+use crate::domain::participant::Role;
+use crate::domain::time::local_to_utc;
+use crate::domain::{Button, CallbackData, Field, Reply};
+
+fn button(turn: &Turn<'_>, key: &str, action: BroadcastAction) -> Vec<Button> {
+    vec![Button::callback(
+        turn.text(key),
+        CallbackData::Broadcast(action).encode(),
+    )]
+}
+
+fn audience_menu(turn: &Turn<'_>) -> Vec<Vec<Button>> {
+    let code = |a: Audience| BroadcastAction::Audience(a.code());
+    vec![
+        button(turn, "button.broadcast.everyone", code(Audience::Everyone)),
+        button(
+            turn,
+            "button.broadcast.fathers",
+            code(Audience::Role(Role::Father)),
+        ),
+        button(
+            turn,
+            "button.broadcast.professionals",
+            code(Audience::Role(Role::Professional)),
+        ),
+        button(
+            turn,
+            "button.broadcast.others",
+            code(Audience::Role(Role::Other)),
+        ),
+        button(
+            turn,
+            "button.broadcast.series",
+            BroadcastAction::Menu("series".into()),
+        ),
+        button(
+            turn,
+            "button.broadcast.area",
+            BroadcastAction::Menu("area".into()),
+        ),
+        button(
+            turn,
+            "button.broadcast.group",
+            BroadcastAction::Menu("group".into()),
+        ),
+        button(turn, "button.broadcast.research", code(Audience::Research)),
+    ]
+}
+
+/// How an audience reads to the coordinator.
+pub fn audience_label(turn: &Turn<'_>, audience: &Audience) -> String {
+    let lang = turn.lang();
+    match audience {
+        Audience::Everyone => turn.text("broadcast.audience_all"),
+        Audience::Role(role) => turn.text(&format!("broadcast.audience_role_{}", role.as_str())),
+        Audience::Series(id) => {
+            let name = turn
+                .content
+                .series(id)
+                .map(|s| s.name.get(lang).to_string())
+                .unwrap_or_else(|| id.clone());
+            turn.fill("broadcast.audience_series", &[("name", &name)])
+        }
+        Audience::Area(area) => turn.fill(
+            "broadcast.audience_area",
+            &[("name", &super::render::value_label(turn, Field::Area, area))],
+        ),
+        Audience::Research => turn.text("broadcast.audience_research"),
+        Audience::Group(id) => {
+            let name = turn
+                .content
+                .group(id)
+                .map(|g| g.name.get(lang).to_string())
+                .unwrap_or_else(|| id.clone());
+            turn.fill("broadcast.audience_group", &[("name", &name)])
+        }
+    }
+}
+
+pub async fn start(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    store::create(tx, turn.user.telegram_user_id, turn.ctx.clock.now()).await?;
+    out.push(Reply::with_buttons(
+        turn.text("broadcast.audience_question"),
+        audience_menu(turn),
+    ));
+    Ok(())
+}
+
+/// The coordinator's draft, if a button refers to it and it belongs to them.
+async fn own_draft(tx: &mut Tx, turn: &Turn<'_>) -> Result<Option<Broadcast>, DbError> {
+    store::draft_of(tx, turn.user.telegram_user_id).await
+}
+
+pub async fn on_button(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    action: BroadcastAction,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    match action {
+        BroadcastAction::Menu(menu) => {
+            let lang = turn.lang();
+            let (question, rows): (&str, Vec<Vec<Button>>) = match menu.as_str() {
+                "series" => (
+                    "broadcast.choose_series",
+                    turn.content
+                        .series
+                        .iter()
+                        .map(|s| {
+                            vec![Button::callback(
+                                s.name.get(lang),
+                                CallbackData::Broadcast(BroadcastAction::Audience(
+                                    Audience::Series(s.id.clone()).code(),
+                                ))
+                                .encode(),
+                            )]
+                        })
+                        .collect(),
+                ),
+                "area" => (
+                    "broadcast.choose_area",
+                    ["oulu", "kajaani", "rovaniemi", "elsewhere"]
+                        .iter()
+                        .map(|a| {
+                            let label = super::render::value_label(turn, Field::Area, a);
+                            vec![Button::callback(
+                                label,
+                                CallbackData::Broadcast(BroadcastAction::Audience(
+                                    Audience::Area(a.to_string()).code(),
+                                ))
+                                .encode(),
+                            )]
+                        })
+                        .collect(),
+                ),
+                "group" => (
+                    "broadcast.choose_group",
+                    turn.content
+                        .groups
+                        .iter()
+                        .map(|g| {
+                            vec![Button::callback(
+                                g.name.get(lang),
+                                CallbackData::Broadcast(BroadcastAction::Audience(
+                                    Audience::Group(g.id.clone()).code(),
+                                ))
+                                .encode(),
+                            )]
+                        })
+                        .collect(),
+                ),
+                _ => ("broadcast.audience_question", audience_menu(turn)),
+            };
+            let mut rows = rows;
+            if menu != "top" {
+                rows.push(button(
+                    turn,
+                    "button.broadcast.back",
+                    BroadcastAction::Menu("top".into()),
+                ));
+            }
+            out.replace_pressed = Some(Reply::with_buttons(turn.text(question), rows));
+            Ok(())
+        }
+        BroadcastAction::Audience(code) => {
+            let (Some(draft), Some(audience)) =
+                (own_draft(tx, turn).await?, Audience::parse(&code))
+            else {
+                out.toast = Some(turn.text("problem.button_expired"));
+                return Ok(());
+            };
+            let label = audience_label(turn, &audience);
+            if store::count_audience(tx, &audience).await?.recipients == 0 {
+                out.toast = Some(turn.fill("broadcast.no_recipients", &[("audience", &label)]));
+                return Ok(());
+            }
+            store::set_audience(tx, draft.id, &audience).await?;
+            out.mark_pressed = Some(format!("✅ {label}"));
+            out.push(Reply::text(
+                turn.fill("broadcast.send_message", &[("audience", &label)]),
+            ));
+            Ok(())
+        }
+        BroadcastAction::SendNow(id) => confirm(tx, turn, id, None, out).await,
+        BroadcastAction::Schedule(id) => {
+            let Some(draft) = own_draft(tx, turn)
+                .await?
+                .filter(|d| d.id == id && d.step == "confirm")
+            else {
+                out.toast = Some(turn.text("problem.button_expired"));
+                return Ok(());
+            };
+            store::set_step(tx, draft.id, "time").await?;
+            out.push(Reply::text(turn.text("broadcast.ask_time")));
+            Ok(())
+        }
+        BroadcastAction::Cancel(id) => cancel(tx, turn, id, out).await,
+    }
+}
+
+/// The coordinator's next message while a draft waits for the message or the time. Returns false when no
+/// draft is waiting (the input goes elsewhere).
+pub async fn on_message(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    chat_id: i64,
+    message_id: Option<i64>,
+    text: Option<&str>,
+    out: &mut Response,
+) -> Result<bool, DbError> {
+    let Some(draft) = own_draft(tx, turn).await? else {
+        return Ok(false);
+    };
+    match (draft.step.as_str(), message_id) {
+        ("message", Some(message_id)) => {
+            store::set_message(tx, draft.id, chat_id, message_id).await?;
+            let audience = draft.audience.clone().unwrap_or(Audience::Everyone);
+            let count = store::count_audience(tx, &audience).await?;
+            let text = turn.fill(
+                "broadcast.preview",
+                &[
+                    ("count", &count.recipients.to_string()),
+                    ("audience", &audience_label(turn, &audience)),
+                    ("unreachable", &count.unreachable.to_string()),
+                    ("opted_out", &count.opted_out.to_string()),
+                ],
+            );
+            let rows = vec![
+                button(
+                    turn,
+                    "button.broadcast.send_now",
+                    BroadcastAction::SendNow(draft.id),
+                ),
+                button(
+                    turn,
+                    "button.broadcast.schedule",
+                    BroadcastAction::Schedule(draft.id),
+                ),
+                button(
+                    turn,
+                    "button.broadcast.cancel",
+                    BroadcastAction::Cancel(draft.id),
+                ),
+            ];
+            out.push(Reply::Copy {
+                from_chat_id: chat_id,
+                message_id,
+            });
+            out.push(Reply::with_buttons(text, rows));
+            Ok(true)
+        }
+        ("time", _) => {
+            let raw = text.unwrap_or("").trim();
+            let Some(local) = parse_local_time(raw) else {
+                out.push(Reply::text(
+                    turn.fill("broadcast.bad_time", &[("text", raw)]),
+                ));
+                return Ok(true);
+            };
+            let at = local_to_utc(turn.ctx.config.timezone, local);
+            if at <= turn.ctx.clock.now() {
+                out.push(Reply::text(turn.fill(
+                    "broadcast.past_time",
+                    &[("time", &profile::local_time(turn, at))],
+                )));
+                return Ok(true);
+            }
+            confirm(tx, turn, draft.id, Some(at), out).await?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// `27.3.2024 9.00`, `27.3.2024 9:00`, `2024-03-27 09:00`.
+fn parse_local_time(raw: &str) -> Option<chrono::NaiveDateTime> {
+    [
+        "%d.%m.%Y %H.%M",
+        "%d.%m.%Y %H:%M",
+        "%d.%m.%Y klo %H.%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .find_map(|f| chrono::NaiveDateTime::parse_from_str(raw, f).ok())
+}
+
+/// Queues a copy for every recipient — now, or at `at` — in one transaction with the decision.
+async fn confirm(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    id: i64,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let expected_step = if at.is_some() { "time" } else { "confirm" };
+    let draft = own_draft(tx, turn)
+        .await?
+        .filter(|d| d.id == id && d.step == expected_step);
+    let Some((draft, Some(chat), Some(message))) =
+        draft.map(|d| (d.clone(), d.source_chat, d.source_message))
+    else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    let now = turn.ctx.clock.now();
+    let audience = draft.audience.clone().unwrap_or(Audience::Everyone);
+    let recipients = store::recipients(tx, &audience).await?;
+    let send_at = at.unwrap_or(now);
+    let batch = format!("broadcast:{id}");
+    for (user, user_chat) in &recipients {
+        let delivery = NewDelivery::new(
+            format!("broadcast:{id}:{user}"),
+            *user_chat,
+            Payload::copy(chat, message),
+            now,
+        )
+        .for_user(*user)
+        .due_at(send_at)
+        .in_batch(batch.clone());
+        outbox::enqueue(tx, &delivery).await?;
+    }
+    let status = if at.is_some() {
+        BroadcastStatus::Scheduled
+    } else {
+        BroadcastStatus::Sending
+    };
+    store::confirm(tx, id, status, send_at, recipients.len() as i64, now).await?;
+    let coordinator = turn.user.telegram_user_id;
+    audit::record(
+        tx,
+        coordinator,
+        "broadcast_confirmed",
+        &format!(
+            "#{id} {} to {} at {send_at}",
+            audience.code(),
+            recipients.len()
+        ),
+        now,
+    )
+    .await?;
+    let count = recipients.len().to_string();
+    let reply = match at {
+        Some(at) => turn.fill(
+            "broadcast.scheduled",
+            &[
+                ("id", &id.to_string()),
+                ("time", &profile::local_time(turn, at)),
+                ("count", &count),
+            ],
+        ),
+        None => turn.fill(
+            "broadcast.started",
+            &[("id", &id.to_string()), ("count", &count)],
+        ),
+    };
+    out.mark_pressed = Some("✅".into());
+    out.push(Reply::text(reply));
+    turn.wake_after_commit();
+    Ok(())
+}
+
+async fn cancel(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    id: i64,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let now = turn.ctx.clock.now();
+    let Some(broadcast) = store::get(tx, id).await? else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    match broadcast.status {
+        BroadcastStatus::Draft if broadcast.coordinator == turn.user.telegram_user_id => {
+            store::finish(tx, id, BroadcastStatus::Cancelled, now).await?;
+            out.mark_pressed = Some("✅".into());
+            out.push(Reply::text(turn.text("broadcast.draft_cancelled")));
+        }
+        BroadcastStatus::Scheduled | BroadcastStatus::Sending => {
+            let unsent = outbox::cancel_batch(tx, &format!("broadcast:{id}")).await?;
+            store::finish(tx, id, BroadcastStatus::Cancelled, now).await?;
+            audit::record(
+                tx,
+                turn.user.telegram_user_id,
+                "broadcast_cancelled",
+                &format!("#{id}, {unsent} unsent"),
+                now,
+            )
+            .await?;
+            out.mark_pressed = Some("✅".into());
+            out.push(Reply::text(turn.fill(
+                "broadcast.cancelled",
+                &[("id", &id.to_string()), ("count", &unsent.to_string())],
+            )));
+        }
+        _ => out.toast = Some(turn.text("problem.button_expired")),
+    }
+    Ok(())
+}
+
+/// `/broadcasts`: the latest ones with their progress.
+pub async fn list(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let recent = store::recent(tx, 10).await?;
+    if recent.is_empty() {
+        out.push(Reply::text(turn.text("broadcast.nothing")));
+        return remind(tx, turn, out).await;
+    }
+    let mut lines = vec![turn.text("broadcast.list_title")];
+    for b in &recent {
+        let progress =
+            outbox::batch_progress(&turn.ctx.pool, &format!("broadcast:{}", b.id)).await?;
+        let audience = b
+            .audience
+            .as_ref()
+            .map(|a| audience_label(turn, a))
+            .unwrap_or_default();
+        lines.push(
+            turn.fill(
+                "broadcast.list_line",
+                &[
+                    ("id", &b.id.to_string()),
+                    (
+                        "status",
+                        &turn.text(&format!("broadcast.status_{}", b.status.as_str())),
+                    ),
+                    (
+                        "when",
+                        &b.send_at
+                            .map(|t| profile::local_time(turn, t))
+                            .unwrap_or_default(),
+                    ),
+                    ("audience", &audience),
+                    ("sent", &progress.sent.to_string()),
+                    ("total", &b.recipients.to_string()),
+                ],
+            ),
+        );
+    }
+    out.push(Reply::text(lines.join("\n")));
+    remind(tx, turn, out).await
+}
+
+/// `/cancel_broadcast`: a button for each scheduled or running one.
+pub async fn cancel_menu(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let active: Vec<Broadcast> = store::recent(tx, 50)
+        .await?
+        .into_iter()
+        .filter(|b| {
+            matches!(
+                b.status,
+                BroadcastStatus::Scheduled | BroadcastStatus::Sending
+            )
+        })
+        .collect();
+    if active.is_empty() {
+        out.push(Reply::text(turn.text("broadcast.none_to_cancel")));
+        return remind(tx, turn, out).await;
+    }
+    let rows = active
+        .iter()
+        .map(|b| {
+            let audience = b
+                .audience
+                .as_ref()
+                .map(|a| audience_label(turn, a))
+                .unwrap_or_default();
+            let label: String = format!("#{} {audience}", b.id).chars().take(30).collect();
+            vec![Button::callback(
+                label,
+                CallbackData::Broadcast(BroadcastAction::Cancel(b.id)).encode(),
+            )]
+        })
+        .collect();
+    out.push(Reply::with_buttons(
+        turn.text("broadcast.cancel_question"),
+        rows,
+    ));
+    Ok(())
+}
+
+/// `/announcements`: shows the setting with a button to change it.
+pub async fn announcements(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    change: Option<bool>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user = turn.user.telegram_user_id;
+    if let Some(on) = change {
+        store::set_announcements(tx, user, on).await?;
+        out.toast = Some(turn.text("announcements.changed"));
+    }
+    let on = store::announcements(tx, user).await?;
+    let (text, key, next) = if on {
+        (
+            "announcements.on",
+            "button.broadcast.announcements_off",
+            false,
+        )
+    } else {
+        (
+            "announcements.off",
+            "button.broadcast.announcements_on",
+            true,
+        )
+    };
+    let reply = Reply::with_buttons(
+        turn.text(text),
+        vec![vec![Button::callback(
+            turn.text(key),
+            CallbackData::Announcements(next).encode(),
+        )]],
+    );
+    if change.is_some() {
+        out.replace_pressed = Some(reply);
+    } else {
+        out.push(reply);
+    }
+    Ok(())
+}
