@@ -2,6 +2,7 @@
 //!
 //! Layers, lowest first: `domain` (types and rules, no I/O) ← `db` (the only SQL) ← `services`
 //! (use cases) ← `telegram` (thin teloxide handlers). `content` loads `dialogues/`; `startup` wires it all.
+pub mod bench;
 pub mod clock;
 pub mod config;
 pub mod content;

@@ -26,6 +26,11 @@ enum Command {
     Check,
     /// Apply database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Run a benchmark against the in-process fake Bot API and print one JSON line (see README, Performance).
+    Bench {
+        #[command(subcommand)]
+        scenario: milava_bot::bench::Scenario,
+    },
     /// Try the whole bot in the terminal: a fake Telegram, no token or network needed, and a clock you
     /// move with :advance. Type :help inside for the commands.
     Simulate {
@@ -80,6 +85,11 @@ fn main() -> ExitCode {
             Command::Run => run(config).await,
             Command::Check => check(&config),
             Command::Migrate => migrate(&config).await,
+            Command::Bench { scenario } => {
+                let result = milava_bot::bench::run(config, scenario).await?;
+                println!("{result}");
+                Ok(())
+            }
             Command::Simulate {
                 start,
                 database,

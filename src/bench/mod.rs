@@ -1,0 +1,61 @@
+//! `milava-bot bench <scenario>`: benchmarks run on demand (never as timed tests in CI). Each runs the real
+//! code against the in-process fake Bot API on 127.0.0.1 and prints one JSON line.
+pub mod broadcast;
+pub mod plan;
+
+use clap::Subcommand;
+
+#[derive(Clone, Debug, Subcommand)]
+pub enum Scenario {
+    /// A coordinator's broadcast to N recipients with Telegram's flood limits on in the fake: throughput as a
+    /// fraction of the rate ceiling, 429s, peak memory, and interactive reply latency meanwhile.
+    Broadcast {
+        #[arg(long, default_value_t = 10_000)]
+        recipients: usize,
+    },
+    /// Planning reminders for N participants across M sessions: time, rows planned, peak memory, and the
+    /// scheduler's CPU use while idle.
+    Plan {
+        #[arg(long, default_value_t = 10_000)]
+        participants: usize,
+        #[arg(long, default_value_t = 50)]
+        sessions: usize,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("{0}")]
+    Startup(#[from] crate::startup::StartupError),
+    #[error("{0}")]
+    Db(#[from] crate::db::DbError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Runs one scenario; the result is the JSON line to print.
+pub async fn run(config: crate::config::Config, scenario: Scenario) -> Result<serde_json::Value, BenchError> {
+    match scenario {
+        Scenario::Broadcast { recipients } => broadcast::run(config, recipients).await,
+        Scenario::Plan { participants, sessions } => plan::run(config, participants, sessions).await,
+    }
+}
+
+/// Peak resident memory of this process so far, in MiB (Linux: VmHWM).
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// CPU time used by this process so far, in seconds (Linux: utime + stime from /proc/self/stat).
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
