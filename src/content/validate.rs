@@ -181,6 +181,8 @@ pub const CODE_KEYS: &[&str] = &[
     "programme.waitlisted",
     "programme.weekdays",
     "registration.declined",
+    "reload.done",
+    "reload.failed",
     "registration.done.father",
     "registration.done.other",
     "registration.done.professional",

@@ -2,7 +2,20 @@
 
 /// Everyone's commands, in the order menus show them.
 pub const USER_COMMANDS: &[&str] = &[
-    "start", "help", "profile", "language", "privacy", "mydata", "forget", "cancel",
+    "start",
+    "help",
+    "next",
+    "schedule",
+    "reminders",
+    "certificate",
+    "leave",
+    "announcements",
+    "profile",
+    "language",
+    "privacy",
+    "mydata",
+    "forget",
+    "cancel",
 ];
 /// Commands only coordinators (COORDINATOR_IDS) may use; anyone else is refused and the attempt logged.
 pub const COORDINATOR_COMMANDS: &[&str] = &[
@@ -12,4 +25,5 @@ pub const COORDINATOR_COMMANDS: &[&str] = &[
     "broadcast",
     "broadcasts",
     "cancel_broadcast",
+    "reload",
 ];

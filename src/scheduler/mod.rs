@@ -2,7 +2,6 @@
 //! notices about changed sessions, waitlist offers that ran out, certificates after a series, and the progress
 //! of broadcasts. It only decides; the delivery worker sends (through the outbox).
 pub mod certificates;
-pub mod changes;
 pub mod plan;
 pub mod progress;
 pub mod run;

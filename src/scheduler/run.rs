@@ -6,7 +6,6 @@
 //! Catch-up after downtime: a reminder whose session has not started is still sent, late; one whose session
 //! has begun is not planned any more, and a row already in the outbox expires at the session start (the
 //! delivery worker skips it and logs it).
-use super::changes::{self, Change};
 use super::plan::{self, Planned, PlannedKind, Wants};
 use crate::content::Content;
 use crate::db::outbox::{self, NewDelivery};
@@ -15,6 +14,7 @@ use crate::db::{self, DbError, Tx};
 use crate::domain::outbox::Payload;
 use crate::domain::programme::Series;
 use crate::domain::{Button, CallbackData, Lang};
+use crate::services::changes::{self, Change};
 use crate::services::{Ctx, programme};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -62,6 +62,7 @@ pub async fn forget(
         return remind(tx, turn, out).await;
     }
     out.mark_pressed = Some(format!("✅ {}", turn.text("button.forget_yes")));
+    super::programme::leave_all(tx, turn).await?;
     store::erase_user(tx, turn.user.telegram_user_id).await?;
     turn.state = None;
     log::info!("user {}: erased on request", turn.user.telegram_user_id);

@@ -126,3 +126,59 @@ pub fn participants_csv(rows: &[Participant], tz: Tz) -> Vec<u8> {
         .collect();
     csv::table(PARTICIPANT_COLUMNS, &rows)
 }
+
+/// `/reload`: reads `dialogues/` again. Broken content is refused (the old stays in use) with every problem
+/// listed; good content is put in use at once, and the scheduler announces changed sessions and re-plans.
+pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let now = turn.ctx.clock.now();
+    let coordinator = turn.user.telegram_user_id;
+    match crate::content::load(&turn.ctx.config.dialogues_dir) {
+        Err(crate::content::ContentError(problems)) => {
+            let listed: Vec<String> = problems.iter().take(20).map(|p| format!("• {p}")).collect();
+            out.push(Reply::text(
+                turn.fill("reload.failed", &[("problems", &listed.join("\n"))]),
+            ));
+            log::warn!(
+                "/reload by {coordinator} refused: {} problem(s)",
+                problems.len()
+            );
+        }
+        Ok(content) => {
+            let tz = turn.ctx.config.timezone;
+            let before = crate::db::programme::snapshots(tx).await?;
+            let changed = super::changes::diff(&before, &super::changes::current(&content, tz));
+            let mut notices = 0;
+            for change in &changed {
+                let series = match change {
+                    super::changes::Change::Cancelled { snapshot } => {
+                        Some(snapshot.series_id.clone())
+                    }
+                    super::changes::Change::Moved { session_id }
+                    | super::changes::Change::Link { session_id }
+                    | super::changes::Change::Place { session_id } => {
+                        content.session(session_id).map(|(s, _)| s.id.clone())
+                    }
+                };
+                if let Some(series) = series {
+                    notices += crate::db::programme::enrolled_recipients(tx, &series)
+                        .await?
+                        .len();
+                }
+            }
+            turn.ctx.content.replace(content);
+            audit::record(
+                tx,
+                coordinator,
+                "content_reloaded",
+                &format!("{} changed sessions", changed.len()),
+                now,
+            )
+            .await?;
+            turn.wake_after_commit();
+            out.push(Reply::text(
+                turn.fill("reload.done", &[("notices", &notices.to_string())]),
+            ));
+        }
+    }
+    Ok(())
+}

@@ -3,6 +3,7 @@
 mod account;
 mod attendance;
 mod broadcast;
+pub mod changes;
 mod coordinator;
 mod csv;
 mod profile;
@@ -298,6 +299,7 @@ async fn on_command(
         "announcements" => broadcast::announcements(tx, turn, None, out).await,
         "certificate" => programme::certificate(tx, turn, out).await,
         "participants" => coordinator::participants(tx, turn, out).await,
+        "reload" => coordinator::reload(tx, turn, out).await,
         other => {
             let shown: String = other.chars().take(32).collect();
             out.push(Reply::text(turn.fill(

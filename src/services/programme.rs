@@ -117,6 +117,15 @@ pub async fn switch_series(
     }
 }
 
+/// Leaves every series the user is in (before `/forget` erases them), so their places go to the waitlist.
+pub async fn leave_all(tx: &mut Tx, turn: &Turn<'_>) -> Result<(), DbError> {
+    let now = turn.ctx.clock.now();
+    for enrolment in store::active_enrolments(tx, turn.user.telegram_user_id).await? {
+        leave_series(tx, turn, &enrolment.series_id, now).await?;
+    }
+    Ok(())
+}
+
 /// Marks the user as having left a series and, if they held a place, offers it to the waitlist.
 async fn leave_series(
     tx: &mut Tx,

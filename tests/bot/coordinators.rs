@@ -93,12 +93,7 @@ async fn command_menus_are_published_per_language_and_longer_for_coordinators() 
         .iter()
         .map(|c| c["command"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "start", "help", "profile", "language", "privacy", "mydata", "forget", "cancel"
-        ]
-    );
+    assert_eq!(names, milava_bot::domain::commands::USER_COMMANDS);
     let english = sets
         .iter()
         .find(|s| s["language_code"] == "en" && s.get("scope").is_none())

@@ -1,4 +1,4 @@
-//! Noticing programme changes: the sessions in the content are compared with the snapshot of what participants
+//! Noticing programme changes (used by the scheduler and by `/reload`): the sessions in the content are compared with the snapshot of what participants
 //! were last told, giving one change per session (moved, cancelled, new link, new place).
 use crate::content::Content;
 use crate::db::programme::Snapshot;
