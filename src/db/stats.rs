@@ -117,7 +117,8 @@ pub async fn outbox_upcoming(
     limit: i64,
 ) -> Result<Vec<(chrono::DateTime<chrono::Utc>, i64, String)>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT due_at, chat_id, idempotency_key FROM deliveries WHERE status = 'pending' ORDER BY due_at, id LIMIT ?",
+        "SELECT due_at, chat_id, COALESCE(json_extract(payload, '$.text'), json_extract(payload, '$.file_name'), json_extract(payload, '$.kind'))
+         FROM deliveries WHERE status = 'pending' ORDER BY due_at, id LIMIT ?",
     )
     .bind(limit)
     .fetch_all(pool)

@@ -298,6 +298,13 @@ pub async fn reminders_menu(
     turn: &mut Turn<'_>,
     out: &mut Response,
 ) -> Result<(), DbError> {
+    let menu = reminders_reply(tx, turn).await?;
+    out.push(menu);
+    Ok(())
+}
+
+/// The reminder settings with a toggle button per offset.
+async fn reminders_reply(tx: &mut Tx, turn: &Turn<'_>) -> Result<Reply, DbError> {
     let (enabled, chosen) = store::reminder_settings(tx, turn.user.telegram_user_id).await?;
     let content = turn.content.clone();
     let lang = turn.lang();
@@ -340,8 +347,7 @@ pub async fn reminders_menu(
             CallbackData::Reminders(ReminderChoice::On).encode(),
         )]);
     }
-    out.push(Reply::with_buttons(text, rows));
-    Ok(())
+    Ok(Reply::with_buttons(text, rows))
 }
 
 /// Applies a `/reminders` button; the scheduler re-plans that person's reminders afterwards.
@@ -388,7 +394,9 @@ pub async fn reminders_choice(
     }
     turn.wake_after_commit();
     out.toast = Some(turn.text("reminders.updated"));
-    reminders_menu(tx, turn, out).await
+    // The menu is updated in place, so the person sees their choice where they tapped.
+    out.replace_pressed = Some(reminders_reply(tx, turn).await?);
+    Ok(())
 }
 
 pub async fn leave_question(

@@ -108,8 +108,24 @@ async fn reminders_can_be_turned_off_and_chosen_one_by_one() {
     .unwrap();
     assert_eq!(settings, (true, Some("[\"day_before_1600\"]".into())));
 
+    let menu = bot.fake.sent_to(anna.id).into_iter().last().unwrap();
+    assert_eq!(
+        labels(std::slice::from_ref(&menu)),
+        [
+            "✅ päivää ennen klo 16.00",
+            "⬜ 1 h ennen",
+            "🔕 Muistutukset pois"
+        ],
+        "updated in place"
+    );
     let replies = bot.press(&anna, "🔕 Muistutukset pois").await;
-    assert!(joined(&replies).contains("Muistutukset ovat pois päältä."));
+    assert!(
+        replies.is_empty(),
+        "no new message: the menu changes in place"
+    );
+    let menu = bot.fake.sent_to(anna.id).into_iter().last().unwrap();
+    assert_eq!(menu.text.as_deref(), Some("Muistutukset ovat pois päältä."));
+    assert!(menu.edited);
     bot.press(&anna, "🔔 Muistutukset päälle").await;
     let replies = bot.send(&anna, "/reminders").await;
     assert_eq!(

@@ -50,6 +50,11 @@ fn mydata_forget_and_the_coordinators_view() {
 }
 
 #[test]
+fn reminders_and_check_in_appear_when_the_clock_moves() {
+    run_script("reminders_fi");
+}
+
+#[test]
 fn simulator_mistakes_get_one_line_explanations() {
     run_script("simulator_errors");
 }
