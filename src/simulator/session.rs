@@ -524,7 +524,13 @@ impl Session {
             Ok(rows) => {
                 for (due, chat, what) in rows {
                     let who = self.chat_name(chat);
-                    let what: String = what.lines().next().unwrap_or_default().chars().take(70).collect();
+                    let what: String = what
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(70)
+                        .collect();
                     self.out.line(
                         Style::System,
                         &format!("{} → {who}: {what}", fmt_local(self.tz, due)),
