@@ -35,6 +35,9 @@ pub struct App {
     pub polling_timeout: Duration,
     /// How the outbox's delivery worker runs (from the config; tests may speed its limits up).
     pub delivery: delivery::Settings,
+    /// How often a running broadcast's status message is updated (`scheduler::progress::TICK`; tests
+    /// shorten it so that a finished broadcast's summary follows at once).
+    pub progress_tick: Duration,
 }
 
 impl App {
@@ -70,6 +73,7 @@ impl App {
             ctx,
             bot,
             polling_timeout: Duration::from_secs(25),
+            progress_tick: crate::scheduler::progress::TICK,
         })
     }
 
@@ -94,7 +98,8 @@ impl App {
             self.ctx.outbox.clone(),
             self.delivery.clone(),
         );
-        let scheduler = crate::scheduler::spawn(self.ctx.clone(), self.bot.clone());
+        let scheduler =
+            crate::scheduler::spawn(self.ctx.clone(), self.bot.clone(), self.progress_tick);
         let coordinators: Vec<i64> = self.ctx.config.coordinator_ids.iter().copied().collect();
         if let Err(e) = telegram::publish_commands(
             &self.bot,

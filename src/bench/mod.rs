@@ -36,10 +36,16 @@ pub enum BenchError {
 }
 
 /// Runs one scenario; the result is the JSON line to print.
-pub async fn run(config: crate::config::Config, scenario: Scenario) -> Result<serde_json::Value, BenchError> {
+pub async fn run(
+    config: crate::config::Config,
+    scenario: Scenario,
+) -> Result<serde_json::Value, BenchError> {
     match scenario {
         Scenario::Broadcast { recipients } => broadcast::run(config, recipients).await,
-        Scenario::Plan { participants, sessions } => plan::run(config, participants, sessions).await,
+        Scenario::Plan {
+            participants,
+            sessions,
+        } => plan::run(config, participants, sessions).await,
     }
 }
 

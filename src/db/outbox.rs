@@ -442,6 +442,40 @@ pub async fn pending_with_prefix(tx: &mut Tx, prefix: &str) -> Result<Vec<(i64, 
     .await?)
 }
 
+/// Marks every pending row due by `now` as sent, without sending anything: `bench plan` stands in for the
+/// delivery worker with this between scheduler passes. Returns how many.
+pub async fn pretend_due_sent(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'sent', sent_at = ?1 WHERE status = 'pending' AND due_at <= ?1",
+    )
+    .bind(now)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Keys of all rows (in any status) whose idempotency key starts with `prefix`. A prefix ending in an ASCII
+/// character other than DEL is looked up as a range of the keys' unique index.
+pub async fn keys_with_prefix(tx: &mut Tx, prefix: &str) -> Result<Vec<String>, DbError> {
+    let upper = prefix
+        .char_indices()
+        .last()
+        .filter(|(_, c)| c.is_ascii() && *c != '\x7f')
+        .map(|(i, c)| format!("{}{}", &prefix[..i], char::from(c as u8 + 1)));
+    let query = match &upper {
+        Some(upper) => sqlx::query_scalar(
+            "SELECT idempotency_key FROM deliveries WHERE idempotency_key >= ? AND idempotency_key < ?",
+        )
+        .bind(prefix)
+        .bind(upper),
+        None => sqlx::query_scalar(
+            "SELECT idempotency_key FROM deliveries WHERE substr(idempotency_key, 1, length(?1)) = ?1",
+        )
+        .bind(prefix),
+    };
+    Ok(query.fetch_all(&mut **tx).await?)
+}
+
 /// Deletes finished rows (sent, failed, skipped, cancelled) older than `before` (by when they were sent, or
 /// else when they were due). Their idempotency keys go with them. Returns how many.
 pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbError> {

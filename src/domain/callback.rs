@@ -151,6 +151,23 @@ impl CallbackData {
             ("ac", [session]) if valid(session) => Some(CallbackData::AttendanceCsv {
                 session: session.to_string(),
             }),
+            ("b", ["a", code]) if valid(code) => Some(CallbackData::Broadcast(
+                BroadcastAction::Audience(code.to_string()),
+            )),
+            ("b", ["m", menu]) if valid(menu) => Some(CallbackData::Broadcast(
+                BroadcastAction::Menu(menu.to_string()),
+            )),
+            ("b", [action, id]) => {
+                let id = id.parse::<i64>().ok().filter(|id| *id > 0)?;
+                let action = match *action {
+                    "go" => BroadcastAction::SendNow(id),
+                    "at" => BroadcastAction::Schedule(id),
+                    "x" => BroadcastAction::Cancel(id),
+                    _ => return None,
+                };
+                Some(CallbackData::Broadcast(action))
+            }
+            ("an", [yn]) => parse_yes_no(yn).map(CallbackData::Announcements),
             _ => None,
         }
     }
@@ -220,6 +237,14 @@ mod tests {
             CallbackData::AttendanceCsv {
                 session: "oulu-2024-3".into(),
             },
+            CallbackData::Broadcast(BroadcastAction::Audience("all".into())),
+            CallbackData::Broadcast(BroadcastAction::Audience("group-online-fathers-en".into())),
+            CallbackData::Broadcast(BroadcastAction::Menu("series".into())),
+            CallbackData::Broadcast(BroadcastAction::SendNow(12)),
+            CallbackData::Broadcast(BroadcastAction::Schedule(12)),
+            CallbackData::Broadcast(BroadcastAction::Cancel(i64::MAX)),
+            CallbackData::Announcements(true),
+            CallbackData::Announcements(false),
         ];
         for data in all {
             let encoded = data.encode();
@@ -240,6 +265,12 @@ mod tests {
             "1|l|sv",
             "1|f|maybe",
             "1|a|ro le|x",
+            "1|b|go|0",
+            "1|b|go|-3",
+            "1|b|go|x",
+            "1|b|send|3",
+            "1|b|a|Kaikki",
+            "1|an|maybe",
         ] {
             assert_eq!(CallbackData::decode(raw), None, "{raw}");
         }

@@ -40,12 +40,16 @@ pub fn series_prefix(series: &Series) -> String {
     format!("session:{}:", series.id)
 }
 
+/// The key prefix of everything planned for one session (to find what is already in the outbox).
+pub fn session_prefix(series: &Series, session_id: &str) -> String {
+    format!("{}{session_id}:", series_prefix(series))
+}
+
 fn key(series: &Series, session: &Session, start: DateTime<Utc>, user: i64, what: &str) -> String {
     // The start time is part of the key: a moved session gets new reminders, and the old ones are withdrawn.
     format!(
-        "{}{}:{}:{user}:{what}",
-        series_prefix(series),
-        session.id,
+        "{}{}:{user}:{what}",
+        session_prefix(series, &session.id),
         start.timestamp()
     )
 }

@@ -1,7 +1,8 @@
 //! Broadcast progress: the coordinator's status message is edited in place (sent / blocked / failed /
 //! remaining, estimated finish) at most every `TICK`, and a summary follows when the last row is done.
+use crate::content::Content;
 use crate::db::broadcasts::{self as store, Broadcast};
-use crate::db::outbox::{self, NewDelivery};
+use crate::db::outbox::{self, BatchProgress, NewDelivery};
 use crate::db::{self, DbError};
 use crate::domain::Lang;
 use crate::domain::broadcast::{BroadcastStatus, seconds_left};
@@ -19,6 +20,41 @@ pub const TICK: Duration = Duration::from_secs(3);
 /// The idempotency key of a broadcast's status message (sent through the outbox before its copies).
 pub fn status_key(id: i64) -> String {
     format!("broadcast-status:{id}")
+}
+
+/// The status message's text: sent / blocked / failed / remaining of `total`, and the estimated finish at
+/// the configured rate from `now`.
+pub fn status_text(
+    ctx: &Ctx,
+    content: &Content,
+    lang: Lang,
+    id: i64,
+    progress: &BatchProgress,
+    now: DateTime<Utc>,
+) -> String {
+    let rate = f64::from(ctx.config.delivery_max_per_second.max(1));
+    let finish = now + chrono::Duration::seconds(seconds_left(progress.remaining, rate));
+    let eta = match lang {
+        Lang::Fi => utc_to_local(ctx.config.timezone, finish)
+            .format("%-H.%M.%S")
+            .to_string(),
+        Lang::En => utc_to_local(ctx.config.timezone, finish)
+            .format("%H:%M:%S")
+            .to_string(),
+    };
+    content.fill(
+        lang,
+        "broadcast.progress",
+        &[
+            ("id", &id.to_string()),
+            ("sent", &progress.sent.to_string()),
+            ("total", &progress.total().to_string()),
+            ("blocked", &progress.blocked.to_string()),
+            ("failed", &progress.failed.to_string()),
+            ("remaining", &progress.remaining.to_string()),
+            ("eta", &eta),
+        ],
+    )
 }
 
 /// Scheduled broadcasts whose time came are marked sending; running ones get their status message
@@ -80,29 +116,7 @@ async fn update_one(
     let Some(message_id) = status.telegram_message_id else {
         return Ok(());
     };
-    let rate = f64::from(ctx.config.delivery_max_per_second.max(1));
-    let finish = now + chrono::Duration::seconds(seconds_left(progress.remaining, rate));
-    let eta = match lang {
-        Lang::Fi => utc_to_local(ctx.config.timezone, finish)
-            .format("%-H.%M.%S")
-            .to_string(),
-        Lang::En => utc_to_local(ctx.config.timezone, finish)
-            .format("%H:%M:%S")
-            .to_string(),
-    };
-    let text = content.fill(
-        lang,
-        "broadcast.progress",
-        &[
-            ("id", &b.id.to_string()),
-            ("sent", &progress.sent.to_string()),
-            ("total", &total),
-            ("blocked", &progress.blocked.to_string()),
-            ("failed", &progress.failed.to_string()),
-            ("remaining", &progress.remaining.to_string()),
-            ("eta", &eta),
-        ],
-    );
+    let text = status_text(ctx, &content, lang, b.id, &progress, now);
     if let Err(e) = bot
         .edit_message_text(ChatId(status.chat_id), MessageId(message_id as i32), text)
         .await

@@ -18,7 +18,7 @@ use crate::services::changes::{self, Change};
 use crate::services::{Ctx, programme};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// What one pass did (for logs, tests and the benchmark).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -109,9 +109,18 @@ async fn plan_series(
             withdrawn += 1;
         }
     }
+    // Most of what is planned is already in the outbox from earlier passes (pending or sent): those keys are
+    // read once per session, so a pass writes only what is new (not one insert attempt per row in the horizon).
+    let mut existing: HashSet<String> = HashSet::new();
+    let sessions: HashSet<&str> = planned.iter().map(|p| p.session_id.as_str()).collect();
+    for session in sessions {
+        existing
+            .extend(outbox::keys_with_prefix(tx, &plan::session_prefix(series, session)).await?);
+    }
+    let by_user: HashMap<i64, &Member> = members.iter().map(|m| (m.telegram_user_id, m)).collect();
     let mut added = 0;
-    for item in &planned {
-        let Some(member) = members.iter().find(|m| m.telegram_user_id == item.user) else {
+    for item in planned.iter().filter(|p| !existing.contains(&p.key)) {
+        let Some(member) = by_user.get(&item.user) else {
             continue;
         };
         let delivery = NewDelivery::new(

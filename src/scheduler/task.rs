@@ -1,6 +1,7 @@
 //! The scheduler task: one full pass (`run::run_once`) whenever it is woken — at start-up, when the clock
 //! reaches the next planned moment, or when something changed (registration, `/reminders`, `/leave`,
-//! `/reload`, a broadcast) — and, while a broadcast runs, a progress update every `progress::TICK`.
+//! `/reload`, a broadcast) — and, while a broadcast runs, a progress update every `progress_tick`
+//! (`progress::TICK` in production).
 use super::{progress, run};
 use crate::services::Ctx;
 use chrono::{DateTime, Utc};
@@ -16,11 +17,11 @@ pub struct SchedulerHandle {
     task: Option<JoinHandle<()>>,
 }
 
-pub fn spawn(ctx: Ctx, bot: Bot) -> SchedulerHandle {
+pub fn spawn(ctx: Ctx, bot: Bot, progress_tick: std::time::Duration) -> SchedulerHandle {
     let (stop, stopped) = watch::channel(false);
     SchedulerHandle {
         stop,
-        task: Some(tokio::spawn(run_loop(ctx, bot, stopped))),
+        task: Some(tokio::spawn(run_loop(ctx, bot, progress_tick, stopped))),
     }
 }
 
@@ -49,7 +50,12 @@ enum Woken {
     Stop,
 }
 
-async fn run_loop(ctx: Ctx, bot: Bot, mut stopped: watch::Receiver<bool>) {
+async fn run_loop(
+    ctx: Ctx,
+    bot: Bot,
+    progress_tick: std::time::Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
     let mut full_pass = true;
     let mut next_run: Option<DateTime<Utc>> = None;
     let mut failing = false;
@@ -105,7 +111,7 @@ async fn run_loop(ctx: Ctx, bot: Bot, mut stopped: watch::Receiver<bool>) {
             _ = stopped.changed() => Woken::Stop,
             _ = ctx.scheduler.woken() => Woken::Pass,
             _ = sleep_until(&ctx, wake_at) => Woken::Pass,
-            _ = tokio::time::sleep(if failing { RETRY_AFTER_ERROR } else { progress::TICK }), if running || failing => {
+            _ = tokio::time::sleep(if failing { RETRY_AFTER_ERROR } else { progress_tick }), if running || failing => {
                 if failing { Woken::Pass } else { Woken::Tick }
             }
         };

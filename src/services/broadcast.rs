@@ -12,6 +12,7 @@ use crate::domain::outbox::Payload;
 use crate::domain::participant::Role;
 use crate::domain::time::local_to_utc;
 use crate::domain::{Button, CallbackData, Field, Reply};
+use crate::scheduler::progress;
 
 fn button(turn: &Turn<'_>, key: &str, action: BroadcastAction) -> Vec<Button> {
     vec![Button::callback(
@@ -318,6 +319,24 @@ async fn confirm(
     let recipients = store::recipients(tx, &audience).await?;
     let send_at = at.unwrap_or(now);
     let batch = format!("broadcast:{id}");
+    let coordinator = turn.user.telegram_user_id;
+    // The status message goes first (queued before the copies, due at the same time); the scheduler edits
+    // it as the copies go out. It is not in the batch, so it does not count as a recipient.
+    let waiting = outbox::BatchProgress {
+        remaining: recipients.len() as i64,
+        ..Default::default()
+    };
+    let status_text =
+        progress::status_text(turn.ctx, &turn.content, turn.lang(), id, &waiting, send_at);
+    let status_message = NewDelivery::new(
+        progress::status_key(id),
+        turn.user.chat_id,
+        Payload::text(status_text),
+        now,
+    )
+    .for_user(coordinator)
+    .due_at(send_at);
+    outbox::enqueue(tx, &status_message).await?;
     for (user, user_chat) in &recipients {
         let delivery = NewDelivery::new(
             format!("broadcast:{id}:{user}"),
@@ -336,7 +355,6 @@ async fn confirm(
         BroadcastStatus::Sending
     };
     store::confirm(tx, id, status, send_at, recipients.len() as i64, now).await?;
-    let coordinator = turn.user.telegram_user_id;
     audit::record(
         tx,
         coordinator,
@@ -389,6 +407,15 @@ async fn cancel(
         }
         BroadcastStatus::Scheduled | BroadcastStatus::Sending => {
             let unsent = outbox::cancel_batch(tx, &format!("broadcast:{id}")).await?;
+            // A scheduled one's status message has not gone yet either.
+            let status_key = progress::status_key(id);
+            for (row, _) in outbox::pending_with_prefix(tx, &status_key)
+                .await?
+                .into_iter()
+                .filter(|(_, key)| *key == status_key)
+            {
+                outbox::cancel(tx, row, "broadcast cancelled").await?;
+            }
             store::finish(tx, id, BroadcastStatus::Cancelled, now).await?;
             audit::record(
                 tx,

@@ -1,12 +1,13 @@
 //! Starts the real bot against the fake Telegram Bot API (real HTTP on 127.0.0.1, random port) and a
 //! fresh SQLite file per test, and drives users through it.
-use chrono::{TimeZone, Utc};
-use milava_bot::clock::ManualClock;
+use chrono::{DateTime, TimeZone, Utc};
+use milava_bot::clock::{Clock, ManualClock};
 use milava_bot::config::Config;
 use milava_bot::db::outbox::{self, NewDelivery};
 use milava_bot::delivery::Doorbell;
 use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use milava_bot::metrics::Metrics;
+use milava_bot::services::Ctx;
 use milava_bot::startup::App;
 use serde_json::Value;
 use sqlx::SqlitePool;
@@ -35,6 +36,8 @@ pub struct TestBot {
 struct Running {
     metrics: Arc<Metrics>,
     outbox: Doorbell,
+    /// The app's shared context (its scheduler doorbell, pool, content), to settle and to run passes directly.
+    ctx: Ctx,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -98,8 +101,11 @@ impl TestBot {
             .expect("app builds");
         app.polling_timeout = Duration::from_secs(5);
         app.delivery.limits = app.delivery.limits.sped_up(self.delivery_speedup);
+        // A broadcast's progress is reported every 100 ms instead of 3 s, so its summary follows at once.
+        app.progress_tick = Duration::from_millis(100);
         let metrics = app.ctx.metrics.clone();
         let outbox = app.ctx.outbox.clone();
+        let ctx = app.ctx.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run(async move {
@@ -111,6 +117,7 @@ impl TestBot {
         self.running = Some(Running {
             metrics,
             outbox,
+            ctx,
             stop,
             task,
         });
@@ -118,6 +125,12 @@ impl TestBot {
 
     /// Stops the bot cleanly (as on SIGTERM) and starts it again on the same database.
     pub async fn restart(&mut self) {
+        self.stop().await;
+        self.launch().await;
+    }
+
+    /// Stops the bot cleanly (as on SIGTERM); `start_again` brings it back (the clock may move meanwhile).
+    pub async fn stop(&mut self) {
         if let Some(running) = self.running.take() {
             let _ = running.stop.send(());
             tokio::time::timeout(STEP_TIMEOUT, running.task)
@@ -125,6 +138,11 @@ impl TestBot {
                 .expect("bot stops in time")
                 .expect("bot task ends");
         }
+    }
+
+    /// Starts the bot again after `stop`, on the same database, settings and clock.
+    pub async fn start_again(&mut self) {
+        assert!(self.running.is_none(), "the bot is still running");
         self.launch().await;
     }
 
@@ -139,6 +157,87 @@ impl TestBot {
 
     fn metrics(&self) -> &Metrics {
         &self.running.as_ref().expect("bot is running").metrics
+    }
+
+    /// The running app's context (to run a scheduler pass directly, or read its content).
+    pub fn ctx(&self) -> Ctx {
+        self.running.as_ref().expect("bot is running").ctx.clone()
+    }
+
+    /// Waits until the scheduler has made a pass after everything so far (it is rung, so it looks at the
+    /// clock as it is now) and the outbox has nothing due left unsent.
+    pub async fn settle(&self) {
+        let ctx = self.ctx();
+        ctx.scheduler.wake();
+        assert!(
+            ctx.scheduler.settled(STEP_TIMEOUT).await,
+            "the scheduler did not finish a pass in time"
+        );
+        let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+        let mut changed = self.fake.subscribe();
+        loop {
+            let due = milava_bot::db::stats::outbox_due_count(&self.db, self.clock.now())
+                .await
+                .expect("outbox readable");
+            if due == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{due} due deliveries still unsent at {}",
+                self.clock.now()
+            );
+            // A send shows up at the fake at once; the worker records its outcome a moment later.
+            let _ = tokio::time::timeout(Duration::from_millis(20), changed.recv()).await;
+        }
+    }
+
+    /// Moves the clock forward to `target`, stopping at every moment something is due in the outbox or the
+    /// scheduler wants to run, and settling there. Returns each message the bot created meanwhile with the
+    /// clock's time when it reached the fake.
+    pub async fn advance_to(&self, target: DateTime<Utc>) -> Vec<Arrival> {
+        self.advance_from(self.sent_count(), target).await
+    }
+
+    /// How many messages the bot has created so far (to pass to `advance_from`).
+    pub fn sent_count(&self) -> usize {
+        self.fake.sent_messages().len()
+    }
+
+    /// Like `advance_to`, also returning the messages created since the `sent_count()` taken earlier (say,
+    /// before a restart whose first pass sends at once), stamped with the clock's time now.
+    pub async fn advance_from(&self, since: usize, target: DateTime<Utc>) -> Vec<Arrival> {
+        let mut arrivals = Vec::new();
+        let mut seen = since;
+        self.settle().await;
+        loop {
+            let now = self.clock.now();
+            self.collect_arrivals(&mut seen, now, &mut arrivals);
+            let outbox = milava_bot::db::stats::outbox_next_due(&self.db)
+                .await
+                .expect("outbox readable");
+            let next = [outbox, self.metrics().scheduler_next_run()]
+                .into_iter()
+                .flatten()
+                .filter(|t| *t > now && *t <= target)
+                .min();
+            self.clock.set(next.unwrap_or(target));
+            self.settle().await;
+            if next.is_none() {
+                let now = self.clock.now();
+                self.collect_arrivals(&mut seen, now, &mut arrivals);
+                return arrivals;
+            }
+        }
+    }
+
+    fn collect_arrivals(&self, seen: &mut usize, at: DateTime<Utc>, into: &mut Vec<Arrival>) {
+        let sent = self.fake.sent_messages();
+        into.extend(sent[*seen..].iter().map(|message| Arrival {
+            at,
+            message: message.clone(),
+        }));
+        *seen = sent.len();
     }
 
     /// Puts messages in the outbox (one transaction, as a producer would) and wakes the delivery worker;
@@ -252,6 +351,13 @@ impl TestBot {
             .await
             .expect("count query")
     }
+}
+
+/// A message the bot created, and the (manual) clock's time when it reached the fake.
+#[derive(Clone, Debug)]
+pub struct Arrival {
+    pub at: DateTime<Utc>,
+    pub message: SentMessage,
 }
 
 /// All texts of a batch of replies, joined, for `contains` checks.

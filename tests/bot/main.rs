@@ -2,11 +2,14 @@
 mod harness;
 
 mod bad_input;
+mod broadcasts;
 mod check_command;
 mod coordinators;
 mod delivery;
 mod privacy;
 mod programme;
 mod registration;
+mod reminders;
 mod restarts;
 mod transcripts;
+mod waitlist;
