@@ -454,26 +454,62 @@ pub async fn pretend_due_sent(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u
     Ok(done.rows_affected())
 }
 
-/// Keys of all rows (in any status) whose idempotency key starts with `prefix`. A prefix ending in an ASCII
+/// Keys and statuses of all rows whose idempotency key starts with `prefix`. A prefix ending in an ASCII
 /// character other than DEL is looked up as a range of the keys' unique index.
-pub async fn keys_with_prefix(tx: &mut Tx, prefix: &str) -> Result<Vec<String>, DbError> {
+pub async fn statuses_with_prefix(
+    tx: &mut Tx,
+    prefix: &str,
+) -> Result<Vec<(String, Status)>, DbError> {
     let upper = prefix
         .char_indices()
         .last()
         .filter(|(_, c)| c.is_ascii() && *c != '\x7f')
         .map(|(i, c)| format!("{}{}", &prefix[..i], char::from(c as u8 + 1)));
     let query = match &upper {
-        Some(upper) => sqlx::query_scalar(
-            "SELECT idempotency_key FROM deliveries WHERE idempotency_key >= ? AND idempotency_key < ?",
+        Some(upper) => sqlx::query_as(
+            "SELECT idempotency_key, status FROM deliveries WHERE idempotency_key >= ? AND idempotency_key < ?",
         )
         .bind(prefix)
         .bind(upper),
-        None => sqlx::query_scalar(
-            "SELECT idempotency_key FROM deliveries WHERE substr(idempotency_key, 1, length(?1)) = ?1",
+        None => sqlx::query_as(
+            "SELECT idempotency_key, status FROM deliveries WHERE substr(idempotency_key, 1, length(?1)) = ?1",
         )
         .bind(prefix),
     };
-    Ok(query.fetch_all(&mut **tx).await?)
+    let rows: Vec<(String, String)> = query.fetch_all(&mut **tx).await?;
+    rows.into_iter()
+        .map(|(key, status)| {
+            let status = Status::parse(&status)
+                .ok_or_else(|| DbError::Corrupt(format!("delivery status '{status}'")))?;
+            Ok((key, status))
+        })
+        .collect()
+}
+
+/// Puts a withdrawn row (`cancelled`, so never sent) back to wait under its key, with the payload, chat and
+/// times of `d`: something withdrawn and then wanted again (reminders turned off and on, a session moved and
+/// moved back). Returns whether a row was revived.
+pub async fn revive(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
+    let payload = d
+        .payload
+        .to_json()
+        .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?;
+    let done = sqlx::query(
+        "UPDATE deliveries SET status = 'pending', chat_id = ?, telegram_user_id = ?, payload = ?, document = ?,
+           due_at = ?, expires_at = ?, attempts = 0, last_error = NULL, batch = ?
+         WHERE idempotency_key = ? AND status = 'cancelled'",
+    )
+    .bind(d.chat_id)
+    .bind(d.telegram_user_id)
+    .bind(payload)
+    .bind(d.payload.document_bytes())
+    .bind(d.due_at)
+    .bind(d.expires_at)
+    .bind(&d.batch)
+    .bind(&d.idempotency_key)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 /// Deletes finished rows (sent, failed, skipped, cancelled) older than `before` (by when they were sent, or
@@ -531,6 +567,63 @@ mod tests {
 
     async fn status(pool: &SqlitePool, key: &str) -> Status {
         by_key(pool, key).await.unwrap().unwrap().status
+    }
+
+    #[tokio::test]
+    async fn keys_by_prefix_and_a_withdrawn_row_wanted_again() {
+        let (pool, _dir) = pool().await;
+        put(
+            &pool,
+            &[
+                new("session:s:a-1:5:7:checkin", 7),
+                new("session:s:a-1:5:8:checkin", 8),
+                new("session:s:a-10:5:7:checkin", 7),
+                new("session:s:a-1", 9),
+                new("session:t:a-1:5:7:checkin", 7),
+            ],
+        )
+        .await;
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        let mut found = statuses_with_prefix(&mut tx, "session:s:a-1:")
+            .await
+            .unwrap();
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            found,
+            [
+                ("session:s:a-1:5:7:checkin".to_string(), Status::Pending),
+                ("session:s:a-1:5:8:checkin".to_string(), Status::Pending),
+            ]
+        );
+        let (id, _) = pending_with_prefix(&mut tx, "session:s:a-1:5:7")
+            .await
+            .unwrap()[0]
+            .clone();
+        assert!(cancel(&mut tx, id, "no longer planned").await.unwrap());
+        let again = NewDelivery {
+            payload: Payload::text("again"),
+            ..new("session:s:a-1:5:7:checkin", 7).due_at(t0() + chrono::Duration::hours(1))
+        };
+        assert!(!enqueue(&mut tx, &again).await.unwrap(), "the key is taken");
+        assert!(revive(&mut tx, &again).await.unwrap());
+        assert!(
+            !revive(&mut tx, &again).await.unwrap(),
+            "only a withdrawn row is revived"
+        );
+        tx.commit().await.unwrap();
+        let row = by_key(&pool, "session:s:a-1:5:7:checkin")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (row.status, row.payload, row.due_at, row.last_error),
+            (
+                Status::Pending,
+                Payload::text("again"),
+                t0() + chrono::Duration::hours(1),
+                None
+            )
+        );
     }
 
     #[tokio::test]

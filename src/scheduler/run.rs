@@ -11,7 +11,7 @@ use crate::content::Content;
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store, Member};
 use crate::db::{self, DbError, Tx};
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{Payload, Status};
 use crate::domain::programme::Series;
 use crate::domain::{Button, CallbackData, Lang};
 use crate::services::changes::{self, Change};
@@ -111,15 +111,22 @@ async fn plan_series(
     }
     // Most of what is planned is already in the outbox from earlier passes (pending or sent): those keys are
     // read once per session, so a pass writes only what is new (not one insert attempt per row in the horizon).
-    let mut existing: HashSet<String> = HashSet::new();
+    // A row withdrawn earlier (`cancelled`, never sent) and planned again is put back to wait.
+    let mut existing: HashMap<String, Status> = HashMap::new();
     let sessions: HashSet<&str> = planned.iter().map(|p| p.session_id.as_str()).collect();
     for session in sessions {
-        existing
-            .extend(outbox::keys_with_prefix(tx, &plan::session_prefix(series, session)).await?);
+        existing.extend(
+            outbox::statuses_with_prefix(tx, &plan::session_prefix(series, session)).await?,
+        );
     }
     let by_user: HashMap<i64, &Member> = members.iter().map(|m| (m.telegram_user_id, m)).collect();
     let mut added = 0;
-    for item in planned.iter().filter(|p| !existing.contains(&p.key)) {
+    for item in &planned {
+        let withdrawn_before = match existing.get(&item.key) {
+            None => false,
+            Some(Status::Cancelled) => true,
+            Some(_) => continue,
+        };
         let Some(member) = by_user.get(&item.user) else {
             continue;
         };
@@ -132,7 +139,12 @@ async fn plan_series(
         .for_user(member.telegram_user_id)
         .due_at(item.due_at)
         .expires_at(item.expires_at);
-        if outbox::enqueue(tx, &delivery).await? {
+        let put = if withdrawn_before {
+            outbox::revive(tx, &delivery).await?
+        } else {
+            outbox::enqueue(tx, &delivery).await?
+        };
+        if put {
             added += 1;
         }
     }

@@ -1105,3 +1105,73 @@ async fn check_in_and_corrected_attendance_decide_who_gets_a_certificate() {
             .is_empty()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_withdrawn_and_wanted_again_are_sent_after_all() {
+    let content = ContentCopy::new();
+    let bot = TestBot::start_sped_up(
+        &[
+            ("DIALOGUES_DIR", content.path().as_str()),
+            ("COORDINATOR_IDS", "900"),
+        ],
+        SPEEDUP,
+    )
+    .await;
+    let anna = enrol(&bot, 9171, "Anna Aho", "fi", "oulu-kevat24").await;
+    let ben = enrol(&bot, 9172, "Ben Berg", "en", "oulu-kevat24").await;
+    bot.advance_to(utc("2024-03-17 15:00")).await;
+    assert_eq!(session_rows(&bot).await.len(), 6);
+
+    // Anna turns her reminders off and on again before they are due.
+    bot.send(&anna, "/reminders").await;
+    bot.press(&anna, "🔕 Muistutukset pois").await;
+    bot.settle().await;
+    bot.press(&anna, "🔔 Muistutukset päälle").await;
+
+    // The coordinator moves the kick-off by mistake and moves it back.
+    let coordinator = FakeUser::new(COORDINATOR, "Venla", Some("fi"));
+    let original = "start = 2024-03-19T08:00:00\nend = 2024-03-19T12:00:00";
+    let mistake = "start = 2024-03-19T09:00:00\nend = 2024-03-19T13:00:00";
+    content.edit_programme(original, mistake);
+    bot.send(&coordinator, "/reload").await;
+    bot.settle().await;
+    content.edit_programme(mistake, original);
+    bot.send(&coordinator, "/reload").await;
+
+    let arrivals = bot.advance_to(utc("2024-03-19 07:00")).await;
+    for (user, lang) in [(&anna, Lang::Fi), (&ben, Lang::En)] {
+        let got = received(&arrivals, user.id);
+        let reminders: Vec<DateTime<Utc>> = got
+            .iter()
+            .filter(|(_, t)| {
+                t.starts_with(&text(lang, "reminders.day_before", &[("session", "")]))
+                    || t.starts_with(
+                        text(lang, "reminders.before", &[("session", "")])
+                            .split("{start}")
+                            .next()
+                            .unwrap_or_default(),
+                    )
+            })
+            .map(|(at, _)| *at)
+            .collect();
+        assert_eq!(
+            reminders,
+            [utc("2024-03-18 14:00"), utc("2024-03-19 05:00")],
+            "{user:?}: {got:#?}"
+        );
+        let prompts = got
+            .iter()
+            .filter(|(_, t)| {
+                *t == prompt(
+                    lang,
+                    if lang == Lang::Fi {
+                        "Aloitustapaaminen"
+                    } else {
+                        "Kick-off meeting"
+                    },
+                )
+            })
+            .count();
+        assert_eq!(prompts, 1, "{user:?}: {got:#?}");
+    }
+}
