@@ -29,8 +29,8 @@ pub struct Config {
     pub timezone: Tz,
     pub coordinator_ids: BTreeSet<i64>,
     pub default_language: Lang,
-    /// Outbox messages per second overall, on average (`DELIVERY_MAX_PER_SECOND`, 1–30, default 25:
-    /// Telegram allows about 30, the rest is left for answers to users' own messages).
+    /// Outbox messages per second overall, on average (`DELIVERY_MAX_PER_SECOND`, 1–30, default 20:
+    /// Telegram allows about 30; the rest is left for answers to users' own messages — see README, Performance).
     pub delivery_max_per_second: u32,
     /// Outbox requests in flight at once (`DELIVERY_CONCURRENCY`, 1–8, default 1): a crash can send at most
     /// this many messages twice.
@@ -40,7 +40,7 @@ pub struct Config {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
-pub const DEFAULT_DELIVERY_MAX_PER_SECOND: u32 = 25;
+pub const DEFAULT_DELIVERY_MAX_PER_SECOND: u32 = 20;
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1;
 pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
 
@@ -244,7 +244,7 @@ mod tests {
     #[test]
     fn delivery_settings_have_defaults_and_bounds() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.delivery_max_per_second, 25);
+        assert_eq!(c.delivery_max_per_second, 20);
         assert_eq!(c.delivery_concurrency, 1);
         assert_eq!(c.delivery_retention_days, 30);
         let c = config(&[

@@ -50,7 +50,7 @@ impl Limits {
 
 /// How far behind the overall rate may catch up after a late wake-up, in slots (the burst tolerance of a
 /// GCRA limiter). The rate averages `per_second`; any one second holds at most `per_second + 2` messages
-/// (27 with the default 25, under Telegram's 30).
+/// (22 with the default 20, under Telegram's 30, leaving room for replies).
 pub const CATCH_UP_SLOTS: u32 = 2;
 
 #[derive(Debug)]

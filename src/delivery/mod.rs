@@ -7,7 +7,7 @@
 //! injected clock, a held chat may receive again, or a request in flight finishes — never by polling.
 //! Rate limits use real time; due times use the injected clock.
 //!
-//! Rate budget: `DELIVERY_MAX_PER_SECOND` (default 25) messages a second overall, spread evenly; after a late
+//! Rate budget: `DELIVERY_MAX_PER_SECOND` (default 20) messages a second overall, spread evenly; after a late
 //! wake-up the worker may catch up by two slots, so no second ever holds more than 27 — under Telegram's 30,
 //! leaving the rest for answers to users. One message a second per private chat, twenty a minute per group,
 //! and a chat never has two requests in flight (its messages keep their order).
