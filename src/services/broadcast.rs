@@ -90,7 +90,16 @@ pub fn audience_label(turn: &Turn<'_>, audience: &Audience) -> String {
 }
 
 pub async fn start(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
-    store::create(tx, turn.user.telegram_user_id, turn.ctx.clock.now()).await?;
+    let now = turn.ctx.clock.now();
+    let id = store::create(tx, turn.user.telegram_user_id, now).await?;
+    audit::record(
+        tx,
+        turn.user.telegram_user_id,
+        "broadcast_created",
+        &format!("#{id}"),
+        now,
+    )
+    .await?;
     out.push(Reply::with_buttons(
         turn.text("broadcast.audience_question"),
         audience_menu(turn),

@@ -460,7 +460,7 @@ async fn a_broadcast_is_previewed_then_sent_once_to_each_recipient_with_progress
         .unwrap();
     assert!(status_at < first_copy_at, "the status message goes first");
 
-    // The decision is in the audit log.
+    // Creating and confirming it are in the audit log.
     let audit: Vec<(i64, String, String)> =
         sqlx::query_as("SELECT actor, action, detail FROM audit_log ORDER BY id")
             .fetch_all(&bot.db)
@@ -468,11 +468,18 @@ async fn a_broadcast_is_previewed_then_sent_once_to_each_recipient_with_progress
             .unwrap();
     assert_eq!(
         audit,
-        [(
-            COORDINATOR,
-            "broadcast_confirmed".to_string(),
-            format!("#{id} all to 5 at 2024-03-12 07:00:00 UTC")
-        )]
+        [
+            (
+                COORDINATOR,
+                "broadcast_created".to_string(),
+                format!("#{id}")
+            ),
+            (
+                COORDINATOR,
+                "broadcast_confirmed".to_string(),
+                format!("#{id} all to 5 at 2024-03-12 07:00:00 UTC")
+            )
+        ]
     );
 
     let list = joined(&bot.send(&venla, "/broadcasts").await);
