@@ -89,11 +89,18 @@ pub async fn waitlist_position(tx: &mut Tx, user: i64, series: &str) -> Result<i
     .await?)
 }
 
-pub async fn first_waitlisted(tx: &mut Tx, series: &str) -> Result<Option<Enrolment>, DbError> {
+/// The first on the series' waitlist, passing over `except` (someone whose offer just ran out).
+pub async fn first_waitlisted(
+    tx: &mut Tx,
+    series: &str,
+    except: Option<i64>,
+) -> Result<Option<Enrolment>, DbError> {
     let row: Option<EnrolmentRow> = sqlx::query_as(&format!(
-        "{ENROLMENT} WHERE series_id = ? AND status = 'waitlisted' ORDER BY queued_at, telegram_user_id LIMIT 1"
+        "{ENROLMENT} WHERE series_id = ? AND status = 'waitlisted' AND telegram_user_id IS NOT ?
+         ORDER BY queued_at, telegram_user_id LIMIT 1"
     ))
     .bind(series)
+    .bind(except)
     .fetch_optional(&mut **tx)
     .await?;
     row.map(enrolment).transpose()
@@ -110,13 +117,18 @@ pub async fn expired_offers(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<Enrol
     rows.into_iter().map(enrolment).collect()
 }
 
-/// The earliest time an offer runs out (the scheduler wakes then).
-pub async fn next_offer_expiry(pool: &SqlitePool) -> Result<Option<DateTime<Utc>>, DbError> {
-    Ok(
-        sqlx::query_scalar("SELECT MIN(offered_until) FROM enrolments WHERE status = 'offered'")
-            .fetch_one(pool)
-            .await?,
+/// The earliest time after `now` an offer runs out (the scheduler wakes then). Offers that ran out while
+/// nobody else was waiting stand, and are left out.
+pub async fn next_offer_expiry(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(offered_until) FROM enrolments WHERE status = 'offered' AND offered_until > ?",
     )
+    .bind(now)
+    .fetch_one(pool)
+    .await?)
 }
 
 /// Someone enrolled in a series, with what reminders need to reach them.

@@ -75,7 +75,7 @@ async fn next_run(
                 .map(|end| crate::domain::time::local_to_utc(tz, end))
         })
         .filter(|end| *end > now);
-    let offers = store::next_offer_expiry(&ctx.pool)
+    let offers = store::next_offer_expiry(&ctx.pool, now)
         .await?
         .filter(|t| *t > now);
     Ok(planning.chain(certificates).chain(offers).min())

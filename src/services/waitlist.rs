@@ -22,10 +22,7 @@ pub async fn offer_freed_place(
     now: DateTime<Utc>,
     not_to: Option<i64>,
 ) -> Result<Option<i64>, DbError> {
-    let Some(mut first) = store::first_waitlisted(tx, &series.id)
-        .await?
-        .filter(|f| Some(f.telegram_user_id) != not_to)
-    else {
+    let Some(mut first) = store::first_waitlisted(tx, &series.id, not_to).await? else {
         return Ok(None);
     };
     let until = now + OFFER_VALID;
@@ -78,18 +75,26 @@ pub async fn offer_freed_place(
 }
 
 /// Offers that ran out: the person goes back to the end of the waitlist (and is told), and the place is
-/// offered to the next one. Returns how many expired.
+/// offered to the next one. An offer nobody else waits for stands (it can still be accepted) until someone
+/// joins the waitlist. Returns how many expired.
 pub async fn expire_offers(
     tx: &mut Tx,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
-    let expired = store::expired_offers(tx, now).await?;
-    for mut offer in expired.iter().cloned() {
+    let mut expired = 0;
+    for mut offer in store::expired_offers(tx, now).await? {
         let Some(series) = content.series(&offer.series_id) else {
             continue;
         };
+        if store::first_waitlisted(tx, &series.id, None)
+            .await?
+            .is_none()
+        {
+            continue;
+        }
+        expired += 1;
         offer.status = EnrolmentStatus::Waitlisted;
         offer.offered_until = None;
         offer.queued_at = now;
@@ -112,7 +117,7 @@ pub async fn expire_offers(
         }
         offer_freed_place(tx, content, tz, series, now, Some(offer.telegram_user_id)).await?;
     }
-    Ok(expired.len())
+    Ok(expired)
 }
 
 /// The answer to a freed place offered from the waitlist.
@@ -129,9 +134,19 @@ pub async fn offer_answer(
         out.toast = Some(turn.text("problem.button_expired"));
         return Ok(());
     };
-    let offer = store::enrolment_of(tx, user, series_id).await?.filter(|e| {
-        e.status == EnrolmentStatus::Offered && e.offered_until.is_some_and(|until| until > now)
-    });
+    let mut offer = store::enrolment_of(tx, user, series_id)
+        .await?
+        .filter(|e| e.status == EnrolmentStatus::Offered);
+    // After its time an offer is gone once someone else waits (the scheduler moves it on at once).
+    if offer
+        .as_ref()
+        .is_some_and(|e| e.offered_until.is_none_or(|until| until <= now))
+        && store::first_waitlisted(tx, series_id, None)
+            .await?
+            .is_some()
+    {
+        offer = None;
+    }
     let Some(mut enrolment) = offer else {
         out.push(Reply::text(turn.text("waitlist.offer_gone")));
         return Ok(());

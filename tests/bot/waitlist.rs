@@ -234,3 +234,75 @@ async fn a_declined_place_goes_straight_to_the_next_in_line() {
         ("left".into(), "offered".into())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_nobody_else_waits_for_stands_until_someone_does() {
+    let content = ContentCopy::new();
+    content.edit_programme("area = \"oulu\"\n", "area = \"oulu\"\ncapacity = 1\n");
+    let bot = TestBot::start_sped_up(&[("DIALOGUES_DIR", content.path().as_str())], SPEEDUP).await;
+    let (aino, _) = register(&bot, 9221, "Aino Aalto", "fi", "oulu-kevat24").await;
+    let (bea, _) = register(&bot, 9222, "Bea Berg", "fi", "oulu-kevat24").await;
+    bot.send(&aino, "/leave").await;
+    bot.press(&aino, "Kyllä, peru").await;
+    bot.settle().await;
+    assert_eq!(status(&bot, &bea).await, "offered");
+
+    // The 48 hours pass, but there is nobody to give the place to: Bea is not told it went to someone, and
+    // her offer stands.
+    assert!(
+        bot.advance_to(utc("2024-03-15 07:00")).await.is_empty(),
+        "no notice of expiry"
+    );
+    assert_eq!(status(&bot, &bea).await, "offered");
+
+    // Once someone else waits, the lapsed offer moves on to them.
+    let since = bot.sent_count();
+    let (cid, said) = register(&bot, 9223, "Cid Carter", "en", "oulu-kevat24").await;
+    assert!(
+        said.contains(&text(
+            Lang::En,
+            "programme.waitlisted",
+            &[("series", "Oulu, spring 2024"), ("position", "1")]
+        )),
+        "{said}"
+    );
+    let arrivals = bot.advance_from(since, utc("2024-03-15 07:00")).await;
+    let to_bea: Vec<_> = arrivals
+        .iter()
+        .filter(|a| a.message.chat_id == bea.id)
+        .collect();
+    assert_eq!(to_bea.len(), 1);
+    assert_eq!(
+        to_bea[0].message.text.clone().unwrap_or_default(),
+        text(
+            Lang::Fi,
+            "waitlist.expired",
+            &[("series", "Oulu, kevät 2024")]
+        )
+    );
+    assert_eq!(
+        (status(&bot, &bea).await, status(&bot, &cid).await),
+        ("waitlisted".into(), "offered".into())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lapsed_offer_nobody_else_wanted_can_still_be_accepted() {
+    let content = ContentCopy::new();
+    content.edit_programme("area = \"oulu\"\n", "area = \"oulu\"\ncapacity = 1\n");
+    let bot = TestBot::start_sped_up(&[("DIALOGUES_DIR", content.path().as_str())], SPEEDUP).await;
+    let (aino, _) = register(&bot, 9231, "Aino Aalto", "fi", "oulu-kevat24").await;
+    let (bea, _) = register(&bot, 9232, "Bea Berg", "fi", "oulu-kevat24").await;
+    bot.send(&aino, "/leave").await;
+    bot.press(&aino, "Kyllä, peru").await;
+    bot.advance_to(utc("2024-03-15 07:00")).await;
+    assert_eq!(
+        joined(&bot.press(&bea, "Otan paikan").await),
+        text(
+            Lang::Fi,
+            "waitlist.accepted",
+            &[("series", "Oulu, kevät 2024")]
+        )
+    );
+    assert_eq!(status(&bot, &bea).await, "enrolled");
+}
