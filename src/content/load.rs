@@ -51,8 +51,8 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
     let registration: Option<Flow> = parse_file(dir, "registration.toml", &mut problems);
     let programme: Option<ProgrammeFile> = parse_file(dir, "programme.toml", &mut problems);
     let groups: Option<GroupsFile> = parse_file(dir, "groups.toml", &mut problems);
-    let fi = load_texts(dir, "texts/fi.toml", &mut problems);
-    let en = load_texts(dir, "texts/en.toml", &mut problems);
+    let fi = load_language_texts(dir, "fi", &mut problems);
+    let en = load_language_texts(dir, "en", &mut problems);
 
     let (Some(meta), Some(registration), Some(programme), Some(groups), Some(fi), Some(en)) =
         (meta, registration, programme, groups, fi, en)
@@ -118,6 +118,57 @@ fn parse_file<T: DeserializeOwned>(
             None
         }
     }
+}
+
+/// A language's texts: `texts/<lang>.toml` plus every `texts/<lang>/*.toml` (one file per feature, in name
+/// order). A key may be defined in only one of them.
+fn load_language_texts(
+    dir: &Path,
+    lang: &str,
+    problems: &mut Vec<ContentProblem>,
+) -> Option<BTreeMap<String, String>> {
+    let mut texts = load_texts(dir, &format!("texts/{lang}.toml"), problems)?;
+    let mut origin: BTreeMap<String, String> = texts
+        .keys()
+        .map(|key| (key.clone(), format!("texts/{lang}.toml")))
+        .collect();
+    let mut complete = true;
+    for file in feature_text_files(dir, lang) {
+        let Some(more) = load_texts(dir, &file, problems) else {
+            complete = false;
+            continue;
+        };
+        for (key, text) in more {
+            if let Some(first) = origin.get(&key) {
+                problems.push(ContentProblem {
+                    file: file.clone(),
+                    key,
+                    problem: format!("is already defined in {first}"),
+                });
+                continue;
+            }
+            origin.insert(key.clone(), file.clone());
+            texts.insert(key, text);
+        }
+    }
+    complete.then_some(texts)
+}
+
+/// `texts/<lang>/*.toml`, relative to the content directory, sorted; none when the folder is absent.
+fn feature_text_files(dir: &Path, lang: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join("texts").join(lang)) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|entry| entry.ok())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".toml"))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| format!("texts/{lang}/{name}"))
+        .collect()
 }
 
 fn load_texts(

@@ -668,11 +668,8 @@ mod tests {
     #[test]
     fn every_text_key_in_the_code_is_checked() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let texts: toml::Table =
-            toml::from_str(&std::fs::read_to_string(root.join("dialogues/texts/fi.toml")).unwrap())
-                .unwrap();
-        let mut keys = std::collections::BTreeMap::new();
-        super::super::texts::flatten(&texts, "", &mut keys, &mut Vec::new());
+        let content = crate::content::load(&root.join("dialogues")).expect("shipped content loads");
+        let keys = &content.texts.fi;
         let mut missing = Vec::new();
         let mut stack = vec![root.join("src")];
         while let Some(dir) = stack.pop() {

@@ -76,7 +76,7 @@ impl FakeTelegram {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let inner = Arc::new(Inner {
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State::new()),
             changed: watch::channel(0).0,
             updates: watch::channel(0).0,
             events: broadcast::channel(4096).0,
@@ -266,6 +266,12 @@ impl FakeTelegram {
 
     /// Emulates Telegram's flood limits (30/s overall, 1/s per private chat with a burst of
     /// 3, 20/min per group) with 429 answers when on.
+    /// Stops (or resumes) logging every request for [`FakeTelegram::requests`]; benchmarks turn it off so that
+    /// the memory they report is the bot's, not the fake's record of thousands of calls.
+    pub fn set_request_log(&self, on: bool) {
+        self.inner.lock().keep_request_log = on;
+    }
+
     pub fn set_flood_limits(&self, on: bool) {
         self.inner.lock().flood.set_enabled(on);
     }

@@ -79,7 +79,9 @@ impl Inner {
     /// Records the request and picks the failure to apply, if any.
     fn record(&self, request: &RecordedRequest, method_lc: &str) -> Option<Failure> {
         let mut st = self.lock();
-        st.requests.push(request.clone());
+        if st.keep_request_log {
+            st.requests.push(request.clone());
+        }
         let scripted = st
             .fail_next
             .get_mut(method_lc)

@@ -26,6 +26,8 @@ pub(crate) struct State {
     pub poll_generation: u64,
     pub webhook_url: String,
     pub requests: Vec<RecordedRequest>,
+    /// False in benchmarks: the request log then stays empty, so the process's memory is the bot's.
+    pub keep_request_log: bool,
     pub sent: Vec<SentMessage>,
     /// Messages users sent, by (chat id, message id).
     pub user_messages: HashMap<(i64, i64), Value>,
@@ -53,6 +55,13 @@ pub(crate) struct State {
 }
 
 impl State {
+    pub fn new() -> Self {
+        State {
+            keep_request_log: true,
+            ..State::default()
+        }
+    }
+
     /// Queues an update, returning its id.
     pub fn push_update(&mut self, kind: Value) -> i64 {
         self.next_update_id += 1;

@@ -105,6 +105,51 @@ fn check_names_file_key_and_problem_of_every_error() {
 }
 
 #[test]
+fn texts_may_be_split_into_feature_files_but_a_key_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&dialogues_dir(), dir.path());
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("texts/fi")).unwrap();
+    std::fs::create_dir_all(d.join("texts/en")).unwrap();
+    std::fs::write(
+        d.join("texts/fi/zz_extra.toml"),
+        "[extra]\ngreeting = \"Hei\"\n[help]\ntext = \"toinen ohje\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("texts/en/zz_extra.toml"),
+        "[extra]\nother = \"Hi\"\n",
+    )
+    .unwrap();
+    let (ok, text) = check(d);
+    assert!(!ok, "check must fail: {text}");
+    for expected in [
+        "texts/fi/zz_extra.toml: help.text: is already defined in texts/fi.toml",
+        "texts/en.toml: extra.greeting: missing (present in texts/fi.toml)",
+        "texts/fi.toml: extra.other: missing (present in texts/en.toml)",
+    ] {
+        assert!(
+            text.contains(expected),
+            "missing line '{expected}' in:\n{text}"
+        );
+    }
+
+    // Once the keys match, the feature files are simply part of the texts.
+    std::fs::write(
+        d.join("texts/fi/zz_extra.toml"),
+        "[extra]\ngreeting = \"Hei\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("texts/en/zz_extra.toml"),
+        "[extra]\ngreeting = \"Hi\"\n",
+    )
+    .unwrap();
+    let (ok, text) = check(d);
+    assert!(ok, "{text}");
+}
+
+#[test]
 fn check_reports_malformed_toml_with_its_line_number() {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&dialogues_dir(), dir.path());
