@@ -106,10 +106,36 @@ pub async fn first_waitlisted(
     row.map(enrolment).transpose()
 }
 
-/// Offers whose time ran out before `now`.
+/// The first waiting for a place in the series who has never let an offer of it run out.
+pub async fn first_waiting_never_lapsed(tx: &mut Tx, series: &str) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT telegram_user_id FROM enrolments
+         WHERE series_id = ? AND status = 'waitlisted' AND offers_lapsed = 0
+         ORDER BY queued_at, telegram_user_id LIMIT 1",
+    )
+    .bind(series)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Counts an offer that ran out (see `first_waiting_never_lapsed`).
+pub async fn count_lapsed_offer(tx: &mut Tx, user: i64, series: &str) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE enrolments SET offers_lapsed = offers_lapsed + 1
+         WHERE telegram_user_id = ? AND series_id = ?",
+    )
+    .bind(user)
+    .bind(series)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Offers whose time ran out before `now`, the longest lapsed first.
 pub async fn expired_offers(tx: &mut Tx, now: DateTime<Utc>) -> Result<Vec<Enrolment>, DbError> {
     let rows: Vec<EnrolmentRow> = sqlx::query_as(&format!(
-        "{ENROLMENT} WHERE status = 'offered' AND offered_until <= ?"
+        "{ENROLMENT} WHERE status = 'offered' AND offered_until <= ?
+         ORDER BY offered_until, telegram_user_id"
     ))
     .bind(now)
     .fetch_all(&mut **tx)

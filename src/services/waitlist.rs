@@ -4,7 +4,7 @@ use crate::content::Content;
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store};
 use crate::db::{DbError, Tx};
-use crate::domain::enrolment::{EnrolmentStatus, OFFER_VALID};
+use crate::domain::enrolment::{Enrolment, EnrolmentStatus, OFFER_VALID};
 use crate::domain::outbox::Payload;
 use crate::domain::programme::Series;
 use crate::domain::time::utc_to_local;
@@ -22,16 +22,30 @@ pub async fn offer_freed_place(
     now: DateTime<Utc>,
     not_to: Option<i64>,
 ) -> Result<Option<i64>, DbError> {
-    let Some(mut first) = store::first_waitlisted(tx, &series.id, not_to).await? else {
+    let Some(first) = store::first_waitlisted(tx, &series.id, not_to).await? else {
         return Ok(None);
     };
+    offer_to(tx, content, tz, series, now, first)
+        .await
+        .map(Some)
+}
+
+/// Offers the place to the holder of `first`, a waitlisted enrolment; returns their user id.
+async fn offer_to(
+    tx: &mut Tx,
+    content: &Content,
+    tz: Tz,
+    series: &Series,
+    now: DateTime<Utc>,
+    mut first: Enrolment,
+) -> Result<i64, DbError> {
     let until = now + OFFER_VALID;
     first.status = EnrolmentStatus::Offered;
     first.offered_until = Some(until);
     store::put_enrolment(tx, &first, now).await?;
     let user = first.telegram_user_id;
     let Some((chat_id, lang)) = store::recipient(tx, user).await? else {
-        return Ok(Some(user));
+        return Ok(user);
     };
     let until_text = match lang {
         Lang::Fi => utc_to_local(tz, until)
@@ -71,12 +85,12 @@ pub async fn offer_freed_place(
     )
     .await?;
     log::info!("user {user}: offered a freed place in {}", series.id);
-    Ok(Some(user))
+    Ok(user)
 }
 
 /// Offers that ran out: the person goes back to the end of the waitlist (and is told), and the place is
-/// offered to the next one. An offer nobody else waits for stands (it can still be accepted) until someone
-/// joins the waitlist. Returns how many expired.
+/// offered to the next one who has not let an offer run out. An offer nobody else waits for stands (it can
+/// still be accepted) until someone new joins the waitlist. Returns how many expired.
 pub async fn expire_offers(
     tx: &mut Tx,
     content: &Content,
@@ -88,17 +102,17 @@ pub async fn expire_offers(
         let Some(series) = content.series(&offer.series_id) else {
             continue;
         };
-        if store::first_waitlisted(tx, &series.id, None)
-            .await?
-            .is_none()
-        {
+        // A lapsed offer moves on only to someone waiting who has not let an offer run out themselves:
+        // otherwise two silent people would be offered the same place back and forth every 48 hours.
+        let Some(next) = store::first_waiting_never_lapsed(tx, &series.id).await? else {
             continue;
-        }
+        };
         expired += 1;
         offer.status = EnrolmentStatus::Waitlisted;
         offer.offered_until = None;
         offer.queued_at = now;
         store::put_enrolment(tx, &offer, now).await?;
+        store::count_lapsed_offer(tx, offer.telegram_user_id, &series.id).await?;
         if let Some((chat_id, lang)) = store::recipient(tx, offer.telegram_user_id).await? {
             let text = content.fill(
                 lang,
@@ -115,7 +129,9 @@ pub async fn expire_offers(
                 .for_user(offer.telegram_user_id);
             outbox::enqueue(tx, &notice).await?;
         }
-        offer_freed_place(tx, content, tz, series, now, Some(offer.telegram_user_id)).await?;
+        if let Some(enrolment) = store::enrolment_of(tx, next, &series.id).await? {
+            offer_to(tx, content, tz, series, now, enrolment).await?;
+        }
     }
     Ok(expired)
 }
@@ -137,11 +153,11 @@ pub async fn offer_answer(
     let mut offer = store::enrolment_of(tx, user, series_id)
         .await?
         .filter(|e| e.status == EnrolmentStatus::Offered);
-    // After its time an offer is gone once someone else waits (the scheduler moves it on at once).
+    // After its time an offer is gone once someone it would move on to waits (the scheduler moves it at once).
     if offer
         .as_ref()
         .is_some_and(|e| e.offered_until.is_none_or(|until| until <= now))
-        && store::first_waitlisted(tx, series_id, None)
+        && store::first_waiting_never_lapsed(tx, series_id)
             .await?
             .is_some()
     {

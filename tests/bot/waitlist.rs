@@ -306,3 +306,63 @@ async fn a_lapsed_offer_nobody_else_wanted_can_still_be_accepted() {
     );
     assert_eq!(status(&bot, &bea).await, "enrolled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_offers_lapsing_together_move_on_to_those_waiting_and_never_back_to_each_other() {
+    let content = ContentCopy::new();
+    content.edit_programme("area = \"oulu\"\n", "area = \"oulu\"\ncapacity = 2\n");
+    let bot = TestBot::start_sped_up(&[("DIALOGUES_DIR", content.path().as_str())], SPEEDUP).await;
+    let (aino, _) = register(&bot, 9241, "Aino Aalto", "fi", "oulu-kevat24").await;
+    let (bea, _) = register(&bot, 9242, "Bea Berg", "fi", "oulu-kevat24").await;
+    let (cid, _) = register(&bot, 9243, "Cid Carter", "fi", "oulu-kevat24").await;
+    let (dan, _) = register(&bot, 9244, "Dan Dahl", "fi", "oulu-kevat24").await;
+    // Both enrolled people leave at once: Cid and Dan, waiting, are offered the two places.
+    for who in [&aino, &bea] {
+        bot.send(who, "/leave").await;
+        bot.press(who, "Kyllä, peru").await;
+    }
+    bot.settle().await;
+    assert_eq!(
+        (status(&bot, &cid).await, status(&bot, &dan).await),
+        ("offered".into(), "offered".into())
+    );
+    // Eve joins the waitlist; then both offers run out in the same pass. One place goes to Eve; the other
+    // offer stands (nobody else was waiting), and nobody is told "expired" and offered again at once.
+    let (eve, _) = register(&bot, 9245, "Eve Ek", "fi", "oulu-kevat24").await;
+    let since = bot.sent_count();
+    let arrivals = bot.advance_from(since, utc("2024-03-15 07:00")).await;
+    let statuses = (
+        status(&bot, &cid).await,
+        status(&bot, &dan).await,
+        status(&bot, &eve).await,
+    );
+    assert_eq!(
+        statuses,
+        ("waitlisted".into(), "offered".into(), "offered".into()),
+        "{arrivals:#?}"
+    );
+    let to = |user: &FakeUser| -> Vec<String> {
+        arrivals
+            .iter()
+            .filter(|a| a.message.chat_id == user.id)
+            .map(|a| a.message.text.clone().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(
+        to(&cid),
+        vec![text(
+            Lang::Fi,
+            "waitlist.expired",
+            &[("series", "Oulu, kevät 2024")]
+        )]
+    );
+    assert!(to(&dan).is_empty(), "Dan's offer stands: {:?}", to(&dan));
+    assert_eq!(to(&eve).len(), 1, "{:?}", to(&eve));
+    assert!(to(&eve)[0].starts_with(
+        &text(
+            Lang::Fi,
+            "waitlist.offer",
+            &[("series", "Oulu, kevät 2024"), ("until", "")]
+        )[..20]
+    ));
+}
