@@ -11,9 +11,9 @@
 //!
 //! Measured: seconds from "send now" to the last copy, copies per second as a fraction of the configured
 //! ceiling, 429 answers from the fake (to anything the bot sent), the process's peak RSS (the fake keeps no
-//! request log here, so this is the bot plus the fake's small per-chat state) and the interactive latency percentiles. Bounded: the run gives up after
-//! three times the ideal duration plus two minutes.
-use super::{BenchError, peak_rss_mib};
+//! request log here, so this is the bot plus the fake's small per-chat state) and the interactive latency
+//! percentiles. Bounded: the run gives up after three times the ideal duration plus two minutes.
+use super::{BenchError, peak_rss_mib, percentile};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::db::{self, outbox};
@@ -380,18 +380,9 @@ async fn wait(
     Ok(())
 }
 
-/// The nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
 #[cfg(test)]
 mod tests {
-    use super::percentile;
+    use super::super::percentile;
 
     #[test]
     fn nearest_rank_percentiles() {

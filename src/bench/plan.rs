@@ -12,7 +12,7 @@
 //!
 //! Idle CPU: the real scheduler task then runs on a clock that follows the wall clock from a moment inside the
 //! series with nothing due for hours; the process's CPU time is sampled over `IDLE_SAMPLE` of real time.
-use super::{BenchError, cpu_seconds, peak_rss_mib};
+use super::{BenchError, cpu_seconds, peak_rss_mib, percentile};
 use crate::clock::{Clock, ManualClock, Sleep, SystemClock};
 use crate::config::Config;
 use crate::content::{Content, ContentStore};
@@ -71,6 +71,7 @@ pub async fn run(
         scheduler: Default::default(),
     };
 
+    let probe = WriteProbe::start(pool.clone());
     let retention = Duration::days(i64::from(config.delivery_retention_days));
     let mut passes: Vec<f64> = Vec::new();
     let mut rows_planned = 0usize;
@@ -87,13 +88,19 @@ pub async fn run(
         }
         match report.next_run {
             Some(next) if next > now && passes.len() < MAX_PASSES => {
+                probe.measure(false);
                 crate::db::outbox::pretend_due_sent(&pool, next).await?;
                 crate::db::outbox::prune(&pool, next - retention).await?;
+                // A wait that began during the stand-in work is not counted either.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                probe.measure(true);
                 now = next;
             }
             _ => break,
         }
     }
+    let mut write_waits = probe.stop().await;
+    write_waits.sort_by(f64::total_cmp);
     let walk_seconds: f64 = passes.iter().sum();
     let first_pass_ms = passes.first().copied().unwrap_or_default() * 1000.0;
     let mean_pass_ms = walk_seconds * 1000.0 / passes.len() as f64;
@@ -121,9 +128,58 @@ pub async fn run(
         "mean_pass_ms": round(mean_pass_ms, 1),
         "max_pass_ms": round(max_pass_ms, 1),
         "walk_seconds": round(walk_seconds, 2),
+        "user_write_wait_p99_ms": percentile(&write_waits, 99.0).map(|ms| round(ms, 1)),
+        "user_write_wait_max_ms": percentile(&write_waits, 100.0).map(|ms| round(ms, 1)),
         "peak_rss_mib": peak_rss_mib().map(|m| round(m, 1)),
         "idle_cpu_percent": idle_cpu_percent.map(|c| round(c, 2)),
     }))
+}
+
+/// Stands in for users' inputs during the walk: a tiny write transaction every 5 ms, timing how long it waits
+/// for the database (the scheduler's pass holds the write lock while it writes).
+struct WriteProbe {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Vec<f64>>,
+    /// Off while the benchmark itself writes between passes (its stand-in for the delivery worker).
+    measuring: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl WriteProbe {
+    fn start(pool: SqlitePool) -> Self {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let measuring = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let on = measuring.clone();
+        let task = tokio::spawn(async move {
+            let mut waits = Vec::new();
+            while !*stopped.borrow() {
+                let began = Instant::now();
+                if let Ok(tx) = db::begin_write(&pool).await {
+                    let _ = tx.commit().await;
+                    if on.load(std::sync::atomic::Ordering::SeqCst) {
+                        waits.push(began.elapsed().as_secs_f64() * 1000.0);
+                    }
+                }
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_millis(5), stopped.changed())
+                        .await;
+            }
+            waits
+        });
+        WriteProbe {
+            stop,
+            task,
+            measuring,
+        }
+    }
+
+    fn measure(&self, on: bool) {
+        self.measuring.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    async fn stop(self) -> Vec<f64> {
+        let _ = self.stop.send(true);
+        self.task.await.unwrap_or_default()
+    }
 }
 
 fn round(x: f64, places: i32) -> f64 {

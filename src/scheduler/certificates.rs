@@ -1,76 +1,31 @@
-//! Certificates of participation: once the last session of a series has ended, everyone who attended at least
-//! the number of sessions the content requires gets a PDF in their language, through the outbox, once.
+//! After a series' last session, everyone who attended at least the number of sessions the content requires
+//! gets a PDF certificate in their language, through the outbox, once.
+//!
+//! Making a PDF takes CPU time, so the pass does not hold the database's write lock meanwhile: attendance is
+//! read first, the PDFs are made on a blocking thread in batches, and each batch is queued in its own short
+//! transaction. A crash in between only means the next pass makes them again; the idempotency keys keep
+//! each person's certificate to one.
 use crate::content::Content;
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store, Member};
-use crate::db::{DbError, Tx};
-use crate::documents::{CertificateData, certificate};
+use crate::db::{self, DbError};
+use crate::domain::Document;
 use crate::domain::outbox::Payload;
-use crate::domain::programme::{Series, Session};
-use crate::domain::time::{local_to_utc, utc_to_local};
-use crate::domain::{Document, Lang};
+use crate::domain::programme::Series;
+use crate::domain::time::local_to_utc;
+use crate::services::certificates::{attended, document};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use sqlx::SqlitePool;
+use std::sync::Arc;
 
-/// The sessions of `series` that `user` attended, in time order.
-pub async fn attended<'a>(
-    tx: &mut Tx,
-    series: &'a Series,
-    user: i64,
-) -> Result<Vec<&'a Session>, DbError> {
-    let ids = store::attended_sessions(tx, user).await?;
-    Ok(series
-        .sessions_in_order()
-        .into_iter()
-        .filter(|s| ids.contains(&s.id))
-        .collect())
-}
-
-/// The certificate file for one person, or None if they do not qualify.
-pub fn document(
-    content: &Content,
-    lang: Lang,
-    name: &str,
-    series: &Series,
-    attended: &[&Session],
-    issued: DateTime<Utc>,
-    tz: Tz,
-) -> Option<Document> {
-    if attended.len() < series.required_sessions() {
-        return None;
-    }
-    let data = CertificateData::from_content(
-        content,
-        lang,
-        name,
-        series,
-        attended,
-        utc_to_local(tz, issued).date(),
-    );
-    match certificate(&data) {
-        Ok(bytes) => Some(Document {
-            file_name: content.fill(lang, "certificate.file_name", &[("series", &series.id)]),
-            bytes,
-            caption: Some(content.fill(
-                lang,
-                "certificate.caption",
-                &[("series", series.name.get(lang))],
-            )),
-        }),
-        Err(e) => {
-            log::error!(
-                "certificate for {name} ({}) could not be made: {e}",
-                series.id
-            );
-            None
-        }
-    }
-}
+/// Certificates made and queued per transaction.
+const BATCH: usize = 50;
 
 /// After the series' last session: queues the certificates, once per series. Returns how many.
 pub async fn send_if_due(
-    tx: &mut Tx,
-    content: &Content,
+    pool: &SqlitePool,
+    content: &Arc<Content>,
     tz: Tz,
     series: &Series,
     members: &[Member],
@@ -80,31 +35,84 @@ pub async fn send_if_due(
         return Ok(0);
     };
     let mark = format!("certificates:{}", series.id);
-    if now < end || store::is_marked(tx, &mark).await? {
+    if now < end {
         return Ok(0);
     }
-    let mut sent = 0;
+    // A deferred (read) transaction: it takes no write lock.
+    let mut read = pool.begin().await?;
+    if store::is_marked(&mut read, &mark).await? {
+        return Ok(0);
+    }
+    let mut qualified = Vec::new();
     for member in members {
-        let sessions = attended(tx, series, member.telegram_user_id).await?;
-        let Some(doc) = document(
-            content,
-            member.language,
-            &member.name,
-            series,
-            &sessions,
-            now,
-            tz,
-        ) else {
-            continue;
-        };
-        let key = format!("certificate:{}:{}", series.id, member.telegram_user_id);
-        let delivery = NewDelivery::new(key, member.chat_id, Payload::document(doc), now)
-            .for_user(member.telegram_user_id);
-        if outbox::enqueue(tx, &delivery).await? {
-            sent += 1;
+        let sessions: Vec<String> = attended(&mut read, series, member.telegram_user_id)
+            .await?
+            .into_iter()
+            .map(|s| s.id.clone())
+            .collect();
+        if sessions.len() >= series.required_sessions() {
+            qualified.push((member.clone(), sessions));
         }
     }
-    store::mark(tx, &mark, now).await?;
+    read.commit().await?;
+
+    let mut sent = 0;
+    for batch in qualified.chunks(BATCH) {
+        let documents = make_documents(content, tz, series, batch.to_vec(), now).await;
+        let mut tx = db::begin_write(pool).await?;
+        for (member, doc) in documents {
+            let key = format!("certificate:{}:{}", series.id, member.telegram_user_id);
+            let delivery = NewDelivery::new(key, member.chat_id, Payload::document(doc), now)
+                .for_user(member.telegram_user_id);
+            if outbox::enqueue(&mut tx, &delivery).await? {
+                sent += 1;
+            }
+        }
+        tx.commit().await?;
+    }
+    let mut tx = db::begin_write(pool).await?;
+    store::mark(&mut tx, &mark, now).await?;
+    tx.commit().await?;
     log::info!("series {}: {sent} certificates queued", series.id);
     Ok(sent)
+}
+
+/// Makes the PDFs of one batch on a blocking thread (CPU work off the async workers).
+async fn make_documents(
+    content: &Arc<Content>,
+    tz: Tz,
+    series: &Series,
+    batch: Vec<(Member, Vec<String>)>,
+    now: DateTime<Utc>,
+) -> Vec<(Member, Document)> {
+    let content = Arc::clone(content);
+    let series_id = series.id.clone();
+    let series = series.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        batch
+            .into_iter()
+            .filter_map(|(member, ids)| {
+                let sessions: Vec<_> = series
+                    .sessions_in_order()
+                    .into_iter()
+                    .filter(|s| ids.contains(&s.id))
+                    .collect();
+                let doc = document(
+                    &content,
+                    member.language,
+                    &member.name,
+                    &series,
+                    &sessions,
+                    now,
+                    tz,
+                )?;
+                Some((member, doc))
+            })
+            .collect()
+    })
+    .await;
+    made.unwrap_or_else(|e| {
+        log::error!("certificates for {series_id} could not be made: {e}");
+        Vec::new()
+    })
 }

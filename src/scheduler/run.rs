@@ -20,6 +20,9 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::{HashMap, HashSet};
 
+/// Outbox rows written per transaction when planning (a few milliseconds of write lock each).
+const PLAN_BATCH: usize = 500;
+
 /// What one pass did (for logs, tests and the benchmark).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PassReport {
@@ -43,14 +46,13 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
     tx.commit().await?;
     for series in &content.series {
         let members = store::members(&ctx.pool, &series.id).await?;
-        let mut tx = db::begin_write(&ctx.pool).await?;
         let (planned, withdrawn) =
-            plan_series(&mut tx, &content, tz, series, &members, now).await?;
+            plan_series(&ctx.pool, &content, tz, series, &members, now).await?;
         report.planned += planned;
         report.withdrawn += withdrawn;
         report.certificates +=
-            super::certificates::send_if_due(&mut tx, &content, tz, series, &members, now).await?;
-        tx.commit().await?;
+            super::certificates::send_if_due(&ctx.pool, &content, tz, series, &members, now)
+                .await?;
     }
     report.next_run = next_run(ctx, &content, tz, now).await?;
     ctx.outbox.wake();
@@ -92,7 +94,7 @@ fn wants(member: &Member) -> Wants {
 /// Puts the series' due reminders and check-ins into the outbox and withdraws pending ones nobody wants any
 /// more (a moved or cancelled session, someone who left or turned reminders off).
 async fn plan_series(
-    tx: &mut Tx,
+    pool: &sqlx::SqlitePool,
     content: &Content,
     tz: Tz,
     series: &Series,
@@ -102,51 +104,67 @@ async fn plan_series(
     let wanted: Vec<Wants> = members.iter().map(wants).collect();
     let planned = plan::plan(series, &wanted, &content.reminder_offsets, tz, now);
     let keys: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
-    let mut withdrawn = 0;
-    for (id, key) in outbox::pending_with_prefix(tx, &plan::series_prefix(series)).await? {
-        if !keys.contains(key.as_str()) {
-            outbox::cancel(tx, id, "no longer planned").await?;
-            withdrawn += 1;
-        }
-    }
     // Most of what is planned is already in the outbox from earlier passes (pending or sent): those keys are
     // read once per session, so a pass writes only what is new (not one insert attempt per row in the horizon).
-    // A row withdrawn earlier (`cancelled`, never sent) and planned again is put back to wait.
+    // A row withdrawn earlier (`cancelled`, never sent) and planned again is put back to wait. Only the
+    // scheduler writes these keys, so reading them before taking the write lock is safe.
+    let mut read = pool.begin().await?;
     let mut existing: HashMap<String, Status> = HashMap::new();
     let sessions: HashSet<&str> = planned.iter().map(|p| p.session_id.as_str()).collect();
     for session in sessions {
         existing.extend(
-            outbox::statuses_with_prefix(tx, &plan::session_prefix(series, session)).await?,
+            outbox::statuses_with_prefix(&mut read, &plan::session_prefix(series, session)).await?,
         );
     }
-    let by_user: HashMap<i64, &Member> = members.iter().map(|m| (m.telegram_user_id, m)).collect();
-    let mut added = 0;
-    for item in &planned {
-        let withdrawn_before = match existing.get(&item.key) {
-            None => false,
-            Some(Status::Cancelled) => true,
-            Some(_) => continue,
-        };
-        let Some(member) = by_user.get(&item.user) else {
-            continue;
-        };
-        let delivery = NewDelivery::new(
-            item.key.clone(),
-            member.chat_id,
-            payload(content, series, item, member.language),
-            now,
-        )
-        .for_user(member.telegram_user_id)
-        .due_at(item.due_at)
-        .expires_at(item.expires_at);
-        let put = if withdrawn_before {
-            outbox::revive(tx, &delivery).await?
-        } else {
-            outbox::enqueue(tx, &delivery).await?
-        };
-        if put {
-            added += 1;
+    let pending = outbox::pending_with_prefix(&mut read, &plan::series_prefix(series)).await?;
+    read.commit().await?;
+
+    // The withdrawals, then what is new in batches of short transactions, so that a large series does not
+    // hold the write lock (and users' replies) for long. Anything that changes meanwhile (someone leaves)
+    // rings the scheduler, and the next pass withdraws what is no longer wanted.
+    let mut withdrawn = 0;
+    let mut tx = db::begin_write(pool).await?;
+    for (id, key) in pending {
+        if !keys.contains(key.as_str()) && outbox::cancel(&mut tx, id, "no longer planned").await? {
+            withdrawn += 1;
         }
+    }
+    tx.commit().await?;
+    let by_user: HashMap<i64, &Member> = members.iter().map(|m| (m.telegram_user_id, m)).collect();
+    let new: Vec<(&Planned, bool)> = planned
+        .iter()
+        .filter_map(|item| match existing.get(&item.key) {
+            None => Some((item, false)),
+            Some(Status::Cancelled) => Some((item, true)),
+            Some(_) => None,
+        })
+        .collect();
+    let mut added = 0;
+    for batch in new.chunks(PLAN_BATCH) {
+        let mut tx = db::begin_write(pool).await?;
+        for &(item, withdrawn_before) in batch {
+            let Some(member) = by_user.get(&item.user) else {
+                continue;
+            };
+            let delivery = NewDelivery::new(
+                item.key.clone(),
+                member.chat_id,
+                payload(content, series, item, member.language),
+                now,
+            )
+            .for_user(member.telegram_user_id)
+            .due_at(item.due_at)
+            .expires_at(item.expires_at);
+            let put = if withdrawn_before {
+                outbox::revive(&mut tx, &delivery).await?
+            } else {
+                outbox::enqueue(&mut tx, &delivery).await?
+            };
+            if put {
+                added += 1;
+            }
+        }
+        tx.commit().await?;
     }
     Ok((added, withdrawn))
 }

@@ -3,6 +3,7 @@
 mod account;
 mod attendance;
 mod broadcast;
+pub(crate) mod certificates;
 pub mod changes;
 mod coordinator;
 mod csv;

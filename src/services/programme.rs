@@ -560,15 +560,14 @@ pub async fn certificate(
     let ended = series
         .last_end()
         .is_some_and(|end| crate::domain::time::local_to_utc(tz, end) <= now);
-    let attended =
-        crate::scheduler::certificates::attended(tx, &series, turn.user.telegram_user_id).await?;
+    let attended = super::certificates::attended(tx, &series, turn.user.telegram_user_id).await?;
     let name = crate::db::participants::get(tx, turn.user.telegram_user_id)
         .await?
         .map(|p| p.name)
         .unwrap_or_default();
     if !ended {
         out.push(Reply::text(turn.text("certificate.not_finished")));
-    } else if let Some(document) = crate::scheduler::certificates::document(
+    } else if let Some(document) = super::certificates::document(
         &turn.content,
         turn.lang(),
         &name,
