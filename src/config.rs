@@ -3,6 +3,7 @@
 use crate::domain::Lang;
 use chrono_tz::Tz;
 use std::collections::BTreeSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -37,12 +38,23 @@ pub struct Config {
     pub delivery_concurrency: usize,
     /// Days to keep delivered outbox rows (`DELIVERY_RETENTION_DAYS`, 1–3650, default 30).
     pub delivery_retention_days: u32,
+    /// Days after a workshop series ends before its participants' personal data is erased
+    /// (`PERSONAL_DATA_RETENTION_DAYS`, 1–3650, default 180; the privacy notice states the number).
+    pub personal_data_retention_days: u32,
+    /// Where `/health` is served over HTTP (`HEALTH_ADDR`, e.g. 127.0.0.1:8080); none = no endpoint.
+    pub health_addr: Option<SocketAddr>,
+    /// Webhook mode (`run --webhook <url>`): the local address Telegram's requests arrive at
+    /// (`WEBHOOK_LISTEN`, default 0.0.0.0:8443) and the secret they must carry (`WEBHOOK_SECRET`).
+    pub webhook_listen: SocketAddr,
+    pub webhook_secret: Option<String>,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
 pub const DEFAULT_DELIVERY_MAX_PER_SECOND: u32 = 20;
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1;
 pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
+pub const DEFAULT_PERSONAL_DATA_RETENTION_DAYS: u32 = 180;
+pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -119,7 +131,27 @@ impl Config {
             Some(raw) => parse_in_range("DELIVERY_RETENTION_DAYS", &raw, 1, 3650)?,
             None => DEFAULT_DELIVERY_RETENTION_DAYS,
         };
+        let personal_data_retention_days = match get("PERSONAL_DATA_RETENTION_DAYS") {
+            Some(raw) => parse_in_range("PERSONAL_DATA_RETENTION_DAYS", &raw, 1, 3650)?,
+            None => DEFAULT_PERSONAL_DATA_RETENTION_DAYS,
+        };
+        let health_addr = match get("HEALTH_ADDR") {
+            Some(raw) => Some(parse_addr("HEALTH_ADDR", &raw)?),
+            None => None,
+        };
+        let webhook_listen = parse_addr(
+            "WEBHOOK_LISTEN",
+            &get("WEBHOOK_LISTEN").unwrap_or_else(|| DEFAULT_WEBHOOK_LISTEN.into()),
+        )?;
+        let webhook_secret = match get("WEBHOOK_SECRET") {
+            Some(raw) => Some(parse_webhook_secret(&raw)?),
+            None => None,
+        };
         Ok(Config {
+            personal_data_retention_days,
+            health_addr,
+            webhook_listen,
+            webhook_secret,
             token,
             api_url,
             database_url,
@@ -160,6 +192,37 @@ fn parse_token(raw: &str) -> Result<String, ConfigError> {
         return Err(bad(
             "TELOXIDE_TOKEN",
             "does not look like a bot token (expected <digits>:<secret> from @BotFather)",
+        ));
+    }
+    Ok(raw.to_string())
+}
+
+/// An `address:port` to listen on.
+fn parse_addr(setting: &'static str, raw: &str) -> Result<SocketAddr, ConfigError> {
+    raw.parse().map_err(|_| {
+        bad(
+            setting,
+            format!("'{raw}' is not an address:port such as 127.0.0.1:8080"),
+        )
+    })
+}
+
+/// Telegram accepts 1–256 characters `A-Z a-z 0-9 _ -` as the webhook's secret token. The value itself is
+/// never echoed.
+fn parse_webhook_secret(raw: &str) -> Result<String, ConfigError> {
+    let allowed = raw
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if !allowed || raw.len() > 256 {
+        return Err(bad(
+            "WEBHOOK_SECRET",
+            "must be 1–256 characters of A–Z, a–z, 0–9, _ and - (Telegram's rule)",
+        ));
+    }
+    if raw.len() < 16 {
+        return Err(bad(
+            "WEBHOOK_SECRET",
+            "is too short to be a secret; use at least 16 characters (e.g. openssl rand -hex 32)",
         ));
     }
     Ok(raw.to_string())
@@ -223,6 +286,10 @@ mod tests {
         assert_eq!(c.timezone, chrono_tz::Europe::Helsinki);
         assert_eq!(c.default_language, Lang::Fi);
         assert!(c.coordinator_ids.is_empty());
+        assert_eq!(c.personal_data_retention_days, 180);
+        assert_eq!(c.health_addr, None);
+        assert_eq!(c.webhook_listen.port(), 8443);
+        assert_eq!(c.webhook_secret, None);
         assert_eq!(c.require_token().unwrap_err().setting, "TELOXIDE_TOKEN");
     }
 
@@ -235,6 +302,11 @@ mod tests {
             ("BOT_TIMEZONE", "Mars/Olympus"),
             ("COORDINATOR_IDS", "12,abc"),
             ("DEFAULT_LANGUAGE", "sv"),
+            ("PERSONAL_DATA_RETENTION_DAYS", "0"),
+            ("HEALTH_ADDR", "localhost"),
+            ("WEBHOOK_LISTEN", "8443"),
+            ("WEBHOOK_SECRET", "short"),
+            ("WEBHOOK_SECRET", "has spaces in it, which Telegram refuses"),
         ] {
             let err = config(&[(key, value)]).unwrap_err();
             assert_eq!(err.setting, key, "{err}");
@@ -286,5 +358,7 @@ mod tests {
         assert!(c.is_coordinator(11) && c.is_coordinator(22) && !c.is_coordinator(33));
         let err = config(&[("TELOXIDE_TOKEN", "42xyzzyxyzzy")]).unwrap_err();
         assert!(!err.to_string().contains("xyzzy"));
+        let err = config(&[("WEBHOOK_SECRET", "xyzzy xyzzy xyzzy xyzzy")]).unwrap_err();
+        assert!(!err.to_string().contains("xyzzy"), "{err}");
     }
 }

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod doorbell;
 pub mod fake_telegram;
 pub mod metrics;
+pub mod ops;
 pub mod scheduler;
 pub mod services;
 pub mod simulator;

@@ -26,6 +26,24 @@ enum Command {
     Check,
     /// Apply database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Write a consistent copy of the database to FILE while the bot keeps running.
+    Backup {
+        /// The backup file to create (must not exist yet); it is readable by its owner only.
+        file: PathBuf,
+    },
+    /// Put a backup in place of DATABASE_URL. Stop the bot first. The current database is kept beside it as
+    /// `<name>.before-restore-<time>`.
+    Restore {
+        /// A file made by `backup`.
+        file: PathBuf,
+    },
+    /// Erase the personal data of workshop series that ended more than PERSONAL_DATA_RETENTION_DAYS ago
+    /// (the running bot does this by itself when due).
+    Purge {
+        /// Only list what would be erased.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Run a benchmark against the in-process fake Bot API and print one JSON line (see README, Performance).
     Bench {
         #[command(subcommand)]
@@ -85,6 +103,20 @@ fn main() -> ExitCode {
             Command::Run => run(config).await,
             Command::Check => check(&config),
             Command::Migrate => migrate(&config).await,
+            Command::Backup { file } => {
+                milava_bot::ops::backup(&config, &file).await?;
+                println!("{}: backup written", file.display());
+                Ok(())
+            }
+            Command::Restore { file } => {
+                let kept = milava_bot::ops::restore(&config, &file).await?;
+                println!("{}: restored into {}", file.display(), config.database_url);
+                if let Some(kept) = kept {
+                    println!("the database it replaced is kept as {}", kept.display());
+                }
+                Ok(())
+            }
+            Command::Purge { dry_run } => purge(&config, dry_run).await,
             Command::Bench { scenario } => {
                 let result = milava_bot::bench::run(config, scenario).await?;
                 println!("{result}");
@@ -152,6 +184,31 @@ async fn simulate(
         files_dir,
     };
     simulator::run(config, options).await?;
+    Ok(())
+}
+
+async fn purge(config: &Config, dry_run: bool) -> anyhow::Result<()> {
+    let report = milava_bot::ops::purge(config, dry_run).await?;
+    let verb = if dry_run { "would be erased" } else { "erased" };
+    if report.is_empty() {
+        println!(
+            "nothing to erase: no workshop series ended more than {} days ago has people left",
+            config.personal_data_retention_days
+        );
+    }
+    for series in &report {
+        println!(
+            "series {} (ended {}): {} people {verb}; {} kept (another series of theirs is not over yet)",
+            series.series_id,
+            series.ended.format("%Y-%m-%d %H:%M"),
+            series.erased.len(),
+            series.kept.len()
+        );
+        if dry_run && !series.erased.is_empty() {
+            let ids: Vec<String> = series.erased.iter().map(i64::to_string).collect();
+            println!("  Telegram ids: {}", ids.join(", "));
+        }
+    }
     Ok(())
 }
 

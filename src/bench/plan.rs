@@ -173,7 +173,8 @@ impl WriteProbe {
     }
 
     fn measure(&self, on: bool) {
-        self.measuring.store(on, std::sync::atomic::Ordering::SeqCst);
+        self.measuring
+            .store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     async fn stop(self) -> Vec<f64> {

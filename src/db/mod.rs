@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod broadcasts;
 pub mod dialogues;
+pub mod maintenance;
 pub mod outbox;
 pub mod participants;
 pub mod programme;

@@ -1,7 +1,8 @@
 //! The scheduler: turns the programme and the time into outbox rows — reminders and check-in prompts (planned
 //! `plan::HORIZON` ahead), notices about changed sessions, waitlist offers that ran out, and certificates after
-//! a series ends. `run_once(now)` does one pass and says when the next is needed; `spawn` sleeps until then
-//! on the injected clock, or until woken early (a registration, `/reload`, `/reminders`).
+//! a series ends — and erases participants' data once a series' retention time is over. `run_once(now)` does
+//! one pass and says when the next is needed; `spawn` sleeps until then on the injected clock, or until woken
+//! early (a registration, `/reload`, `/reminders`).
 //!
 //! Catch-up after downtime: a reminder whose session has not started is still sent, late; one whose session
 //! has begun is not planned any more, and a row already in the outbox expires at the session start (the
@@ -31,6 +32,8 @@ pub struct PassReport {
     pub notices: usize,
     pub offers_expired: usize,
     pub certificates: usize,
+    /// People whose data was erased because their series ended long enough ago (retention).
+    pub purged: usize,
     /// When the next pass is needed, if ever.
     pub next_run: Option<DateTime<Utc>>,
 }
@@ -54,6 +57,12 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
             super::certificates::send_if_due(&ctx.pool, &content, tz, series, &members, now)
                 .await?;
     }
+    let days = ctx.config.personal_data_retention_days;
+    report.purged = crate::services::retention::purge(&ctx.pool, &content, tz, days, now, false)
+        .await?
+        .iter()
+        .map(|series| series.erased.len())
+        .sum();
     report.next_run = next_run(ctx, &content, tz, now).await?;
     ctx.outbox.wake();
     Ok(report)
@@ -80,7 +89,17 @@ async fn next_run(
     let offers = store::next_offer_expiry(&ctx.pool, now)
         .await?
         .filter(|t| *t > now);
-    Ok(planning.chain(certificates).chain(offers).min())
+    let retention = crate::services::retention::next_due(
+        content,
+        tz,
+        ctx.config.personal_data_retention_days,
+        now,
+    );
+    Ok(planning
+        .chain(certificates)
+        .chain(offers)
+        .chain(retention)
+        .min())
 }
 
 fn wants(member: &Member) -> Wants {

@@ -11,6 +11,7 @@ mod profile;
 pub(crate) mod programme;
 mod registration;
 mod render;
+pub mod retention;
 pub(crate) mod waitlist;
 
 pub use coordinator::participants_csv;
@@ -120,6 +121,12 @@ impl Turn<'_> {
     pub fn is_coordinator(&self) -> bool {
         self.ctx.config.is_coordinator(self.user.telegram_user_id)
     }
+}
+
+/// The privacy notice with the retention period of the settings filled in.
+pub(crate) fn privacy_notice(turn: &Turn<'_>) -> String {
+    let days = turn.ctx.config.personal_data_retention_days.to_string();
+    turn.fill("privacy.notice", &[("retention_days", &days)])
 }
 
 /// Handles one input. Never fails: a storage problem becomes a polite "could not save" answer.

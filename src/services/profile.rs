@@ -138,7 +138,7 @@ pub async fn privacy(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
         "privacy.show",
         &[
             ("version", &content.privacy_version),
-            ("notice", &turn.text("privacy.notice")),
+            ("notice", &super::privacy_notice(turn)),
         ],
     );
     text.push_str("\n\n");

@@ -14,7 +14,7 @@ pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
         &step.question,
         &[
             ("version", &content.privacy_version),
-            ("notice", &turn.text("privacy.notice")),
+            ("notice", &super::privacy_notice(turn)),
         ],
     );
     let answer = |value: &str| {

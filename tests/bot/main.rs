@@ -6,6 +6,7 @@ mod broadcasts;
 mod check_command;
 mod coordinators;
 mod delivery;
+mod operations;
 mod privacy;
 mod programme;
 mod registration;

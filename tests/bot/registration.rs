@@ -33,7 +33,13 @@ async fn a_father_registers_in_finnish() {
     );
     bot.press(&pekka, "Kajaani").await;
     let replies = bot.press(&pekka, "Molemmat").await;
-    assert!(joined(&replies).contains("tietosuojaseloste (versio 2024-03-01)"));
+    assert!(joined(&replies).contains("tietosuojaseloste (versio 2026-11-25)"));
+    // The retention period the notice promises is the one the purge uses (PERSONAL_DATA_RETENTION_DAYS).
+    assert!(
+        joined(&replies).contains("poistetaan 180 päivän kuluttua sarjan päättymisestä"),
+        "{}",
+        joined(&replies)
+    );
     assert_eq!(labels(&replies), ["Hyväksyn", "En hyväksy"]);
     let replies = bot.press(&pekka, "Hyväksyn").await;
     assert!(joined(&replies).contains("Oulun yliopisto"));
@@ -58,7 +64,7 @@ async fn a_father_registers_in_finnish() {
             "Pekka".into(),
             "kajaani".into(),
             "both".into(),
-            "2024-03-01".into(),
+            "2026-11-25".into(),
             true,
             None
         )

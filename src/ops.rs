@@ -1,0 +1,111 @@
+//! Command-line operations for whoever runs the bot: online backup, restore, and the retention purge.
+use crate::config::Config;
+use crate::content::ContentError;
+use crate::db::{self, DbError, maintenance};
+use crate::services::retention::{self, SeriesPurge};
+use chrono::Utc;
+use sqlx::sqlite::SqliteConnectOptions;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("{0}")]
+    Db(#[from] DbError),
+    #[error("{0}")]
+    Content(#[from] ContentError),
+    #[error("{path}: {problem}")]
+    File { path: String, problem: String },
+}
+
+/// The SQLite file behind `DATABASE_URL`.
+pub fn database_file(config: &Config) -> Result<PathBuf, OpsError> {
+    let options = SqliteConnectOptions::from_str(&config.database_url)
+        .map_err(|e| OpsError::Db(DbError::Sqlx(e)))?;
+    Ok(options.get_filename().to_path_buf())
+}
+
+/// `milava-bot backup <file>`: a consistent copy while the bot runs.
+pub async fn backup(config: &Config, target: &Path) -> Result<(), OpsError> {
+    let pool = db::connect(&config.database_url).await?;
+    maintenance::backup(&pool, target).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// `milava-bot restore <file>` (with the bot stopped): checks the backup, keeps the current database beside it
+/// as `<name>.before-restore-<time>`, puts the backup in its place and applies any newer migrations.
+/// Returns where the previous database was kept, if there was one.
+pub async fn restore(config: &Config, backup: &Path) -> Result<Option<PathBuf>, OpsError> {
+    let file_problem = |path: &Path, problem: String| OpsError::File {
+        path: path.display().to_string(),
+        problem,
+    };
+    if !backup.is_file() {
+        return Err(file_problem(backup, "no such backup file".into()));
+    }
+    let options = SqliteConnectOptions::new().filename(backup).read_only(true);
+    let pool = sqlx::SqlitePool::connect_with(options)
+        .await
+        .map_err(|e| file_problem(backup, format!("cannot be opened as a database ({e})")))?;
+    let problems = maintenance::integrity_problems(&pool)
+        .await
+        .map_err(|e| file_problem(backup, format!("is not a milava-bot backup ({e})")))?;
+    pool.close().await;
+    if let Some(problems) = problems {
+        return Err(file_problem(backup, format!("is damaged: {problems}")));
+    }
+
+    let target = database_file(config)?;
+    let mut kept = None;
+    if target.exists() {
+        let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+        let aside = PathBuf::from(format!("{}.before-restore-{stamp}", target.display()));
+        std::fs::rename(&target, &aside)
+            .map_err(|e| file_problem(&target, format!("cannot be moved aside ({e})")))?;
+        kept = Some(aside);
+    }
+    // The old database's write-ahead log belongs to it, not to the restored copy.
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", target.display()));
+        if side.exists() {
+            let _ = std::fs::remove_file(&side);
+        }
+    }
+    copy_private(backup, &target).map_err(|e| file_problem(&target, e.to_string()))?;
+    let pool = db::connect(&config.database_url).await?;
+    pool.close().await;
+    Ok(kept)
+}
+
+/// Copies `from` to a new file `to` readable by its owner only.
+fn copy_private(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        open.mode(0o600);
+    }
+    let mut target = open.open(to)?;
+    let mut source = std::fs::File::open(from)?;
+    std::io::copy(&mut source, &mut target)?;
+    target.sync_all()
+}
+
+/// `milava-bot purge [--dry-run]`: erases (or lists) the people of series past their retention time now.
+pub async fn purge(config: &Config, dry_run: bool) -> Result<Vec<SeriesPurge>, OpsError> {
+    let content = crate::content::load(&config.dialogues_dir)?;
+    let pool = db::connect(&config.database_url).await?;
+    let report = retention::purge(
+        &pool,
+        &content,
+        config.timezone,
+        config.personal_data_retention_days,
+        Utc::now(),
+        dry_run,
+    )
+    .await?;
+    pool.close().await;
+    Ok(report)
+}
