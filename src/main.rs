@@ -3,7 +3,7 @@ use clap::{Parser, Subcommand};
 use milava_bot::clock::SystemClock;
 use milava_bot::config::Config;
 use milava_bot::simulator;
-use milava_bot::startup::{App, StartupError, termination_signal};
+use milava_bot::startup::{App, Intake, StartupError, termination_signal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -20,8 +20,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the bot (long polling). Needs TELOXIDE_TOKEN.
-    Run,
+    /// Run the bot. Needs TELOXIDE_TOKEN. Long polling unless --webhook is given.
+    Run {
+        /// Webhook mode: the public https URL Telegram posts updates to (a reverse proxy forwards it to
+        /// WEBHOOK_LISTEN); needs WEBHOOK_SECRET.
+        #[arg(long, value_name = "URL")]
+        webhook: Option<url::Url>,
+    },
     /// Validate the content in DIALOGUES_DIR and the settings; print every problem as `file: key: problem`.
     Check,
     /// Apply database migrations to DATABASE_URL and exit.
@@ -100,7 +105,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run => run(config).await,
+            Command::Run { webhook } => run(config, webhook).await,
             Command::Check => check(&config),
             Command::Migrate => migrate(&config).await,
             Command::Backup { file } => {
@@ -143,8 +148,11 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
-    let app = App::build(config, Arc::new(SystemClock)).await?;
+async fn run(config: Config, webhook: Option<url::Url>) -> anyhow::Result<()> {
+    let mut app = App::build(config, Arc::new(SystemClock)).await?;
+    if let Some(public_url) = webhook {
+        app.intake = Intake::Webhook { public_url };
+    }
     app.run(termination_signal()).await?;
     Ok(())
 }

@@ -25,6 +25,29 @@ pub enum StartupError {
     Db(#[from] DbError),
     #[error("cannot reach Telegram: {0}")]
     Telegram(String),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// How updates arrive: the bot asks Telegram (long polling, the default), or Telegram posts them to a public
+/// https URL that a reverse proxy forwards to `WEBHOOK_LISTEN`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Intake {
+    #[default]
+    Polling,
+    Webhook {
+        public_url: url::Url,
+    },
+}
+
+/// The addresses the app's HTTP servers actually bound (a setting may ask for port 0).
+#[derive(Clone, Debug, Default)]
+pub struct Listening {
+    pub webhook: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    pub health: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 /// Everything the bot needs, ready to run.
@@ -38,6 +61,8 @@ pub struct App {
     /// How often a running broadcast's status message is updated (`scheduler::progress::TICK`; tests
     /// shorten it so that a finished broadcast's summary follows at once).
     pub progress_tick: Duration,
+    pub intake: Intake,
+    pub listening: Listening,
 }
 
 impl App {
@@ -74,6 +99,8 @@ impl App {
             bot,
             polling_timeout: Duration::from_secs(25),
             progress_tick: crate::scheduler::progress::TICK,
+            intake: Intake::Polling,
+            listening: Listening::default(),
         })
     }
 
@@ -111,29 +138,74 @@ impl App {
         {
             log::warn!("command menus not published: {}", redact(e));
         }
+        let (stopping, stopped) = tokio::sync::watch::channel(false);
+        if let Some(addr) = self.ctx.config.health_addr {
+            let listener = bind(addr, &self.listening.health).await?;
+            let mut stopped = stopped.clone();
+            tokio::spawn(crate::health::serve(
+                listener,
+                self.ctx.pool.clone(),
+                self.bot.clone(),
+                self.ctx.clock.clone(),
+                async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                },
+            ));
+        }
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::schema())
             .dependencies(dptree::deps![self.ctx.clone()])
             .default_handler(|_| async {})
             .build();
         spawn_shutdown(dispatcher.shutdown_token(), shutdown);
-        let listener = Polling::builder(self.bot.clone())
-            .timeout(self.polling_timeout)
-            .delete_webhook()
-            .await
-            .build();
-        let dispatched = dispatcher
-            .try_dispatch_with_listener(
-                listener,
-                LoggingErrorHandler::with_custom_text("update listener"),
-            )
-            .await;
+        let errors = LoggingErrorHandler::with_custom_text("update listener");
+        let dispatched = match &self.intake {
+            Intake::Polling => {
+                let listener = Polling::builder(self.bot.clone())
+                    .timeout(self.polling_timeout)
+                    .delete_webhook()
+                    .await
+                    .build();
+                dispatcher
+                    .try_dispatch_with_listener(listener, errors)
+                    .await
+                    .map_err(|e| StartupError::Telegram(redact(e)))
+            }
+            Intake::Webhook { public_url } => {
+                let listener = crate::telegram::webhook::listen(
+                    &self.bot,
+                    &self.ctx.config,
+                    public_url,
+                    &self.listening,
+                )
+                .await?;
+                dispatcher
+                    .try_dispatch_with_listener(listener, errors)
+                    .await
+                    .map_err(|e| StartupError::Telegram(redact(e)))
+            }
+        };
+        let _ = stopping.send(true);
         scheduler.stop().await;
         delivery.stop().await;
-        dispatched.map_err(|e| StartupError::Telegram(redact(e)))?;
+        dispatched?;
         self.ctx.pool.close().await;
         log::info!("stopped");
         Ok(())
     }
+}
+
+/// Binds `addr` and records the address actually bound.
+pub(crate) async fn bind(
+    addr: std::net::SocketAddr,
+    bound: &std::sync::OnceLock<std::net::SocketAddr>,
+) -> Result<tokio::net::TcpListener, StartupError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartupError::Listen { addr, source })?;
+    let local = listener.local_addr().unwrap_or(addr);
+    let _ = bound.set(local);
+    log::info!("listening on {local}");
+    Ok(listener)
 }
 
 fn spawn_shutdown(token: ShutdownToken, shutdown: impl Future<Output = ()> + Send + 'static) {

@@ -123,3 +123,84 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// SQL only through bound parameters: SQL text appears only in `src/db/`, and where it is put together
+    /// with `format!`, only constants (`{COLUMNS}`) or the `&'static str` filters of `broadcasts.rs`
+    /// (`{filter}`) go into it — never a value.
+    #[test]
+    fn sql_is_only_in_db_and_never_formatted_with_values() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut stack = vec![root.clone()];
+        let mut problems = Vec::new();
+        let mut sql_templates = 0;
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let source = std::fs::read_to_string(&path).unwrap();
+                let in_db = path.starts_with(root.join("db"));
+                if !in_db && source.contains("sqlx::query") {
+                    problems.push(format!("{}: SQL outside src/db", path.display()));
+                }
+                for (at, _) in source.match_indices("format!(") {
+                    let Some(template) = format_string(&source[at + "format!(".len()..]) else {
+                        continue;
+                    };
+                    let is_sql = ["SELECT ", "INSERT ", "UPDATE ", "DELETE "]
+                        .iter()
+                        .any(|kw| template.contains(kw));
+                    if !is_sql {
+                        continue;
+                    }
+                    sql_templates += 1;
+                    for piece in template.split('{').skip(1) {
+                        let name = piece.split('}').next().unwrap_or_default();
+                        let constant = !name.is_empty()
+                            && name.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+                        if !(constant || name == "filter") {
+                            problems
+                                .push(format!("{}: SQL formatted with {{{name}}}", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(problems.is_empty(), "{problems:#?}");
+        assert!(
+            sql_templates >= 8,
+            "the scan found only {sql_templates} SQL format strings"
+        );
+    }
+
+    #[test]
+    fn the_format_string_is_read_up_to_its_closing_quote() {
+        assert_eq!(
+            format_string(" \"SELECT {COLUMNS} FROM t WHERE a = '\\\"{x}\\\"'\", x)"),
+            Some("SELECT {COLUMNS} FROM t WHERE a = '\\\"{x}\\\"'")
+        );
+        assert_eq!(format_string("name)"), None);
+    }
+
+    /// The format string (first argument) of a `format!(` call whose arguments start `args`, if it is a plain
+    /// string literal.
+    fn format_string(args: &str) -> Option<&str> {
+        let literal = args.trim_start().strip_prefix('"')?;
+        let mut escaped = false;
+        for (i, c) in literal.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => return Some(&literal[..i]),
+                _ => escaped = false,
+            }
+        }
+        None
+    }
+}

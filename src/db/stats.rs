@@ -124,3 +124,26 @@ pub async fn outbox_upcoming(
     .fetch_all(pool)
     .await?)
 }
+
+/// The outbox backlog for `/health`: rows waiting in all, how many are due at `now`, and the due time of the
+/// oldest due one.
+pub async fn outbox_backlog(
+    pool: &SqlitePool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(i64, i64, Option<chrono::DateTime<chrono::Utc>>), DbError> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE due_at <= ?1), MIN(due_at) FILTER (WHERE due_at <= ?1)
+         FROM deliveries WHERE status IN ('pending', 'sending')",
+    )
+    .bind(now)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Whether the database answers at all (for `/health`).
+pub async fn ping(pool: &SqlitePool) -> Result<(), DbError> {
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(pool)
+        .await?;
+    Ok(())
+}

@@ -58,6 +58,27 @@ pub enum ReminderChoice {
 }
 
 impl CallbackData {
+    /// Buttons only coordinators may press (a forged or forwarded one from anyone else is refused and
+    /// logged). The match has no catch-all, so every new kind of button must be decided here.
+    pub fn coordinators_only(&self) -> bool {
+        match self {
+            CallbackData::Attendance { .. }
+            | CallbackData::AttendanceCsv { .. }
+            | CallbackData::Broadcast(_) => true,
+            CallbackData::Answer { .. }
+            | CallbackData::SetLanguage(_)
+            | CallbackData::Edit { .. }
+            | CallbackData::Forget { .. }
+            | CallbackData::CheckIn { .. }
+            | CallbackData::Leave { .. }
+            | CallbackData::Reminders(_)
+            | CallbackData::Announcements(_)
+            | CallbackData::Calendar { .. }
+            | CallbackData::CalendarAll { .. }
+            | CallbackData::Offer { .. } => false,
+        }
+    }
+
     pub fn encode(&self) -> String {
         match self {
             CallbackData::Answer { step, value } => format!("{VERSION}|a|{step}|{value}"),

@@ -329,6 +329,14 @@ async fn on_button(
         out.toast = Some(turn.text("problem.button_expired"));
         return registration::remind(tx, turn, out).await;
     };
+    if data.coordinators_only() && !turn.is_coordinator() {
+        log::warn!(
+            "refused a coordinator's button ({raw}) from user {}",
+            turn.user.telegram_user_id
+        );
+        out.toast = Some(turn.text("coordinator.refused"));
+        return Ok(());
+    }
     match data {
         CallbackData::Answer { step, value } => {
             registration::on_answer(tx, turn, crate::domain::Input::Button { step, value }, out)
@@ -342,29 +350,11 @@ async fn on_button(
             programme::leave(tx, turn, &series, confirm, out).await
         }
         CallbackData::Reminders(choice) => programme::reminders_choice(tx, turn, choice, out).await,
-        CallbackData::Attendance { .. } | CallbackData::AttendanceCsv { .. }
-            if !turn.is_coordinator() =>
-        {
-            log::warn!(
-                "refused an attendance button from user {}",
-                turn.user.telegram_user_id
-            );
-            out.toast = Some(turn.text("coordinator.refused"));
-            Ok(())
-        }
         CallbackData::Attendance { session, user } => {
             attendance::toggle(tx, turn, &session, user, out).await
         }
         CallbackData::AttendanceCsv { session } => {
             attendance::export(tx, turn, &session, out).await
-        }
-        CallbackData::Broadcast(_) if !turn.is_coordinator() => {
-            log::warn!(
-                "refused a broadcast button from user {}",
-                turn.user.telegram_user_id
-            );
-            out.toast = Some(turn.text("coordinator.refused"));
-            Ok(())
         }
         CallbackData::Broadcast(action) => broadcast::on_button(tx, turn, action, out).await,
         CallbackData::Announcements(on) => broadcast::announcements(tx, turn, Some(on), out).await,

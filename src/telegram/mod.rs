@@ -3,6 +3,7 @@
 mod commands;
 mod parse;
 mod send;
+pub mod webhook;
 
 pub use commands::publish_commands;
 pub use parse::incoming_from_message;

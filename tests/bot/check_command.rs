@@ -191,3 +191,39 @@ fn a_malformed_setting_stops_start_up_with_exit_code_2_and_one_line() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("setting TELOXIDE_TOKEN: is not set"));
 }
+
+#[test]
+fn the_token_never_appears_in_logs_or_errors() {
+    // Telegram unreachable (nothing listens on the port), every log level on: the start-up error and all
+    // logging must not contain the token's secret part.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "AAE-ThisIsTheSecretPartOfTheToken_123";
+    let output = Command::new(env!("CARGO_BIN_EXE_milava-bot"))
+        .arg("run")
+        .env("DIALOGUES_DIR", dialogues_dir())
+        .env("TELOXIDE_TOKEN", format!("123456789:{secret}"))
+        .env("TELOXIDE_API_URL", format!("http://127.0.0.1:{port}/"))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("t.db").display()),
+        )
+        .env("RUST_LOG", "trace")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stderr.contains("cannot reach Telegram"),
+        "the failure is explained: {stderr}"
+    );
+    assert!(
+        !stderr.contains(secret) && !stdout.contains(secret),
+        "{stderr}"
+    );
+}

@@ -1,11 +1,13 @@
 //! Integration tests: the real bot over real HTTP against the fake Telegram Bot API.
 mod harness;
 
+mod authorisation;
 mod bad_input;
 mod broadcasts;
 mod check_command;
 mod coordinators;
 mod delivery;
+mod http_endpoints;
 mod operations;
 mod privacy;
 mod programme;

@@ -1,0 +1,177 @@
+//! Authorisation, table-driven: every command the bot handles is in exactly one access list, anyone outside
+//! a command's list is refused (and nothing changes), and so is every button kind reserved for coordinators.
+//! A new command or button kind without a rule makes these tests fail.
+use crate::harness::{TestBot, joined};
+use crate::registration::register_father;
+use milava_bot::domain::CallbackData;
+use milava_bot::domain::commands::{COORDINATOR_COMMANDS, USER_COMMANDS};
+
+const COORDINATOR: &str = "900";
+const REFUSED: &str = "Tämä komento on vain hankkeen koordinaattoreille.";
+
+/// The command names `services::on_command` dispatches, read from its source.
+fn dispatched_commands() -> Vec<String> {
+    let source = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services/mod.rs"),
+    )
+    .unwrap();
+    let start = source
+        .find("async fn on_command(")
+        .expect("on_command exists");
+    let end = start
+        + source[start..]
+            .find("async fn on_button(")
+            .expect("on_button follows");
+    source[start..end]
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            let rest = line.strip_prefix('"')?;
+            let (name, after) = rest.split_once('"')?;
+            after
+                .trim_start()
+                .starts_with("=>")
+                .then(|| name.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn every_command_has_exactly_one_access_rule() {
+    let dispatched = dispatched_commands();
+    assert!(dispatched.len() >= 20, "parsed too few: {dispatched:?}");
+    for name in &dispatched {
+        let lists = [USER_COMMANDS, COORDINATOR_COMMANDS]
+            .iter()
+            .filter(|list| list.contains(&name.as_str()))
+            .count();
+        assert_eq!(lists, 1, "/{name} must be in exactly one access list");
+    }
+    for name in USER_COMMANDS.iter().chain(COORDINATOR_COMMANDS) {
+        assert!(
+            dispatched.iter().any(|d| d == name),
+            "/{name} is listed but not handled"
+        );
+    }
+}
+
+/// Rows that a refused command must not have created.
+async fn footprint(bot: &TestBot) -> (i64, i64, i64) {
+    let count = |sql: &'static str| async move {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(&bot.db)
+            .await
+            .unwrap()
+    };
+    (
+        count("SELECT COUNT(*) FROM audit_log").await,
+        count("SELECT COUNT(*) FROM broadcasts").await,
+        count("SELECT COUNT(*) FROM deliveries").await,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyone_but_coordinators_is_refused_every_coordinator_command() {
+    let bot = TestBot::start_with(&[("COORDINATOR_IDS", COORDINATOR)]).await;
+    let pekka = register_father(&bot, 7101, "Pekka").await;
+    let before = footprint(&bot).await;
+    for name in COORDINATOR_COMMANDS {
+        for command in [format!("/{name}"), format!("/{name} oulu-2024 1")] {
+            let replies = bot.send(&pekka, &command).await;
+            assert!(
+                joined(&replies).starts_with(REFUSED),
+                "{command}: {}",
+                joined(&replies)
+            );
+            assert!(
+                replies
+                    .iter()
+                    .all(|m| m.document.is_none() && m.inline_buttons().is_empty()),
+                "{command} gave away something: {replies:?}"
+            );
+        }
+    }
+    assert_eq!(footprint(&bot).await, before, "nothing changed");
+
+    // A coordinator gets past the check for every one of them.
+    let venla = milava_bot::fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
+    for name in COORDINATOR_COMMANDS {
+        let replies = bot.send(&venla, &format!("/{name}")).await;
+        assert!(
+            !joined(&replies).contains(REFUSED),
+            "/{name} refused a coordinator"
+        );
+        // Leave any dialogue the command opened, so the next one starts clean.
+        bot.send(&venla, "/cancel").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinators_buttons_pressed_by_anyone_else_are_refused() {
+    let bot = TestBot::start_with(&[("COORDINATOR_IDS", COORDINATOR)]).await;
+    let pekka = register_father(&bot, 7102, "Pekka").await;
+    let message = bot
+        .fake
+        .sent_to(pekka.id)
+        .last()
+        .expect("a message to press on")
+        .message_id;
+    // One example of every kind of callback data; `coordinators_only` decides which must be refused.
+    use milava_bot::domain::Lang;
+    use milava_bot::domain::callback::{BroadcastAction, ReminderChoice};
+    let session = || "oulu-1".to_string();
+    let series = || "oulu-2024".to_string();
+    let examples = [
+        CallbackData::Answer {
+            step: "role".into(),
+            value: "father".into(),
+        },
+        CallbackData::SetLanguage(Lang::Fi),
+        CallbackData::Edit {
+            step: "name".into(),
+        },
+        CallbackData::Forget { confirm: false },
+        CallbackData::Calendar { session: session() },
+        CallbackData::CalendarAll { series: series() },
+        CallbackData::CheckIn { session: session() },
+        CallbackData::Leave {
+            series: series(),
+            confirm: false,
+        },
+        CallbackData::Offer {
+            series: series(),
+            accept: false,
+        },
+        CallbackData::Reminders(ReminderChoice::On),
+        CallbackData::Announcements(true),
+        CallbackData::Attendance {
+            session: session(),
+            user: 7102,
+        },
+        CallbackData::AttendanceCsv { session: session() },
+        CallbackData::Broadcast(BroadcastAction::Audience("all".into())),
+        CallbackData::Broadcast(BroadcastAction::Menu("series".into())),
+        CallbackData::Broadcast(BroadcastAction::SendNow(1)),
+        CallbackData::Broadcast(BroadcastAction::Schedule(1)),
+        CallbackData::Broadcast(BroadcastAction::Cancel(1)),
+    ];
+    let mut refused = 0;
+    for decoded in examples {
+        let data = decoded.encode();
+        let before = footprint(&bot).await;
+        bot.press_data(&pekka, message, &data).await;
+        let answers = bot.fake.requests_to("answerCallbackQuery");
+        let toast = answers.last().and_then(|a| a.param_str("text"));
+        if decoded.coordinators_only() {
+            refused += 1;
+            assert_eq!(toast, Some(REFUSED), "{data}");
+            assert_eq!(footprint(&bot).await, before, "{data} changed something");
+        } else {
+            assert_ne!(toast, Some(REFUSED), "{data} is anyone's button");
+        }
+    }
+    assert_eq!(
+        refused, 7,
+        "attendance, its CSV, and the five broadcast steps"
+    );
+}

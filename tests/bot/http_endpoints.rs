@@ -1,0 +1,219 @@
+//! The bot's own HTTP endpoints: webhook mode (updates posted by Telegram, guarded by the secret token) and
+//! `/health`.
+use crate::harness::dialogues_dir;
+use chrono::{TimeZone, Utc};
+use milava_bot::clock::ManualClock;
+use milava_bot::config::Config;
+use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, Failure, FakeTelegram};
+use milava_bot::startup::{App, Intake, Listening};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+const SECRET: &str = "s3cret-token_for-tests-0123456789";
+
+struct Running {
+    fake: FakeTelegram,
+    listening: Listening,
+    stop: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<Result<(), milava_bot::startup::StartupError>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(extra: &[(&str, &str)], intake: Intake) -> Running {
+    let _ = env_logger::builder().is_test(true).try_init();
+    let fake = FakeTelegram::start().await.expect("fake starts");
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings: HashMap<String, String> = HashMap::from([
+        ("TELOXIDE_TOKEN".into(), FAKE_BOT_TOKEN.into()),
+        ("TELOXIDE_API_URL".into(), fake.api_url().to_string()),
+        (
+            "DATABASE_URL".into(),
+            format!("sqlite://{}", dir.path().join("milava.db").display()),
+        ),
+        (
+            "DIALOGUES_DIR".into(),
+            dialogues_dir().display().to_string(),
+        ),
+    ]);
+    for (k, v) in extra {
+        settings.insert(k.to_string(), v.to_string());
+    }
+    let config = Config::from_lookup(|k| settings.get(k).cloned()).unwrap();
+    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 3, 12, 7, 0, 0).unwrap());
+    let mut app = App::build(config, Arc::new(clock))
+        .await
+        .expect("app builds");
+    app.polling_timeout = Duration::from_secs(1);
+    app.intake = intake;
+    let listening = app.listening.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+    Running {
+        fake,
+        listening,
+        stop,
+        task,
+        _dir: dir,
+    }
+}
+
+async fn bound(slot: &std::sync::OnceLock<SocketAddr>) -> SocketAddr {
+    for _ in 0..500 {
+        if let Some(addr) = slot.get() {
+            return *addr;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the server did not start listening");
+}
+
+fn start_update(update_id: i64, user: i64) -> Value {
+    json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_710_226_800,
+            "chat": {"id": user, "type": "private", "first_name": "Veikko"},
+            "from": {"id": user, "is_bot": false, "first_name": "Veikko", "language_code": "fi"},
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}]
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_accepts_updates_only_with_the_secret() {
+    let running = start(
+        &[
+            ("WEBHOOK_LISTEN", "127.0.0.1:0"),
+            ("WEBHOOK_SECRET", SECRET),
+        ],
+        Intake::Webhook {
+            public_url: "http://127.0.0.1/telegram".parse().unwrap(),
+        },
+    )
+    .await;
+    let addr = bound(&running.listening.webhook).await;
+    let url = format!("http://{addr}/telegram");
+    let client = reqwest::Client::new();
+    let webhook_set = running
+        .fake
+        .requests_to("setWebhook")
+        .last()
+        .map(|r| r.params.clone())
+        .expect("the bot registered its webhook");
+    assert_eq!(webhook_set["url"], "http://127.0.0.1/telegram");
+    assert_eq!(webhook_set["secret_token"], SECRET);
+
+    // Without the secret, or with a wrong one, the update is refused and not handled.
+    let missing = client
+        .post(&url)
+        .json(&start_update(1, 7001))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 401);
+    let wrong = client
+        .post(&url)
+        .header(
+            "X-Telegram-Bot-Api-Secret-Token",
+            "s3cret-token_for-tests-0123456780",
+        )
+        .json(&start_update(2, 7001))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+
+    // With it, the bot handles the update and answers through the Bot API.
+    let ok = client
+        .post(&url)
+        .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+        .json(&start_update(3, 7002))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let answers = running
+        .fake
+        .wait_for_messages_to(7002, 1, Duration::from_secs(10))
+        .await;
+    assert!(
+        answers[0].text.as_deref().unwrap_or("").contains("Veikko"),
+        "{answers:?}"
+    );
+    assert!(
+        running.fake.sent_to(7001).is_empty(),
+        "refused updates were not handled"
+    );
+
+    // On shutdown the webhook is removed, so long polling or another instance can take over.
+    let _ = running.stop.send(());
+    tokio::time::timeout(Duration::from_secs(10), running.task)
+        .await
+        .expect("stops in time")
+        .unwrap()
+        .expect("stops cleanly");
+    assert!(!running.fake.requests_to("deleteWebhook").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_needs_a_secret() {
+    let running = start(
+        &[("WEBHOOK_LISTEN", "127.0.0.1:0")],
+        Intake::Webhook {
+            public_url: "http://127.0.0.1/telegram".parse().unwrap(),
+        },
+    )
+    .await;
+    let err = tokio::time::timeout(Duration::from_secs(10), running.task)
+        .await
+        .expect("fails at once")
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("WEBHOOK_SECRET"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_the_database_telegram_and_the_outbox() {
+    let running = start(&[("HEALTH_ADDR", "127.0.0.1:0")], Intake::Polling).await;
+    let addr = bound(&running.listening.health).await;
+    let url = format!("http://{addr}/health");
+
+    // Once the bot is polling, its own start-up calls (getMe among them) are over.
+    for _ in 0..500 {
+        if !running.fake.requests_to("getUpdates").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Telegram cannot be reached (the connection drops): unhealthy, and the reason is named. (A 5xx answer
+    // would do too, but teloxide waits 10 s after one, and the check gives up after 5.)
+    running.fake.fail_next("getMe", Failure::DropConnection);
+    let answer = reqwest::get(&url).await.unwrap();
+    assert_eq!(answer.status(), 503);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["telegram"], "unreachable");
+    assert_eq!(body["database"], "ok");
+
+    // It recovers by itself as soon as Telegram answers again.
+    let answer = reqwest::get(&url).await.unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({
+            "status": "ok",
+            "database": "ok",
+            "telegram": "ok",
+            "outbox": {"waiting": 0, "due": 0, "oldest_due_seconds": null}
+        })
+    );
+    let _ = running.stop.send(());
+}
