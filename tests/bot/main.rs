@@ -11,6 +11,7 @@ mod http_endpoints;
 mod operations;
 mod privacy;
 mod programme;
+mod properties;
 mod registration;
 mod reminders;
 mod restarts;
