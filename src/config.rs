@@ -37,12 +37,15 @@ pub struct Config {
     pub delivery_concurrency: usize,
     /// Days to keep delivered outbox rows (`DELIVERY_RETENTION_DAYS`, 1–3650, default 30).
     pub delivery_retention_days: u32,
+    /// Survey results for fewer responses than this are withheld (`SURVEY_MIN_RESPONSES`, 1–100, default 5).
+    pub survey_min_responses: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
 pub const DEFAULT_DELIVERY_MAX_PER_SECOND: u32 = 20;
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1;
 pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
+pub const DEFAULT_SURVEY_MIN_RESPONSES: u32 = 5;
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -119,6 +122,10 @@ impl Config {
             Some(raw) => parse_in_range("DELIVERY_RETENTION_DAYS", &raw, 1, 3650)?,
             None => DEFAULT_DELIVERY_RETENTION_DAYS,
         };
+        let survey_min_responses = match get("SURVEY_MIN_RESPONSES") {
+            Some(raw) => parse_in_range("SURVEY_MIN_RESPONSES", &raw, 1, 100)?,
+            None => DEFAULT_SURVEY_MIN_RESPONSES,
+        };
         Ok(Config {
             token,
             api_url,
@@ -130,6 +137,7 @@ impl Config {
             delivery_max_per_second,
             delivery_concurrency,
             delivery_retention_days,
+            survey_min_responses,
         })
     }
 

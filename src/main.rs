@@ -120,12 +120,13 @@ async fn run(config: Config) -> anyhow::Result<()> {
 fn check(config: &Config) -> anyhow::Result<()> {
     let content = milava_bot::content::load(&config.dialogues_dir)?;
     println!(
-        "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups); settings are valid",
+        "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups, {} surveys); settings are valid",
         config.dialogues_dir.display(),
         content.texts.fi.len(),
         content.registration.steps.len(),
         content.series.len(),
-        content.groups.len()
+        content.groups.len(),
+        content.surveys.len()
     );
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! The scheduler: turns the programme and the time into outbox rows — reminders and check-in prompts (planned
 //! `plan::HORIZON` ahead), notices about changed sessions, waitlist offers that ran out, and certificates after
-//! a series ends. `run_once(now)` does one pass and says when the next is needed; `spawn` sleeps until then
+//! a series ends, and survey invitations (`surveys`). `run_once(now)` does one pass and says when the next is needed; `spawn` sleeps until then
 //! on the injected clock, or until woken early (a registration, `/reload`, `/reminders`).
 //!
 //! Catch-up after downtime: a reminder whose session has not started is still sent, late; one whose session
@@ -28,6 +28,7 @@ pub struct PassReport {
     pub notices: usize,
     pub offers_expired: usize,
     pub certificates: usize,
+    pub survey_invitations: usize,
     /// When the next pass is needed, if ever.
     pub next_run: Option<DateTime<Utc>>,
 }
@@ -40,6 +41,9 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
     report.notices = announce_changes(&mut tx, &content, tz, now).await?;
     report.offers_expired =
         crate::services::waitlist::expire_offers(&mut tx, &content, tz, now).await?;
+    tx.commit().await?;
+    let mut tx = db::begin_write(&ctx.pool).await?;
+    report.survey_invitations = super::surveys::plan(&mut tx, &content, tz, now).await?;
     tx.commit().await?;
     for series in &content.series {
         let members = store::members(&ctx.pool, &series.id).await?;
@@ -78,7 +82,12 @@ async fn next_run(
     let offers = store::next_offer_expiry(&ctx.pool, now)
         .await?
         .filter(|t| *t > now);
-    Ok(planning.chain(certificates).chain(offers).min())
+    let surveys = super::surveys::next_due(&ctx.pool, content, tz, now).await?;
+    Ok(planning
+        .chain(certificates)
+        .chain(offers)
+        .chain(surveys)
+        .min())
 }
 
 fn wants(member: &Member) -> Wants {
