@@ -11,5 +11,6 @@ mod programme;
 mod registration;
 mod reminders;
 mod restarts;
+mod surveys;
 mod transcripts;
 mod waitlist;

@@ -1,0 +1,278 @@
+//! Feedback surveys through the fake Bot API and the manual clock: who is invited and when (once), answering by
+//! buttons and typed text, resuming after a restart, one submission, one reminder, closing, anonymity.
+use crate::harness::{TestBot, joined, labels};
+use crate::programme::register_professional;
+use crate::reminders::{SPEEDUP, utc};
+use milava_bot::fake_telegram::{FakeUser, SentMessage};
+use pretty_assertions::assert_eq;
+
+pub const COORDINATOR: i64 = 900;
+
+/// Oulu's first online meeting: 3.4.2024 8.00–12.00 summer time = 5.00–9.00 UTC; the feedback survey opens
+/// 30 minutes after the end and closes 7 days later.
+pub const SESSION: &str = "oulu-2024-2";
+pub const OPENS: &str = "2024-04-03 09:30";
+
+pub async fn start() -> TestBot {
+    TestBot::start_sped_up(
+        &[("COORDINATOR_IDS", "900"), ("SURVEY_MIN_RESPONSES", "2")],
+        SPEEDUP,
+    )
+    .await
+}
+
+/// Checks in during the session (5.30 UTC), as the check-in prompt's button does.
+pub async fn attend(bot: &TestBot, user: &FakeUser) {
+    bot.clock.set(utc("2024-04-03 05:30"));
+    let any = bot.fake.last_sent_to(user.id).unwrap().message_id;
+    let replies = bot.press_data(user, any, &format!("1|ci|{SESSION}")).await;
+    assert!(joined(&replies).contains("Kiitos!"), "{}", joined(&replies));
+}
+
+pub fn invitations_to(bot: &TestBot, user: &FakeUser, title: &str) -> Vec<SentMessage> {
+    bot.fake
+        .sent_to(user.id)
+        .into_iter()
+        .filter(|m| {
+            m.text
+                .as_deref()
+                .is_some_and(|t| t.starts_with("📋") && t.contains(title))
+        })
+        .collect()
+}
+
+const FEEDBACK: &str = "Palaute verkkotapaamisesta";
+
+/// Answers the session feedback through its buttons and a typed comment, and submits.
+pub async fn answer_feedback(
+    bot: &TestBot,
+    user: &FakeUser,
+    likert: &str,
+    plan: &str,
+    comment: &str,
+) {
+    bot.press(user, "Vastaa kyselyyn").await;
+    bot.press(user, likert).await;
+    bot.press(user, plan).await;
+    bot.send(user, comment).await;
+    let replies = bot.press(user, "Lähetä vastaukset").await;
+    assert!(
+        joined(&replies).contains("Kiitos! Vastauksesi kyselyyn"),
+        "{}",
+        joined(&replies)
+    );
+}
+
+async fn responses(bot: &TestBot) -> Vec<(Option<String>, String)> {
+    sqlx::query_as("SELECT pseudonym, answers FROM survey_responses ORDER BY id")
+        .fetch_all(&bot.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_feedback_goes_once_to_attendees_only_and_is_answered_by_buttons_and_text() {
+    let mut bot = start().await;
+    let anna = register_professional(&bot, 9101, "Anna").await;
+    let ben = register_professional(&bot, 9102, "Ben").await;
+    attend(&bot, &anna).await;
+
+    bot.advance_to(utc("2024-04-03 09:29")).await;
+    assert!(
+        invitations_to(&bot, &anna, FEEDBACK).is_empty(),
+        "not before the end + 30 min"
+    );
+    let arrivals = bot.advance_to(utc(OPENS)).await;
+    let invited: Vec<i64> = arrivals
+        .iter()
+        .filter(|a| {
+            a.message
+                .text
+                .as_deref()
+                .is_some_and(|t| t.contains(FEEDBACK))
+        })
+        .map(|a| a.message.chat_id)
+        .collect();
+    assert_eq!(invited, [anna.id], "only the attendee, at the opening time");
+    assert!(invitations_to(&bot, &ben, FEEDBACK).is_empty());
+    bot.restart().await;
+    bot.advance_to(utc("2024-04-03 12:00")).await;
+    assert_eq!(
+        invitations_to(&bot, &anna, FEEDBACK).len(),
+        1,
+        "once, also after a restart"
+    );
+
+    let replies = bot.press(&anna, "Vastaa kyselyyn").await;
+    let text = joined(&replies);
+    assert!(
+        text.contains("1/3") && text.contains("Tapaamisesta oli hyötyä"),
+        "{text}"
+    );
+    assert_eq!(
+        labels(&replies),
+        [
+            "1 Täysin eri mieltä",
+            "2 Jokseenkin eri mieltä",
+            "3 En osaa sanoa",
+            "4 Jokseenkin samaa mieltä",
+            "5 Täysin samaa mieltä"
+        ]
+    );
+    let replies = bot.press(&anna, "4 Jokseenkin samaa mieltä").await;
+    assert!(joined(&replies).contains("2/3"), "{}", joined(&replies));
+    assert_eq!(labels(&replies), ["Kyllä", "Ehkä", "En", "◀ Edellinen"]);
+    // Back to change the first answer; the answer so far is shown.
+    let replies = bot.press(&anna, "◀ Edellinen").await;
+    assert!(joined(&replies).contains("Nykyinen vastauksesi: 4 Jokseenkin samaa mieltä"));
+    bot.press(&anna, "5 Täysin samaa mieltä").await;
+    let replies = bot.press(&anna, "Ehkä").await;
+    assert!(joined(&replies).contains("3/3"), "{}", joined(&replies));
+    assert_eq!(labels(&replies), ["◀ Edellinen", "Ohita"]);
+    // Too long a comment is refused with the limit; the next message is taken.
+    let replies = bot.send(&anna, &"ä".repeat(501)).await;
+    assert!(
+        joined(&replies).contains("Vastauksesi on 501 merkkiä, mutta enintään 500 mahtuu."),
+        "{}",
+        joined(&replies)
+    );
+    let replies = bot.send(&anna, "Hyvä tapaaminen; lisää esimerkkejä!").await;
+    let summary = joined(&replies);
+    assert!(summary.contains("→ 5 Täysin samaa mieltä"), "{summary}");
+    assert!(summary.contains("→ Ehkä"), "{summary}");
+    assert!(
+        summary.contains("→ Hyvä tapaaminen; lisää esimerkkejä!"),
+        "{summary}"
+    );
+    // Change an answer from the summary, then back to the summary.
+    bot.press(&anna, "Muuta vastausta").await;
+    bot.press(&anna, "2").await;
+    let replies = bot.press(&anna, "Kyllä").await;
+    assert!(joined(&replies).contains("→ Kyllä"), "{}", joined(&replies));
+    let summary_message = bot.fake.last_sent_to(anna.id).unwrap();
+    let submit = summary_message.button_data("Lähetä vastaukset").unwrap();
+    let replies = bot
+        .press_data(&anna, summary_message.message_id, &submit)
+        .await;
+    assert!(
+        joined(&replies)
+            .contains("Kiitos! Vastauksesi kyselyyn ”Palaute verkkotapaamisesta” on tallennettu.")
+    );
+    let replies = bot
+        .press_data(&anna, summary_message.message_id, &submit)
+        .await;
+    assert!(
+        joined(&replies).contains("Olet jo vastannut tähän kyselyyn"),
+        "a second submission is refused kindly: {}",
+        joined(&replies)
+    );
+
+    let pseudonym: String =
+        sqlx::query_scalar("SELECT pseudonym FROM survey_pseudonyms WHERE telegram_user_id = ?")
+            .bind(anna.id)
+            .fetch_one(&bot.db)
+            .await
+            .unwrap();
+    assert_eq!(pseudonym.len(), 12);
+    let stored = responses(&bot).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].0.as_deref(), Some(pseudonym.as_str()));
+    let answers: serde_json::Value = serde_json::from_str(&stored[0].1).unwrap();
+    assert_eq!(
+        answers,
+        serde_json::json!({
+            "useful": {"likert": 5},
+            "try_method": {"single": "yes"},
+            "comment": {"text": "Hyvä tapaaminen; lisää esimerkkejä!"}
+        })
+    );
+    // Submitted: the reminder due 48 h after the invitation is withdrawn.
+    let later = bot.advance_to(utc("2024-04-11 12:00")).await;
+    assert!(
+        !later.iter().any(|a| a.message.chat_id == anna.id
+            && a.message
+                .text
+                .as_deref()
+                .is_some_and(|t| t.starts_with("Muistutus: Palaute"))),
+        "no reminder after submitting"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unfinished_survey_resumes_after_a_crash_is_reminded_once_and_then_closes() {
+    let mut bot = start().await;
+    let anna = register_professional(&bot, 9111, "Anna").await;
+    attend(&bot, &anna).await;
+    bot.advance_to(utc(OPENS)).await;
+    bot.press(&anna, "Vastaa kyselyyn").await;
+    bot.press(&anna, "2 Jokseenkin eri mieltä").await;
+    bot.crash_and_restart().await;
+
+    // The invitation's button continues where she was.
+    let replies = bot.press(&anna, "Vastaa kyselyyn").await;
+    let text = joined(&replies);
+    assert!(
+        text.contains("2/3") && text.contains("Aiotko kokeilla"),
+        "{text}"
+    );
+    // A button of the first question (say, pressed twice quickly) is out of date now: a toast, no change.
+    let invitation: i64 =
+        sqlx::query_scalar("SELECT id FROM survey_invitations WHERE telegram_user_id = ?")
+            .bind(anna.id)
+            .fetch_one(&bot.db)
+            .await
+            .unwrap();
+    let latest = bot.fake.last_sent_to(anna.id).unwrap().message_id;
+    let replies = bot
+        .press_data(&anna, latest, &format!("1|s|a|{invitation}|useful|3"))
+        .await;
+    assert!(replies.is_empty());
+    let callback = bot.fake.requests_to("answerCallbackQuery");
+    let toast = callback
+        .last()
+        .unwrap()
+        .param_str("text")
+        .map(str::to_string);
+    assert_eq!(
+        toast.as_deref(),
+        Some("Tämä painike on vanhentunut – käytä uusinta kysymysviestiä.")
+    );
+    let progress: String =
+        sqlx::query_scalar("SELECT answers FROM survey_invitations WHERE id = ?")
+            .bind(invitation)
+            .fetch_one(&bot.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        progress, r#"{"useful":{"likert":2}}"#,
+        "progress was saved per answer"
+    );
+
+    let arrivals = bot.advance_to(utc("2024-04-11 12:00")).await;
+    let reminders: Vec<_> = arrivals
+        .iter()
+        .filter(|a| a.message.chat_id == anna.id)
+        .filter(|a| {
+            a.message
+                .text
+                .as_deref()
+                .is_some_and(|t| t.starts_with("Muistutus: Palaute"))
+        })
+        .collect();
+    assert_eq!(reminders.len(), 1, "one reminder");
+    assert_eq!(
+        reminders[0].at,
+        utc("2024-04-05 09:30"),
+        "48 h after the invitation"
+    );
+    assert!(labels(&[reminders[0].message.clone()]).contains(&"Jatka vastaamista".to_string()));
+
+    // Closed after 7 days: buttons answer so, and nothing is stored.
+    let replies = bot.press(&anna, "Kyllä").await;
+    assert!(
+        joined(&replies).contains("Tämä kysely on sulkeutunut"),
+        "{}",
+        joined(&replies)
+    );
+    assert!(responses(&bot).await.is_empty());
+}
