@@ -26,6 +26,22 @@ enum Command {
     Check,
     /// Apply database migrations to DATABASE_URL and exit.
     Migrate,
+    /// Write the research export of a survey: one row per research-consented response, and a codebook
+    /// beside it (FILE with the extension .codebook.csv).
+    Export {
+        /// The survey id (dialogues/surveys/<id>.toml).
+        #[arg(long)]
+        survey: String,
+        /// Only responses from this workshop series.
+        #[arg(long)]
+        series: Option<String>,
+        /// csv (`;`-separated, UTF-8 with BOM) or json.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Run a benchmark against the in-process fake Bot API and print one JSON line (see README, Performance).
     Bench {
         #[command(subcommand)]
@@ -85,6 +101,12 @@ fn main() -> ExitCode {
             Command::Run => run(config).await,
             Command::Check => check(&config),
             Command::Migrate => migrate(&config).await,
+            Command::Export {
+                survey,
+                series,
+                format,
+                out,
+            } => export(&config, &survey, series.as_deref(), &format, &out).await,
             Command::Bench { scenario } => {
                 let result = milava_bot::bench::run(config, scenario).await?;
                 println!("{result}");
@@ -153,6 +175,45 @@ async fn simulate(
         files_dir,
     };
     simulator::run(config, options).await?;
+    Ok(())
+}
+
+async fn export(
+    config: &Config,
+    survey: &str,
+    series: Option<&str>,
+    format: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use milava_bot::clock::Clock;
+    use milava_bot::services::survey_export::{self, Format};
+    let content = milava_bot::content::load(&config.dialogues_dir)?;
+    let pool = milava_bot::db::connect(&config.database_url)
+        .await
+        .map_err(StartupError::from)?;
+    let format =
+        Format::parse(format).ok_or_else(|| anyhow::anyhow!("--format: use csv or json"))?;
+    let files = survey_export::export(
+        &pool,
+        &content,
+        config.timezone,
+        survey,
+        series,
+        format,
+        SystemClock.now(),
+    )
+    .await?;
+    let codebook = survey_export::codebook_path(out);
+    std::fs::write(out, &files.data)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    std::fs::write(&codebook, &files.codebook)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", codebook.display()))?;
+    println!(
+        "{}: {} responses; codebook in {}",
+        out.display(),
+        files.responses,
+        codebook.display()
+    );
     Ok(())
 }
 

@@ -11,6 +11,8 @@ mod programme;
 mod registration;
 mod reminders;
 mod restarts;
+mod survey_results;
+mod survey_triggers;
 mod surveys;
 mod transcripts;
 mod waitlist;

@@ -79,19 +79,25 @@ pub async fn export_menu(
     Ok(())
 }
 
-fn audiences(turn: &Turn<'_>) -> Vec<Audience> {
-    let mut all = vec![Audience::Everyone, Audience::Research];
+/// The audiences offered, with their (short) button labels: the broadcast audiences that fit surveys.
+fn audiences(turn: &Turn<'_>) -> Vec<(Audience, String)> {
+    let lang = turn.lang();
+    let mut all = vec![
+        (Audience::Everyone, turn.text("button.broadcast.everyone")),
+        (Audience::Research, turn.text("button.broadcast.research")),
+    ];
+    let content = &turn.content;
     all.extend(
-        turn.content
+        content
             .series
             .iter()
-            .map(|s| Audience::Series(s.id.clone())),
+            .map(|s| (Audience::Series(s.id.clone()), s.name.get(lang).to_string())),
     );
     all.extend(
-        turn.content
+        content
             .groups
             .iter()
-            .map(|g| Audience::Group(g.id.clone())),
+            .map(|g| (Audience::Group(g.id.clone()), g.name.get(lang).to_string())),
     );
     all
 }
@@ -165,9 +171,9 @@ pub async fn on_button(
         SurveyAction::Pick(_) => {
             let rows = audiences(turn)
                 .into_iter()
-                .map(|a| {
+                .map(|(a, label)| {
                     button(
-                        audience_label(turn, &a),
+                        label,
                         SurveyAction::Audience {
                             survey: survey.id.clone(),
                             audience: a.code(),

@@ -163,3 +163,83 @@ pub fn codebook(survey: &Survey) -> Vec<u8> {
     }
     csv::table(&columns, &rows)
 }
+
+/// The export's file formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+impl Format {
+    pub fn parse(raw: &str) -> Option<Format> {
+        match raw {
+            "csv" => Some(Format::Csv),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+}
+
+/// The data file, its codebook and how many responses it holds.
+#[derive(Clone, Debug)]
+pub struct ExportFiles {
+    pub data: Vec<u8>,
+    pub codebook: Vec<u8>,
+    pub responses: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("no survey '{0}' in the content (see dialogues/surveys/)")]
+    UnknownSurvey(String),
+    #[error("no series '{0}' in the content (see dialogues/programme.toml)")]
+    UnknownSeries(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// `milava-bot export`: the research export of one survey (optionally one series), audited as done from the
+/// command line (actor 0).
+pub async fn export(
+    pool: &sqlx::SqlitePool,
+    content: &crate::content::Content,
+    tz: Tz,
+    survey: &str,
+    series: Option<&str>,
+    format: Format,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ExportFiles, ExportError> {
+    let survey = content
+        .survey(survey)
+        .ok_or_else(|| ExportError::UnknownSurvey(survey.to_string()))?;
+    if let Some(id) = series
+        && content.series(id).is_none()
+    {
+        return Err(ExportError::UnknownSeries(id.to_string()));
+    }
+    let mut tx = crate::db::begin_write(pool).await?;
+    let responses = research_responses(&mut tx, survey, series).await?;
+    let detail = format!(
+        "{}{} (command line): {} responses",
+        survey.id,
+        series.map(|s| format!(" series {s}")).unwrap_or_default(),
+        responses.len()
+    );
+    crate::db::audit::record(&mut tx, 0, "survey_export", &detail, now).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    let data = match format {
+        Format::Csv => csv_file(survey, &responses, tz),
+        Format::Json => json_file(survey, &responses, tz),
+    };
+    Ok(ExportFiles {
+        data,
+        codebook: codebook(survey),
+        responses: responses.len(),
+    })
+}
+
+/// Where the codebook goes beside the data file: `results.csv` → `results.codebook.csv`.
+pub fn codebook_path(out: &std::path::Path) -> std::path::PathBuf {
+    out.with_extension("codebook.csv")
+}
