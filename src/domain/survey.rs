@@ -1,6 +1,7 @@
 //! Feedback surveys as the content describes them (`dialogues/surveys/*.toml`), their triggers, answers and
 //! the pure rules of answering: which question comes next, what a typed answer may be, how answers read.
 use super::lang::{Lang, Localized};
+use super::programme::{Series, Session};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -46,6 +47,9 @@ pub enum TriggerSpec {
         /// Only these sessions (empty: every session of the chosen series).
         #[serde(default)]
         sessions: Vec<String>,
+        /// Only online sessions (the follow-ups); a cancelled session simply drops out.
+        #[serde(default)]
+        online: bool,
         /// Wait this long after the end, e.g. "30m" (default: at once).
         #[serde(default)]
         delay: Option<String>,
@@ -66,6 +70,39 @@ pub enum TriggerSpec {
     },
     /// Sent by a coordinator with `/survey`.
     Manual,
+}
+
+impl TriggerSpec {
+    /// A session-end trigger that fires for this session.
+    pub fn covers_session(&self, series: &Series, session: &Session) -> bool {
+        match self {
+            TriggerSpec::SessionEnd {
+                series: only_series,
+                sessions,
+                online,
+                ..
+            } => {
+                (only_series.is_empty() || only_series.contains(&series.id))
+                    && (sessions.is_empty() || sessions.contains(&session.id))
+                    && (!online || session.online || session.link.is_some())
+            }
+            _ => false,
+        }
+    }
+
+    /// A trigger that follows this series (one of its sessions, or its end).
+    pub fn covers_series(&self, series: &Series) -> bool {
+        match self {
+            TriggerSpec::SessionEnd { .. } => series
+                .sessions
+                .iter()
+                .any(|s| self.covers_session(series, s)),
+            TriggerSpec::SeriesEnd { series: only, .. } => {
+                only.is_empty() || only.contains(&series.id)
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

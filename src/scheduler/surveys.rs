@@ -32,15 +32,10 @@ fn openings<'a>(
     let mut all = Vec::new();
     for spec in &survey.triggers {
         match spec {
-            TriggerSpec::SessionEnd {
-                to,
-                series,
-                sessions,
-                delay: d,
-            } => {
-                for s in chosen(content, series) {
+            TriggerSpec::SessionEnd { to, delay: d, .. } => {
+                for s in &content.series {
                     for session in &s.sessions {
-                        if !sessions.is_empty() && !sessions.contains(&session.id) {
+                        if !spec.covers_session(s, session) {
                             continue;
                         }
                         let trigger = Trigger::Session {

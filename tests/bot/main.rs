@@ -11,6 +11,7 @@ mod programme;
 mod registration;
 mod reminders;
 mod restarts;
+mod survey_check;
 mod survey_results;
 mod survey_triggers;
 mod surveys;

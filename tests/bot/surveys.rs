@@ -41,6 +41,15 @@ pub fn invitations_to(bot: &TestBot, user: &FakeUser, title: &str) -> Vec<SentMe
         .collect()
 }
 
+/// A survey invitation or reminder (its button starts the survey): tests of other messages leave them out.
+pub fn is_survey(message: &SentMessage) -> bool {
+    message
+        .inline_buttons()
+        .iter()
+        .flatten()
+        .any(|(_, data)| data.starts_with("1|s|go|"))
+}
+
 const FEEDBACK: &str = "Palaute verkkotapaamisesta";
 
 /// Answers the session feedback through its buttons and a typed comment, and submits.

@@ -6,7 +6,7 @@ use super::{Invitee, Occasion, export, results};
 use crate::db::{DbError, Tx, audit, broadcasts, programme, surveys as store};
 use crate::domain::broadcast::Audience;
 use crate::domain::callback::SurveyAction;
-use crate::domain::survey::{Survey, Trigger, TriggerSpec};
+use crate::domain::survey::{Survey, Trigger};
 use crate::domain::{Button, CallbackData, Document, Reply};
 
 fn button(label: String, action: SurveyAction) -> Vec<Button> {
@@ -108,29 +108,15 @@ fn scopes(turn: &Turn<'_>, survey: &Survey) -> Vec<(String, String)> {
     let mut scopes = vec![("all".to_string(), turn.text("survey.scope_all"))];
     let mut sessions = Vec::new();
     for series in &turn.content.series {
-        let follows = survey.triggers.iter().any(|t| match t {
-            TriggerSpec::SessionEnd {
-                series: s,
-                sessions: ss,
-                ..
-            } => {
-                (s.is_empty() || s.contains(&series.id))
-                    && (ss.is_empty() || series.sessions.iter().any(|x| ss.contains(&x.id)))
-            }
-            TriggerSpec::SeriesEnd { series: s, .. } => s.is_empty() || s.contains(&series.id),
-            _ => false,
-        });
-        if !follows {
+        if !survey.triggers.iter().any(|t| t.covers_series(series)) {
             continue;
         }
         scopes.push((series.id.clone(), series.name.get(lang).to_string()));
         for session in series.sessions_in_order() {
-            let listed = survey.triggers.iter().any(|t| {
-                matches!(t,
-                TriggerSpec::SessionEnd { sessions, series: s, .. }
-                    if (sessions.is_empty() || sessions.contains(&session.id))
-                        && (s.is_empty() || s.contains(&series.id)))
-            });
+            let listed = survey
+                .triggers
+                .iter()
+                .any(|t| t.covers_session(series, session));
             if listed {
                 sessions.push((
                     session.id.clone(),
