@@ -158,7 +158,13 @@ fn load_language_texts(
 
 /// `texts/<lang>/*.toml`, relative to the content directory, sorted; none when the folder is absent.
 fn feature_text_files(dir: &Path, lang: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir.join("texts").join(lang)) else {
+    toml_files(dir, &format!("texts/{lang}"))
+}
+
+/// The `*.toml` files in `folder` (relative to the content directory, sorted), as `folder/name.toml`; none
+/// when the folder is absent.
+pub(super) fn toml_files(dir: &Path, folder: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
@@ -169,7 +175,7 @@ fn feature_text_files(dir: &Path, lang: &str) -> Vec<String> {
     names.sort();
     names
         .into_iter()
-        .map(|name| format!("texts/{lang}/{name}"))
+        .map(|name| format!("{folder}/{name}"))
         .collect()
 }
 

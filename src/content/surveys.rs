@@ -17,22 +17,12 @@ const LARGEST_ID: i64 = 999_999_999_999;
 
 /// Every `surveys/*.toml` in name order; a missing folder means no surveys.
 pub fn load(dir: &Path, problems: &mut Vec<ContentProblem>) -> Vec<Survey> {
-    let Ok(entries) = std::fs::read_dir(dir.join("surveys")) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.ends_with(".toml"))
-        .collect();
-    names.sort();
     let mut surveys = Vec::new();
-    for name in names {
-        let file = format!("surveys/{name}");
+    for file in super::load::toml_files(dir, "surveys") {
         let Some(survey) = super::load::parse_file::<Survey>(dir, &file, problems) else {
             continue;
         };
-        if name.trim_end_matches(".toml") != survey.id {
+        if file != format!("surveys/{}.toml", survey.id) {
             problems.push(ContentProblem {
                 file: file.clone(),
                 key: "id".into(),

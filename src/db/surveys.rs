@@ -42,6 +42,7 @@ pub struct Invitation {
     pub current_question: Option<String>,
     pub invited_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 type InvitationRow = (
@@ -54,9 +55,10 @@ type InvitationRow = (
     Option<String>,
     DateTime<Utc>,
     DateTime<Utc>,
+    DateTime<Utc>,
 );
 
-const INVITATION_COLUMNS: &str = "id, survey_id, trigger_key, telegram_user_id, status, answers, current_question, invited_at, closes_at";
+const INVITATION_COLUMNS: &str = "id, survey_id, trigger_key, telegram_user_id, status, answers, current_question, invited_at, closes_at, updated_at";
 
 fn invitation(row: InvitationRow) -> Result<Invitation, DbError> {
     let (
@@ -69,6 +71,7 @@ fn invitation(row: InvitationRow) -> Result<Invitation, DbError> {
         current_question,
         invited_at,
         closes_at,
+        updated_at,
     ) = row;
     Ok(Invitation {
         id,
@@ -81,6 +84,7 @@ fn invitation(row: InvitationRow) -> Result<Invitation, DbError> {
         current_question,
         invited_at,
         closes_at,
+        updated_at,
     })
 }
 

@@ -91,8 +91,9 @@ async fn session_feedback_goes_once_to_attendees_only_and_is_answered_by_buttons
         invitations_to(&bot, &anna, FEEDBACK).is_empty(),
         "not before the end + 30 min"
     );
-    let arrivals = bot.advance_to(utc(OPENS)).await;
-    let invited: Vec<i64> = arrivals
+    // The scheduler wakes by itself at the opening time (the clock is moved past it, not to it).
+    let arrivals = bot.advance_to(utc("2024-04-03 11:00")).await;
+    let invited: Vec<_> = arrivals
         .iter()
         .filter(|a| {
             a.message
@@ -100,9 +101,13 @@ async fn session_feedback_goes_once_to_attendees_only_and_is_answered_by_buttons
                 .as_deref()
                 .is_some_and(|t| t.contains(FEEDBACK))
         })
-        .map(|a| a.message.chat_id)
+        .map(|a| (a.message.chat_id, a.at))
         .collect();
-    assert_eq!(invited, [anna.id], "only the attendee, at the opening time");
+    assert_eq!(
+        invited,
+        [(anna.id, utc(OPENS))],
+        "only the attendee, at the opening time"
+    );
     assert!(invitations_to(&bot, &ben, FEEDBACK).is_empty());
     bot.restart().await;
     bot.advance_to(utc("2024-04-03 12:00")).await;
@@ -257,6 +262,33 @@ async fn an_unfinished_survey_resumes_after_a_crash_is_reminded_once_and_then_cl
         "progress was saved per answer"
     );
 
+    // On the text question she edits her name in /profile: the name goes to the profile, not the survey.
+    let replies = bot.press(&anna, "Kyllä").await;
+    assert!(joined(&replies).contains("3/3"), "{}", joined(&replies));
+    bot.send(&anna, "/profile").await;
+    bot.press(&anna, "✏️ Nimi").await;
+    bot.send(&anna, "Anna Aho").await;
+    let name: String =
+        sqlx::query_scalar("SELECT name FROM participants WHERE telegram_user_id = ?")
+            .bind(anna.id)
+            .fetch_one(&bot.db)
+            .await
+            .unwrap();
+    assert_eq!(name, "Anna Aho");
+    let progress: String =
+        sqlx::query_scalar("SELECT answers FROM survey_invitations WHERE id = ?")
+            .bind(invitation)
+            .fetch_one(&bot.db)
+            .await
+            .unwrap();
+    assert!(!progress.contains("Anna Aho"), "{progress}");
+    let replies = bot.press(&anna, "Vastaa kyselyyn").await;
+    assert!(
+        joined(&replies).contains("3/3"),
+        "back at the text question: {}",
+        joined(&replies)
+    );
+
     let arrivals = bot.advance_to(utc("2024-04-11 12:00")).await;
     let reminders: Vec<_> = arrivals
         .iter()
@@ -276,8 +308,14 @@ async fn an_unfinished_survey_resumes_after_a_crash_is_reminded_once_and_then_cl
     );
     assert!(labels(&[reminders[0].message.clone()]).contains(&"Jatka vastaamista".to_string()));
 
-    // Closed after 7 days: buttons answer so, and nothing is stored.
-    let replies = bot.press(&anna, "Kyllä").await;
+    // Closed after 7 days: buttons and typed answers are told so, and nothing is stored.
+    let replies = bot.press(&anna, "Ohita").await;
+    assert!(
+        joined(&replies).contains("Tämä kysely on sulkeutunut"),
+        "{}",
+        joined(&replies)
+    );
+    let replies = bot.send(&anna, "Myöhäinen kommentti").await;
     assert!(
         joined(&replies).contains("Tämä kysely on sulkeutunut"),
         "{}",

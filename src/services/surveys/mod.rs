@@ -4,6 +4,7 @@ mod answer;
 mod coordinator;
 pub mod export;
 mod results;
+mod screens;
 
 pub(crate) use answer::{on_button as on_answer_button, on_text};
 pub(crate) use coordinator::{
