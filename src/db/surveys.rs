@@ -412,3 +412,23 @@ pub async fn research_consent(tx: &mut Tx, user: i64) -> Result<Option<bool>, Db
             .await?,
     )
 }
+
+/// The responses sent under a pseudonym, oldest first (`/mydata`): survey id, answers, time.
+pub async fn responses_of(
+    tx: &mut Tx,
+    pseudonym: &str,
+) -> Result<Vec<(String, Answers, DateTime<Utc>)>, DbError> {
+    let rows: Vec<(String, String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT survey_id, answers, submitted_at FROM survey_responses WHERE pseudonym = ? ORDER BY id",
+    )
+    .bind(pseudonym)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter()
+        .map(|(survey, answers, at)| {
+            let answers = serde_json::from_str(&answers)
+                .map_err(|e| DbError::Corrupt(format!("survey response of {survey}: {e}")))?;
+            Ok((survey, answers, at))
+        })
+        .collect()
+}

@@ -217,7 +217,9 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
                 .await?
             } => {}
         IncomingKind::Text(text)
-            if surveys::on_text(&mut tx, &mut turn, text, &mut response).await? => {}
+            if surveys::on_text(&mut tx, &mut turn, Some(text), &mut response).await? => {}
+        IncomingKind::Media(_)
+            if surveys::on_text(&mut tx, &mut turn, None, &mut response).await? => {}
         IncomingKind::Text(text) => {
             registration::on_answer(
                 &mut tx,

@@ -143,6 +143,15 @@ async fn session_feedback_goes_once_to_attendees_only_and_is_answered_by_buttons
     let replies = bot.press(&anna, "Ehkä").await;
     assert!(joined(&replies).contains("3/3"), "{}", joined(&replies));
     assert_eq!(labels(&replies), ["◀ Edellinen", "Ohita"]);
+    // A sticker is not an answer to a text question.
+    let replies = bot
+        .send_message(&anna, serde_json::json!({"sticker": {"file_id": "s1", "file_unique_id": "u1", "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false}}))
+        .await;
+    assert!(
+        joined(&replies).contains("Tähän kysymykseen vastataan kirjoittamalla"),
+        "{}",
+        joined(&replies)
+    );
     // Too long a comment is refused with the limit; the next message is taken.
     let replies = bot.send(&anna, &"ä".repeat(501)).await;
     assert!(
@@ -191,6 +200,14 @@ async fn session_feedback_goes_once_to_attendees_only_and_is_answered_by_buttons
     let stored = responses(&bot).await;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].0.as_deref(), Some(pseudonym.as_str()));
+    let mydata = joined(&bot.send(&anna, "/mydata").await);
+    for expected in [
+        format!("Kyselyjen pseudonyymi: {pseudonym}"),
+        "Vastauksesi kyselyyn Palaute verkkotapaamisesta (3.4.2024 klo 15.00): 1. 5 Täysin samaa mieltä; 2. Kyllä; 3. Hyvä tapaaminen; lisää esimerkkejä!".into(),
+        "Kysely Palaute verkkotapaamisesta (3.4.2024 klo 12.30): vastattu".into(),
+    ] {
+        assert!(mydata.contains(&expected), "missing '{expected}' in:\n{mydata}");
+    }
     let answers: serde_json::Value = serde_json::from_str(&stored[0].1).unwrap();
     assert_eq!(
         answers,

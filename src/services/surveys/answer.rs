@@ -309,12 +309,12 @@ fn start_of_local_day(turn: &Turn<'_>, now: DateTime<Utc>) -> DateTime<Utc> {
     crate::domain::time::local_to_utc(tz, midnight)
 }
 
-/// A typed reply goes to the survey in progress when its question on screen is a text question; returns
-/// false when it is not meant for a survey (registration and the rest handle it then).
+/// A typed reply (or a sticker, photo… as `None`) goes to the survey in progress when its question on screen
+/// is a text question; returns false when it is not meant for a survey (registration and the rest handle it).
 pub async fn on_text(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
-    text: &str,
+    text: Option<&str>,
     out: &mut Response,
 ) -> Result<bool, DbError> {
     let now = turn.ctx.clock.now();
@@ -346,6 +346,12 @@ pub async fn on_text(
         out.push(Reply::text(turn.text("survey.closed")));
         return Ok(true);
     }
+    let Some(text) = text else {
+        out.push(Reply::text(
+            turn.fill("survey.need_text", &[("max", &q.max_text().to_string())]),
+        ));
+        return Ok(true);
+    };
     match q.text_answer(text) {
         Ok(answer) => {
             inv.answers.insert(q.id.clone(), Answer::Text(answer));

@@ -128,6 +128,29 @@ pub(crate) async fn my_data_lines(
     let mut lines = Vec::new();
     if let Some(pseudonym) = store::pseudonym_of(tx, user).await? {
         lines.push(turn.fill("survey.mydata_pseudonym", &[("pseudonym", &pseudonym)]));
+        for (survey_id, answers, at) in store::responses_of(tx, &pseudonym).await? {
+            let Some(survey) = turn.content.survey(&survey_id) else {
+                continue;
+            };
+            let shown: Vec<String> = survey
+                .questions
+                .iter()
+                .enumerate()
+                .filter_map(|(i, q)| {
+                    let answer = answers.get(&q.id)?;
+                    (*answer != crate::domain::survey::Answer::Skipped)
+                        .then(|| format!("{}. {}", i + 1, q.describe(answer, turn.lang())))
+                })
+                .collect();
+            lines.push(turn.fill(
+                "survey.mydata_answers",
+                &[
+                    ("title", survey.title.get(turn.lang())),
+                    ("date", &super::profile::local_time(turn, at)),
+                    ("answers", &shown.join("; ")),
+                ],
+            ));
+        }
     }
     for inv in store::of_user(tx, user).await? {
         let title = turn
