@@ -113,6 +113,22 @@ pub async fn invite(
     Ok(id)
 }
 
+/// Who already has an invitation for a survey and trigger (so a scheduler pass skips them without a write).
+pub async fn invited_users(
+    tx: &mut Tx,
+    survey: &str,
+    trigger_key: &str,
+) -> Result<std::collections::HashSet<i64>, DbError> {
+    let users: Vec<i64> = sqlx::query_scalar(
+        "SELECT telegram_user_id FROM survey_invitations WHERE survey_id = ? AND trigger_key = ?",
+    )
+    .bind(survey)
+    .bind(trigger_key)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(users.into_iter().collect())
+}
+
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Invitation>, DbError> {
     let sql = format!("SELECT {INVITATION_COLUMNS} FROM survey_invitations WHERE id = ?");
     sqlx::query_as::<_, InvitationRow>(&sql)

@@ -11,6 +11,7 @@ use crate::services::{Invitee, Occasion, invite_to_survey};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use sqlx::SqlitePool;
+use std::collections::{HashMap, HashSet};
 
 fn delay(raw: &Option<String>) -> Duration {
     raw.as_deref().and_then(parse_span).unwrap_or_default()
@@ -77,10 +78,15 @@ pub async fn plan(
             if !open(opened_at) {
                 continue;
             }
+            // Most passes find everyone already invited: read those once instead of trying each insert.
+            let invited = store::invited_users(tx, &survey.id, &trigger.key()).await?;
             let invitees = match (&trigger, audience) {
                 (Trigger::Session { session, .. }, Some(SessionAudience::Attended)) => {
                     let mut list = Vec::new();
                     for user in programme::attendees(tx, session).await? {
+                        if invited.contains(&user) {
+                            continue;
+                        }
                         if let Some((chat_id, lang)) = programme::recipient(tx, user).await? {
                             list.push(Invitee {
                                 user,
@@ -109,7 +115,7 @@ pub async fn plan(
                 trigger,
                 opened_at,
             };
-            for who in invitees {
+            for who in invitees.into_iter().filter(|w| !invited.contains(&w.user)) {
                 if invite_to_survey(tx, content, tz, &occasion, who, now).await? {
                     added += 1;
                 }
@@ -119,12 +125,21 @@ pub async fn plan(
             let TriggerSpec::PeerGroupWeeks { weeks, groups } = spec else {
                 continue;
             };
+            let mut invited: HashMap<String, HashSet<i64>> = HashMap::new();
             for member in store::peer_group_members(tx).await? {
                 if !groups.is_empty() && !groups.contains(&member.group_id) {
                     continue;
                 }
                 let opened_at = member.since + Duration::weeks(i64::from(*weeks));
                 if !open(opened_at) {
+                    continue;
+                }
+                if !invited.contains_key(&member.group_id) {
+                    let key = Trigger::Group(member.group_id.clone()).key();
+                    let users = store::invited_users(tx, &survey.id, &key).await?;
+                    invited.insert(member.group_id.clone(), users);
+                }
+                if invited[&member.group_id].contains(&member.telegram_user_id) {
                     continue;
                 }
                 let occasion = Occasion {

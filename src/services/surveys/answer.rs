@@ -110,7 +110,10 @@ pub async fn on_button(
     match action {
         SurveyAction::Start(_) => {
             let next = match (&inv.status, &inv.current_question) {
-                (InvitationStatus::Answering, Some(q)) => survey.question(q),
+                // (A question removed from the content since: the first one still unanswered.)
+                (InvitationStatus::Answering, Some(q)) => survey
+                    .question(q)
+                    .or_else(|| survey.first_unanswered(&inv.answers)),
                 _ => survey.first_unanswered(&inv.answers),
             };
             show(tx, turn, survey, &mut inv, next, now, out).await

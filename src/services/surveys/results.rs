@@ -184,3 +184,63 @@ pub async fn show(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::survey::Answers;
+
+    fn response(answers: &[(&str, Answer)]) -> StoredResponse {
+        StoredResponse {
+            id: 1,
+            survey_version: 1,
+            trigger_key: "series:oulu-2024".into(),
+            series_id: Some("oulu-2024".into()),
+            session_id: None,
+            pseudonym: None,
+            research_consent: true,
+            answers: answers
+                .iter()
+                .map(|(q, a)| (q.to_string(), a.clone()))
+                .collect::<Answers>(),
+            submitted_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn counts_and_means_leave_skipped_answers_out() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let content = crate::content::load(&root.join("dialogues")).unwrap();
+        let survey = content.survey("series-end").unwrap();
+        let responses = [
+            response(&[
+                ("overall", Answer::Likert(4)),
+                (
+                    "themes",
+                    Answer::Multiple(vec!["stress".into(), "methods".into()]),
+                ),
+            ]),
+            response(&[
+                ("overall", Answer::Likert(5)),
+                ("themes", Answer::Multiple(vec!["stress".into()])),
+            ]),
+            response(&[("overall", Answer::Skipped), ("themes", Answer::Skipped)]),
+        ];
+        let overall = stats(survey.question("overall").unwrap(), &responses, Lang::En);
+        assert_eq!(overall.answered, 2);
+        assert_eq!(overall.mean, Some(4.5));
+        assert_eq!(overall.counts[3], ("4 Somewhat agree".to_string(), 1));
+        let themes = stats(survey.question("themes").unwrap(), &responses, Lang::Fi);
+        let counts: Vec<usize> = themes.counts.iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, [0, 2, 0, 1]);
+        assert_eq!(themes.mean, None);
+        assert_eq!(decimal(4.5, Lang::Fi), "4,5");
+        assert!(in_scope(
+            "session:oulu-2024:oulu-2024-2",
+            Some("oulu-2024"),
+            None
+        ));
+        assert!(!in_scope("series:oulu-2024", None, Some("oulu-2024-2")));
+        assert!(!in_scope("group:oulu-isat-fi", Some("oulu-2024"), None));
+    }
+}
