@@ -28,6 +28,15 @@ CREATE TABLE survey_invitations (
 CREATE INDEX survey_invitations_by_user ON survey_invitations (telegram_user_id, status, updated_at);
 CREATE INDEX survey_invitations_by_survey ON survey_invitations (survey_id, trigger_key);
 
+-- How many were invited per survey and trigger (response rates): a count with no person in it, so /forget
+-- does not change the rate's denominator while the answer stays.
+CREATE TABLE survey_invited_counts (
+    survey_id   TEXT    NOT NULL,
+    trigger_key TEXT    NOT NULL,
+    invited     INTEGER NOT NULL,
+    PRIMARY KEY (survey_id, trigger_key)
+);
+
 -- Submitted responses. No person here: the pseudonym for ordinary surveys, nothing for anonymous ones (whose
 -- research consent is recorded as it was at submission, and whose time is kept to the day only).
 CREATE TABLE survey_responses (

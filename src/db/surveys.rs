@@ -110,6 +110,16 @@ pub async fn invite(
     .bind(now)
     .fetch_optional(&mut **tx)
     .await?;
+    if id.is_some() {
+        sqlx::query(
+            "INSERT INTO survey_invited_counts (survey_id, trigger_key, invited) VALUES (?, ?, 1)
+             ON CONFLICT (survey_id, trigger_key) DO UPDATE SET invited = invited + 1",
+        )
+        .bind(survey)
+        .bind(trigger_key)
+        .execute(&mut **tx)
+        .await?;
+    }
     Ok(id)
 }
 
@@ -348,7 +358,7 @@ pub async fn invited_by_trigger(
     survey: &str,
 ) -> Result<Vec<(String, i64)>, DbError> {
     Ok(sqlx::query_as(
-        "SELECT trigger_key, COUNT(*) FROM survey_invitations WHERE survey_id = ? GROUP BY trigger_key ORDER BY trigger_key",
+        "SELECT trigger_key, invited FROM survey_invited_counts WHERE survey_id = ? ORDER BY trigger_key",
     )
     .bind(survey)
     .fetch_all(&mut *conn)

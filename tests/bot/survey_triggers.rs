@@ -105,6 +105,11 @@ async fn the_anonymous_peer_group_survey_keeps_no_link_and_survives_forget() {
         .await
         .unwrap();
     assert_eq!(kept, 1);
+    let invited: i64 = sqlx::query_scalar("SELECT invited FROM survey_invited_counts")
+        .fetch_one(&bot.db)
+        .await
+        .unwrap();
+    assert_eq!(invited, 1, "the response rate keeps its denominator");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
