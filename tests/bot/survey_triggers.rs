@@ -119,6 +119,7 @@ async fn a_coordinator_sends_a_survey_by_hand_to_a_series_and_it_is_answered_wit
     let coordinator = FakeUser::new(COORDINATOR, "Kirsi", Some("fi"));
     let anna = register_professional(&bot, 9311, "Anna").await;
     let matti = join_group(&bot, 9312, "Matti").await;
+    let (beth, _) = crate::reminders::register(&bot, 9313, "Beth", "en", "oulu-kevat24").await;
 
     let replies = bot.send(&coordinator, "/survey").await;
     assert_eq!(
@@ -133,15 +134,26 @@ async fn a_coordinator_sends_a_survey_by_hand_to_a_series_and_it_is_answered_wit
         labels(&replies)
     );
     let preview = joined(&bot.press(&coordinator, "Oulu, kevät 2024").await);
-    assert!(preview.contains("Kutsu lähtee 1 henkilölle"), "{preview}");
+    assert!(preview.contains("Kutsu lähtee 2 henkilölle"), "{preview}");
     let sent = joined(&bot.press(&coordinator, "Lähetä kysely").await);
-    assert!(sent.contains("Kysely lähetetään 1 henkilölle"), "{sent}");
+    assert!(sent.contains("Kysely lähetetään 2 henkilölle"), "{sent}");
     bot.settle().await;
     assert_eq!(
         invitations_to(&bot, &anna, "Loppukysely: työpajasarja").len(),
         1
     );
     assert!(invitations_to(&bot, &matti, "Loppukysely").is_empty());
+    // Beth gets it in English.
+    let english = invitations_to(&bot, &beth, "Final survey: workshop series");
+    assert_eq!(english.len(), 1);
+    assert_eq!(labels(&english), ["Answer the survey"]);
+    let replies = bot.press(&beth, "Answer the survey").await;
+    assert!(
+        joined(&replies).contains("Final survey: workshop series · 1/5"),
+        "{}",
+        joined(&replies)
+    );
+    assert!(labels(&replies).contains(&"5 Strongly agree".to_string()));
 
     // Multiple choice: toggled in place, "Done" needs a choice.
     bot.press(&anna, "Vastaa kyselyyn").await;
