@@ -47,6 +47,8 @@ pub struct Config {
     /// (`WEBHOOK_LISTEN`, default 0.0.0.0:8443) and the secret they must carry (`WEBHOOK_SECRET`).
     pub webhook_listen: SocketAddr,
     pub webhook_secret: Option<String>,
+    /// Survey results for fewer responses than this are withheld (`SURVEY_MIN_RESPONSES`, 1–100, default 5).
+    pub survey_min_responses: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
@@ -55,6 +57,7 @@ pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1;
 pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_PERSONAL_DATA_RETENTION_DAYS: u32 = 180;
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
+pub const DEFAULT_SURVEY_MIN_RESPONSES: u32 = 5;
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -147,6 +150,10 @@ impl Config {
             Some(raw) => Some(parse_webhook_secret(&raw)?),
             None => None,
         };
+        let survey_min_responses = match get("SURVEY_MIN_RESPONSES") {
+            Some(raw) => parse_in_range("SURVEY_MIN_RESPONSES", &raw, 1, 100)?,
+            None => DEFAULT_SURVEY_MIN_RESPONSES,
+        };
         Ok(Config {
             personal_data_retention_days,
             health_addr,
@@ -162,6 +169,7 @@ impl Config {
             delivery_max_per_second,
             delivery_concurrency,
             delivery_retention_days,
+            survey_min_responses,
         })
     }
 

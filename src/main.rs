@@ -49,6 +49,22 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Write the research export of a survey: one row per research-consented response, and a codebook
+    /// beside it (FILE with the extension .codebook.csv).
+    Export {
+        /// The survey id (dialogues/surveys/<id>.toml).
+        #[arg(long)]
+        survey: String,
+        /// Only responses from this workshop series.
+        #[arg(long)]
+        series: Option<String>,
+        /// csv (`;`-separated, UTF-8 with BOM) or json.
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Run a benchmark against the in-process fake Bot API and print one JSON line (see README, Performance).
     Bench {
         #[command(subcommand)]
@@ -122,6 +138,12 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Purge { dry_run } => purge(&config, dry_run).await,
+            Command::Export {
+                survey,
+                series,
+                format,
+                out,
+            } => export(&config, &survey, series.as_deref(), &format, &out).await,
             Command::Bench { scenario } => {
                 let result = milava_bot::bench::run(config, scenario).await?;
                 println!("{result}");
@@ -160,12 +182,13 @@ async fn run(config: Config, webhook: Option<url::Url>) -> anyhow::Result<()> {
 fn check(config: &Config) -> anyhow::Result<()> {
     let content = milava_bot::content::load(&config.dialogues_dir)?;
     println!(
-        "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups); settings are valid",
+        "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups, {} surveys); settings are valid",
         config.dialogues_dir.display(),
         content.texts.fi.len(),
         content.registration.steps.len(),
         content.series.len(),
-        content.groups.len()
+        content.groups.len(),
+        content.surveys.len()
     );
     Ok(())
 }
@@ -217,6 +240,45 @@ async fn purge(config: &Config, dry_run: bool) -> anyhow::Result<()> {
             println!("  Telegram ids: {}", ids.join(", "));
         }
     }
+    Ok(())
+}
+
+async fn export(
+    config: &Config,
+    survey: &str,
+    series: Option<&str>,
+    format: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    use milava_bot::clock::Clock;
+    use milava_bot::services::survey_export::{self, Format};
+    let content = milava_bot::content::load(&config.dialogues_dir)?;
+    let pool = milava_bot::db::connect(&config.database_url)
+        .await
+        .map_err(StartupError::from)?;
+    let format =
+        Format::parse(format).ok_or_else(|| anyhow::anyhow!("--format: use csv or json"))?;
+    let files = survey_export::export(
+        &pool,
+        &content,
+        config.timezone,
+        survey,
+        series,
+        format,
+        SystemClock.now(),
+    )
+    .await?;
+    let codebook = survey_export::codebook_path(out);
+    std::fs::write(out, &files.data)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+    std::fs::write(&codebook, &files.codebook)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", codebook.display()))?;
+    println!(
+        "{}: {} responses; codebook in {}",
+        out.display(),
+        files.responses,
+        codebook.display()
+    );
     Ok(())
 }
 

@@ -53,6 +53,7 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
     let groups: Option<GroupsFile> = parse_file(dir, "groups.toml", &mut problems);
     let fi = load_language_texts(dir, "fi", &mut problems);
     let en = load_language_texts(dir, "en", &mut problems);
+    let surveys = super::surveys::load(dir, &mut problems);
 
     let (Some(meta), Some(registration), Some(programme), Some(groups), Some(fi), Some(en)) =
         (meta, registration, programme, groups, fi, en)
@@ -66,6 +67,7 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
         series: programme.series,
         reminder_offsets: Vec::new(),
         groups: groups.group,
+        surveys,
     };
     let mut content = content;
     for raw in &programme.reminders.offsets {
@@ -105,7 +107,7 @@ fn read(dir: &Path, file: &str, problems: &mut Vec<ContentProblem>) -> Option<St
     }
 }
 
-fn parse_file<T: DeserializeOwned>(
+pub(super) fn parse_file<T: DeserializeOwned>(
     dir: &Path,
     file: &str,
     problems: &mut Vec<ContentProblem>,
@@ -156,7 +158,13 @@ fn load_language_texts(
 
 /// `texts/<lang>/*.toml`, relative to the content directory, sorted; none when the folder is absent.
 fn feature_text_files(dir: &Path, lang: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir.join("texts").join(lang)) else {
+    toml_files(dir, &format!("texts/{lang}"))
+}
+
+/// The `*.toml` files in `folder` (relative to the content directory, sorted), as `folder/name.toml`; none
+/// when the folder is absent.
+pub(super) fn toml_files(dir: &Path, folder: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
@@ -167,7 +175,7 @@ fn feature_text_files(dir: &Path, lang: &str) -> Vec<String> {
     names.sort();
     names
         .into_iter()
-        .map(|name| format!("texts/{lang}/{name}"))
+        .map(|name| format!("{folder}/{name}"))
         .collect()
 }
 

@@ -1,6 +1,7 @@
 //! Loads `dialogues/` (TOML) into typed, immutable `Content`, and validates it. `milava-bot check` prints
 //! every problem found as `file: key: problem`; start-up refuses content with any problem.
 mod load;
+mod surveys;
 mod texts;
 mod validate;
 
@@ -21,6 +22,8 @@ pub struct Content {
     pub groups: Vec<PeerGroup>,
     /// When participants are reminded before each session (programme.toml `[reminders]`).
     pub reminder_offsets: Vec<crate::domain::reminders::ReminderOffset>,
+    /// Feedback surveys (`surveys/<id>.toml`).
+    pub surveys: Vec<crate::domain::survey::Survey>,
 }
 
 /// The content in use, replaceable at run time (`/reload`). Readers take a snapshot with `get()` and use it
@@ -101,6 +104,10 @@ impl Content {
                 .find(|s| s.id == id)
                 .map(|s| (series, s))
         })
+    }
+
+    pub fn survey(&self, id: &str) -> Option<&crate::domain::survey::Survey> {
+        self.surveys.iter().find(|s| s.id == id)
     }
 
     pub fn series_ids(&self) -> Vec<&str> {

@@ -7,6 +7,7 @@ pub mod outbox;
 pub mod participants;
 pub mod programme;
 pub mod stats;
+pub mod surveys;
 pub mod users;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -113,6 +114,9 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
         "DELETE FROM deliveries WHERE telegram_user_id = ?1 OR chat_id = ?1",
         "DELETE FROM enrolments WHERE telegram_user_id = ?",
         "DELETE FROM attendance WHERE telegram_user_id = ?",
+        // Survey progress and the pseudonym link; submitted responses stay, unlinkable.
+        "DELETE FROM survey_invitations WHERE telegram_user_id = ?",
+        "DELETE FROM survey_pseudonyms WHERE telegram_user_id = ?",
         "DELETE FROM participants WHERE telegram_user_id = ?",
         "DELETE FROM users WHERE telegram_user_id = ?",
     ] {

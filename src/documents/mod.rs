@@ -1,8 +1,9 @@
 //! Documents the bot sends as files, built in memory: iCalendar files of workshop sessions (`ics`) and PDF
-//! certificates of participation (`certificate`). The generators are pure (no I/O, no clock) and take
+//! certificates of participation (`certificate`), and PNG bar charts of survey results (`chart`). The generators are pure (no I/O, no clock) and take
 //! already-localized text; `CalendarEvent::from_session` and `CertificateData::from_content` fill that text
 //! from the content in the user's language.
 pub mod certificate;
+pub mod chart;
 pub mod ics;
 
 pub use certificate::{CertificateData, CertificateSession, certificate};
@@ -20,4 +21,7 @@ pub enum DocumentError {
     /// The PDF writer refused the document.
     #[error("the PDF could not be written: {0}")]
     Pdf(String),
+    /// The PNG encoder refused the image.
+    #[error("the image could not be written: {0}")]
+    Image(String),
 }

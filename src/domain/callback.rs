@@ -36,6 +36,69 @@ pub enum CallbackData {
     Broadcast(BroadcastAction),
     /// `/announcements`: on (true) or off.
     Announcements(bool),
+    /// Answering a survey, or a coordinator's survey menus.
+    Survey(SurveyAction),
+}
+
+/// Survey buttons. A person's buttons carry their invitation's id (short, and checked against its owner).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SurveyAction {
+    /// Start (or continue) answering.
+    Start(i64),
+    /// Likert point or single choice.
+    Answer {
+        invitation: i64,
+        question: String,
+        code: String,
+    },
+    /// Multiple choice: select or unselect one option.
+    Toggle {
+        invitation: i64,
+        question: String,
+        code: String,
+    },
+    /// Multiple choice: done choosing.
+    Done {
+        invitation: i64,
+        question: String,
+    },
+    /// Pass over an optional question.
+    Skip {
+        invitation: i64,
+        question: String,
+    },
+    /// Back to the question before this one.
+    Back {
+        invitation: i64,
+        question: String,
+    },
+    /// Go to a question to change its answer (from the summary).
+    Goto {
+        invitation: i64,
+        question: String,
+    },
+    /// The summary's "change an answer": list the questions.
+    Change(i64),
+    Submit(i64),
+    /// `/survey`: the coordinator chose a survey; next the audience.
+    Pick(String),
+    /// `/survey`: audience chosen (a broadcast audience code); preview and confirm.
+    Audience {
+        survey: String,
+        audience: String,
+    },
+    /// `/survey`: send it.
+    Send {
+        survey: String,
+        audience: String,
+    },
+    /// `/results`: a survey, then a scope (`all`, a series id or a session id).
+    Results {
+        survey: String,
+        scope: Option<String>,
+    },
+    /// `/export`: a survey's research export.
+    Export(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +128,7 @@ impl CallbackData {
             CallbackData::Attendance { .. }
             | CallbackData::AttendanceCsv { .. }
             | CallbackData::Broadcast(_) => true,
+            CallbackData::Survey(action) => action.is_coordinators(),
             CallbackData::Answer { .. }
             | CallbackData::SetLanguage(_)
             | CallbackData::Edit { .. }
@@ -111,6 +175,7 @@ impl CallbackData {
             }
             CallbackData::Broadcast(BroadcastAction::Cancel(id)) => format!("{VERSION}|b|x|{id}"),
             CallbackData::Announcements(on) => format!("{VERSION}|an|{}", yes_no(*on)),
+            CallbackData::Survey(action) => format!("{VERSION}|s|{}", action.encode()),
         }
     }
 
@@ -189,8 +254,133 @@ impl CallbackData {
                 Some(CallbackData::Broadcast(action))
             }
             ("an", [yn]) => parse_yes_no(yn).map(CallbackData::Announcements),
+            ("s", rest) => SurveyAction::decode(rest).map(CallbackData::Survey),
             _ => None,
         }
+    }
+}
+
+impl SurveyAction {
+    /// The coordinators' menus (`/survey`, `/results`, `/export`), as opposed to answering.
+    pub fn is_coordinators(&self) -> bool {
+        // No catch-all: a new action must be decided here (see `CallbackData::coordinators_only`).
+        match self {
+            SurveyAction::Pick(_)
+            | SurveyAction::Audience { .. }
+            | SurveyAction::Send { .. }
+            | SurveyAction::Results { .. }
+            | SurveyAction::Export(_) => true,
+            SurveyAction::Start(_)
+            | SurveyAction::Answer { .. }
+            | SurveyAction::Toggle { .. }
+            | SurveyAction::Done { .. }
+            | SurveyAction::Skip { .. }
+            | SurveyAction::Back { .. }
+            | SurveyAction::Goto { .. }
+            | SurveyAction::Change(_)
+            | SurveyAction::Submit(_) => false,
+        }
+    }
+
+    fn encode(&self) -> String {
+        match self {
+            SurveyAction::Start(id) => format!("go|{id}"),
+            SurveyAction::Answer {
+                invitation,
+                question,
+                code,
+            } => format!("a|{invitation}|{question}|{code}"),
+            SurveyAction::Toggle {
+                invitation,
+                question,
+                code,
+            } => format!("t|{invitation}|{question}|{code}"),
+            SurveyAction::Done {
+                invitation,
+                question,
+            } => format!("d|{invitation}|{question}"),
+            SurveyAction::Skip {
+                invitation,
+                question,
+            } => format!("k|{invitation}|{question}"),
+            SurveyAction::Back {
+                invitation,
+                question,
+            } => format!("b|{invitation}|{question}"),
+            SurveyAction::Goto {
+                invitation,
+                question,
+            } => format!("g|{invitation}|{question}"),
+            SurveyAction::Change(id) => format!("c|{id}"),
+            SurveyAction::Submit(id) => format!("x|{id}"),
+            SurveyAction::Pick(survey) => format!("p|{survey}"),
+            SurveyAction::Audience { survey, audience } => format!("au|{survey}|{audience}"),
+            SurveyAction::Send { survey, audience } => format!("sd|{survey}|{audience}"),
+            SurveyAction::Results {
+                survey,
+                scope: None,
+            } => format!("r|{survey}"),
+            SurveyAction::Results {
+                survey,
+                scope: Some(scope),
+            } => format!("r|{survey}|{scope}"),
+            SurveyAction::Export(survey) => format!("e|{survey}"),
+        }
+    }
+
+    fn decode(parts: &[&str]) -> Option<SurveyAction> {
+        let id = |raw: &str| raw.parse::<i64>().ok().filter(|id| *id > 0);
+        let token = |raw: &str| is_token(raw).then(|| raw.to_string());
+        Some(match parts {
+            ["go", inv] => SurveyAction::Start(id(inv)?),
+            ["a", inv, q, code] => SurveyAction::Answer {
+                invitation: id(inv)?,
+                question: token(q)?,
+                code: token(code)?,
+            },
+            ["t", inv, q, code] => SurveyAction::Toggle {
+                invitation: id(inv)?,
+                question: token(q)?,
+                code: token(code)?,
+            },
+            ["d", inv, q] => SurveyAction::Done {
+                invitation: id(inv)?,
+                question: token(q)?,
+            },
+            ["k", inv, q] => SurveyAction::Skip {
+                invitation: id(inv)?,
+                question: token(q)?,
+            },
+            ["b", inv, q] => SurveyAction::Back {
+                invitation: id(inv)?,
+                question: token(q)?,
+            },
+            ["g", inv, q] => SurveyAction::Goto {
+                invitation: id(inv)?,
+                question: token(q)?,
+            },
+            ["c", inv] => SurveyAction::Change(id(inv)?),
+            ["x", inv] => SurveyAction::Submit(id(inv)?),
+            ["p", survey] => SurveyAction::Pick(token(survey)?),
+            ["au", survey, audience] => SurveyAction::Audience {
+                survey: token(survey)?,
+                audience: token(audience)?,
+            },
+            ["sd", survey, audience] => SurveyAction::Send {
+                survey: token(survey)?,
+                audience: token(audience)?,
+            },
+            ["r", survey] => SurveyAction::Results {
+                survey: token(survey)?,
+                scope: None,
+            },
+            ["r", survey, scope] => SurveyAction::Results {
+                survey: token(survey)?,
+                scope: Some(token(scope)?),
+            },
+            ["e", survey] => SurveyAction::Export(token(survey)?),
+            _ => return None,
+        })
     }
 }
 
@@ -266,6 +456,53 @@ mod tests {
             CallbackData::Broadcast(BroadcastAction::Cancel(i64::MAX)),
             CallbackData::Announcements(true),
             CallbackData::Announcements(false),
+            CallbackData::Survey(SurveyAction::Start(12)),
+            CallbackData::Survey(SurveyAction::Answer {
+                invitation: 999_999_999_999,
+                question: "try_method".into(),
+                code: "maybe".into(),
+            }),
+            CallbackData::Survey(SurveyAction::Toggle {
+                invitation: 3,
+                question: "themes".into(),
+                code: "parenthood".into(),
+            }),
+            CallbackData::Survey(SurveyAction::Done {
+                invitation: 3,
+                question: "themes".into(),
+            }),
+            CallbackData::Survey(SurveyAction::Skip {
+                invitation: 3,
+                question: "comment".into(),
+            }),
+            CallbackData::Survey(SurveyAction::Back {
+                invitation: 3,
+                question: "comment".into(),
+            }),
+            CallbackData::Survey(SurveyAction::Goto {
+                invitation: 3,
+                question: "useful".into(),
+            }),
+            CallbackData::Survey(SurveyAction::Change(3)),
+            CallbackData::Survey(SurveyAction::Submit(3)),
+            CallbackData::Survey(SurveyAction::Pick("series-end".into())),
+            CallbackData::Survey(SurveyAction::Audience {
+                survey: "series-end".into(),
+                audience: "series-rovaniemi-2024".into(),
+            }),
+            CallbackData::Survey(SurveyAction::Send {
+                survey: "series-end".into(),
+                audience: "series-rovaniemi-2024".into(),
+            }),
+            CallbackData::Survey(SurveyAction::Results {
+                survey: "session-feedback".into(),
+                scope: None,
+            }),
+            CallbackData::Survey(SurveyAction::Results {
+                survey: "session-feedback".into(),
+                scope: Some("rovaniemi-2024-2".into()),
+            }),
+            CallbackData::Survey(SurveyAction::Export("peer-group-4w".into())),
         ];
         for data in all {
             let encoded = data.encode();
@@ -292,6 +529,9 @@ mod tests {
             "1|b|send|3",
             "1|b|a|Kaikki",
             "1|an|maybe",
+            "1|s|go|0",
+            "1|s|a|3|Useful|5",
+            "1|s|zz|3",
         ] {
             assert_eq!(CallbackData::decode(raw), None, "{raw}");
         }

@@ -25,5 +25,8 @@ pub const COORDINATOR_COMMANDS: &[&str] = &[
     "broadcast",
     "broadcasts",
     "cancel_broadcast",
+    "survey",
+    "results",
+    "export",
     "reload",
 ];

@@ -11,6 +11,7 @@ pub mod outbox;
 pub mod participant;
 pub mod programme;
 pub mod reminders;
+pub mod survey;
 pub mod time;
 pub mod validate;
 

@@ -1,8 +1,8 @@
 //! The scheduler: turns the programme and the time into outbox rows — reminders and check-in prompts (planned
 //! `plan::HORIZON` ahead), notices about changed sessions, waitlist offers that ran out, and certificates after
-//! a series ends — and erases participants' data once a series' retention time is over. `run_once(now)` does
-//! one pass and says when the next is needed; `spawn` sleeps until then on the injected clock, or until woken
-//! early (a registration, `/reload`, `/reminders`).
+//! a series ends, survey invitations (`surveys`) — and erases participants' data once a series' retention
+//! time is over. `run_once(now)` does one pass and says when the next is needed; `spawn` sleeps until then on
+//! the injected clock, or until woken early (a registration, `/reload`, `/reminders`).
 //!
 //! Catch-up after downtime: a reminder whose session has not started is still sent, late; one whose session
 //! has begun is not planned any more, and a row already in the outbox expires at the session start (the
@@ -34,6 +34,7 @@ pub struct PassReport {
     pub certificates: usize,
     /// People whose data was erased because their series ended long enough ago (retention).
     pub purged: usize,
+    pub survey_invitations: usize,
     /// When the next pass is needed, if ever.
     pub next_run: Option<DateTime<Utc>>,
 }
@@ -46,6 +47,9 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
     report.notices = announce_changes(&mut tx, &content, tz, now).await?;
     report.offers_expired =
         crate::services::waitlist::expire_offers(&mut tx, &content, tz, now).await?;
+    tx.commit().await?;
+    let mut tx = db::begin_write(&ctx.pool).await?;
+    report.survey_invitations = super::surveys::plan(&mut tx, &content, tz, now).await?;
     tx.commit().await?;
     for series in &content.series {
         let members = store::members(&ctx.pool, &series.id).await?;
@@ -95,10 +99,12 @@ async fn next_run(
         ctx.config.personal_data_retention_days,
         now,
     );
+    let surveys = super::surveys::next_due(&ctx.pool, content, tz, now).await?;
     Ok(planning
         .chain(certificates)
         .chain(offers)
         .chain(retention)
+        .chain(surveys)
         .min())
 }
 

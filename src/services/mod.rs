@@ -12,9 +12,12 @@ pub(crate) mod programme;
 mod registration;
 mod render;
 pub mod retention;
+mod surveys;
 pub(crate) mod waitlist;
 
 pub use coordinator::participants_csv;
+pub use surveys::export as survey_export;
+pub(crate) use surveys::{Invitee, Occasion, invite as invite_to_survey};
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -221,6 +224,10 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
                 )
                 .await?
             } => {}
+        IncomingKind::Text(text)
+            if surveys::on_text(&mut tx, &mut turn, Some(text), &mut response).await? => {}
+        IncomingKind::Media(_)
+            if surveys::on_text(&mut tx, &mut turn, None, &mut response).await? => {}
         IncomingKind::Text(text) => {
             registration::on_answer(
                 &mut tx,
@@ -308,6 +315,9 @@ async fn on_command(
         "certificate" => programme::certificate(tx, turn, out).await,
         "participants" => coordinator::participants(tx, turn, out).await,
         "reload" => coordinator::reload(tx, turn, out).await,
+        "survey" => surveys::start_round(tx, turn, out).await,
+        "results" => surveys::results_menu(tx, turn, out).await,
+        "export" => surveys::export_menu(tx, turn, out).await,
         other => {
             let shown: String = other.chars().take(32).collect();
             out.push(Reply::text(turn.fill(
@@ -364,6 +374,10 @@ async fn on_button(
         CallbackData::CalendarAll { series } => {
             programme::calendar(turn, None, Some(&series), out).await
         }
+        CallbackData::Survey(action) if action.is_coordinators() => {
+            surveys::on_coordinator_button(tx, turn, action, out).await
+        }
+        CallbackData::Survey(action) => surveys::on_answer_button(tx, turn, action, out).await,
         CallbackData::Offer { series, accept } => {
             waitlist::offer_answer(tx, turn, &series, accept, out).await
         }

@@ -207,7 +207,10 @@ pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
         ));
         lines.extend(render::answer_lines(turn, &state.answers));
     }
-    if participant.is_none() && turn.state.is_none() {
+    let surveys = super::surveys::my_data_lines(tx, turn).await?;
+    let nothing = surveys.is_empty();
+    lines.extend(surveys);
+    if participant.is_none() && turn.state.is_none() && nothing {
         lines.push(turn.text("mydata.nothing"));
     }
     if users::seen(tx, user_id).await?.is_none() {

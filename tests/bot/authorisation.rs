@@ -118,7 +118,7 @@ async fn coordinators_buttons_pressed_by_anyone_else_are_refused() {
         .message_id;
     // One example of every kind of callback data; `coordinators_only` decides which must be refused.
     use milava_bot::domain::Lang;
-    use milava_bot::domain::callback::{BroadcastAction, ReminderChoice};
+    use milava_bot::domain::callback::{BroadcastAction, ReminderChoice, SurveyAction};
     let session = || "oulu-1".to_string();
     let series = || "oulu-2024".to_string();
     let examples = [
@@ -154,6 +154,22 @@ async fn coordinators_buttons_pressed_by_anyone_else_are_refused() {
         CallbackData::Broadcast(BroadcastAction::SendNow(1)),
         CallbackData::Broadcast(BroadcastAction::Schedule(1)),
         CallbackData::Broadcast(BroadcastAction::Cancel(1)),
+        CallbackData::Survey(SurveyAction::Start(1)),
+        CallbackData::Survey(SurveyAction::Submit(1)),
+        CallbackData::Survey(SurveyAction::Pick("series-end".into())),
+        CallbackData::Survey(SurveyAction::Audience {
+            survey: "series-end".into(),
+            audience: "all".into(),
+        }),
+        CallbackData::Survey(SurveyAction::Send {
+            survey: "series-end".into(),
+            audience: "all".into(),
+        }),
+        CallbackData::Survey(SurveyAction::Results {
+            survey: "series-end".into(),
+            scope: None,
+        }),
+        CallbackData::Survey(SurveyAction::Export("series-end".into())),
     ];
     let mut refused = 0;
     for decoded in examples {
@@ -171,7 +187,7 @@ async fn coordinators_buttons_pressed_by_anyone_else_are_refused() {
         }
     }
     assert_eq!(
-        refused, 7,
-        "attendance, its CSV, and the five broadcast steps"
+        refused, 12,
+        "attendance, its CSV, the five broadcast steps and the five survey menus"
     );
 }

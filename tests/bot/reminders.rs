@@ -243,9 +243,10 @@ fn walk_messages(lang: Lang, sessions: &[Expected]) -> Vec<ExpectedMessage> {
 }
 
 fn check_walk(arrivals: &[Arrival], chat: i64, lang: Lang, sessions: &[Expected]) {
+    // Feedback surveys after the sessions are tested in surveys.rs.
     let got: Vec<&Arrival> = arrivals
         .iter()
-        .filter(|a| a.message.chat_id == chat)
+        .filter(|a| a.message.chat_id == chat && !crate::surveys::is_survey(&a.message))
         .collect();
     let expected = walk_messages(lang, sessions);
     let got_times: Vec<DateTime<Utc>> = got.iter().map(|a| a.at).collect();
@@ -409,9 +410,12 @@ async fn both_spring_series_get_every_reminder_and_prompt_at_its_exact_time_acro
         )
     );
     assert_eq!(
-        arrivals.len(),
+        arrivals
+            .iter()
+            .filter(|a| !crate::surveys::is_survey(&a.message))
+            .count(),
         30,
-        "nothing else was sent (nobody attended, so no certificates)"
+        "nothing else was sent (nobody attended, so no certificates; the series-end survey is tested in surveys.rs)"
     );
 
     // The calendar button of the first reminder after the change to summer time gives the session's file.
@@ -1099,10 +1103,10 @@ async fn check_in_and_corrected_attendance_decide_who_gets_a_certificate() {
     // Certificates go out once per series, also across a restart.
     let since = bot.sent_count();
     bot.restart().await;
+    let later = bot.advance_from(since, utc("2024-05-20 10:00")).await;
     assert!(
-        bot.advance_from(since, utc("2024-05-20 10:00"))
-            .await
-            .is_empty()
+        later.iter().all(|a| crate::surveys::is_survey(&a.message)),
+        "{later:#?}"
     );
 }
 

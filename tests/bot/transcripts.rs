@@ -86,3 +86,8 @@ fn a_changed_transcript_is_reported_with_a_diff() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_feedback_survey_arrives_after_an_online_meeting_and_is_answered() {
+    run_script("survey_fi");
+}

@@ -1,0 +1,305 @@
+//! Coordinators' survey commands: `/survey` (send a survey with a manual trigger to an audience), `/results`
+//! (pick a survey and a series or session) and `/export` (the research export as files). Exports are audited.
+use super::super::broadcast::audience_label;
+use super::super::{Response, Turn};
+use super::{Invitee, Occasion, export, results};
+use crate::db::{DbError, Tx, audit, broadcasts, programme, surveys as store};
+use crate::domain::broadcast::Audience;
+use crate::domain::callback::SurveyAction;
+use crate::domain::survey::{Survey, Trigger};
+use crate::domain::{Button, CallbackData, Document, Reply};
+
+fn button(label: String, action: SurveyAction) -> Vec<Button> {
+    vec![Button::callback(
+        label,
+        CallbackData::Survey(action).encode(),
+    )]
+}
+
+fn survey_buttons(
+    turn: &Turn<'_>,
+    pick: impl Fn(&Survey) -> Option<SurveyAction>,
+) -> Vec<Vec<Button>> {
+    turn.content
+        .surveys
+        .iter()
+        .filter_map(|s| pick(s).map(|action| button(s.title.get(turn.lang()).to_string(), action)))
+        .collect()
+}
+
+/// `/survey`: the surveys a coordinator may send by hand.
+pub async fn start_round(
+    _tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let buttons = survey_buttons(turn, |s| {
+        s.has_manual_trigger()
+            .then(|| SurveyAction::Pick(s.id.clone()))
+    });
+    if buttons.is_empty() {
+        out.push(Reply::text(turn.text("survey.none_manual")));
+    } else {
+        out.push(Reply::with_buttons(
+            turn.text("survey.pick_to_send"),
+            buttons,
+        ));
+    }
+    Ok(())
+}
+
+pub async fn results_menu(
+    _tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let buttons = survey_buttons(turn, |s| {
+        Some(SurveyAction::Results {
+            survey: s.id.clone(),
+            scope: None,
+        })
+    });
+    out.push(Reply::with_buttons(
+        turn.text("survey.pick_results"),
+        buttons,
+    ));
+    Ok(())
+}
+
+pub async fn export_menu(
+    _tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let buttons = survey_buttons(turn, |s| Some(SurveyAction::Export(s.id.clone())));
+    out.push(Reply::with_buttons(
+        turn.text("survey.pick_export"),
+        buttons,
+    ));
+    Ok(())
+}
+
+/// The audiences offered, with their (short) button labels: the broadcast audiences that fit surveys.
+fn audiences(turn: &Turn<'_>) -> Vec<(Audience, String)> {
+    let lang = turn.lang();
+    let mut all = vec![
+        (Audience::Everyone, turn.text("button.broadcast.everyone")),
+        (Audience::Research, turn.text("button.broadcast.research")),
+    ];
+    let content = &turn.content;
+    all.extend(
+        content
+            .series
+            .iter()
+            .map(|s| (Audience::Series(s.id.clone()), s.name.get(lang).to_string())),
+    );
+    all.extend(
+        content
+            .groups
+            .iter()
+            .map(|g| (Audience::Group(g.id.clone()), g.name.get(lang).to_string())),
+    );
+    all
+}
+
+/// The scopes results can be shown for: everything, each series and each session the survey follows.
+fn scopes(turn: &Turn<'_>, survey: &Survey) -> Vec<(String, String)> {
+    let lang = turn.lang();
+    let mut scopes = vec![("all".to_string(), turn.text("survey.scope_all"))];
+    let mut sessions = Vec::new();
+    for series in &turn.content.series {
+        if !survey.triggers.iter().any(|t| t.covers_series(series)) {
+            continue;
+        }
+        scopes.push((series.id.clone(), series.name.get(lang).to_string()));
+        for session in series.sessions_in_order() {
+            let listed = survey
+                .triggers
+                .iter()
+                .any(|t| t.covers_session(series, session));
+            if listed {
+                sessions.push((
+                    session.id.clone(),
+                    format!(
+                        "{} {}",
+                        session.start.format("%-d.%-m."),
+                        session.title.get(lang)
+                    ),
+                ));
+            }
+        }
+    }
+    scopes.extend(sessions);
+    scopes
+}
+
+pub async fn on_button(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    action: SurveyAction,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let content = turn.content.clone();
+    let survey_id = match &action {
+        SurveyAction::Pick(s) | SurveyAction::Export(s) => s,
+        SurveyAction::Audience { survey, .. }
+        | SurveyAction::Send { survey, .. }
+        | SurveyAction::Results { survey, .. } => survey,
+        _ => return Ok(()),
+    };
+    let Some(survey) = content.survey(survey_id) else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    let now = turn.ctx.clock.now();
+    let coordinator = turn.user.telegram_user_id;
+    match action {
+        SurveyAction::Pick(_) => {
+            let rows = audiences(turn)
+                .into_iter()
+                .map(|(a, label)| {
+                    button(
+                        label,
+                        SurveyAction::Audience {
+                            survey: survey.id.clone(),
+                            audience: a.code(),
+                        },
+                    )
+                })
+                .collect();
+            out.mark_pressed = Some(format!("✅ {}", survey.title.get(turn.lang())));
+            out.push(Reply::with_buttons(turn.text("survey.pick_audience"), rows));
+            Ok(())
+        }
+        SurveyAction::Audience { audience, .. } => {
+            let Some(parsed) = Audience::parse(&audience) else {
+                out.toast = Some(turn.text("problem.button_expired"));
+                return Ok(());
+            };
+            let count = broadcasts::recipients(tx, &parsed).await?.len();
+            let text = turn.fill(
+                "survey.send_preview",
+                &[
+                    ("title", survey.title.get(turn.lang())),
+                    ("audience", &audience_label(turn, &parsed)),
+                    ("count", &count.to_string()),
+                ],
+            );
+            out.mark_pressed = Some(format!("✅ {}", audience_label(turn, &parsed)));
+            let buttons = if count == 0 {
+                Vec::new()
+            } else {
+                vec![button(
+                    turn.text("button.survey.send"),
+                    SurveyAction::Send {
+                        survey: survey.id.clone(),
+                        audience,
+                    },
+                )]
+            };
+            out.push(Reply::with_buttons(text, buttons));
+            Ok(())
+        }
+        SurveyAction::Send { audience, .. } => {
+            let Some(parsed) = Audience::parse(&audience).filter(|_| survey.has_manual_trigger())
+            else {
+                out.toast = Some(turn.text("problem.button_expired"));
+                return Ok(());
+            };
+            let recipients = broadcasts::recipients(tx, &parsed).await?;
+            let round = store::create_round(
+                tx,
+                &survey.id,
+                &audience,
+                coordinator,
+                recipients.len() as i64,
+                now,
+            )
+            .await?;
+            let occasion = Occasion {
+                survey,
+                trigger: Trigger::Manual(round),
+                opened_at: now,
+            };
+            let tz = turn.ctx.config.timezone;
+            let mut sent = 0;
+            for (user, chat_id) in recipients {
+                let Some((_, lang)) = programme::recipient(tx, user).await? else {
+                    continue;
+                };
+                let who = Invitee {
+                    user,
+                    chat_id,
+                    lang,
+                };
+                if super::invite(tx, &content, tz, &occasion, who, now).await? {
+                    sent += 1;
+                }
+            }
+            audit::record(
+                tx,
+                coordinator,
+                "survey_sent",
+                &format!("{} round #{round} to {audience}: {sent}", survey.id),
+                now,
+            )
+            .await?;
+            turn.wake_after_commit();
+            out.mark_pressed = Some(format!("✅ {}", turn.text("button.survey.send")));
+            out.push(Reply::text(
+                turn.fill("survey.sent", &[("count", &sent.to_string())]),
+            ));
+            Ok(())
+        }
+        SurveyAction::Results { scope: None, .. } => {
+            let rows = scopes(turn, survey)
+                .into_iter()
+                .map(|(scope, label)| {
+                    button(
+                        label,
+                        SurveyAction::Results {
+                            survey: survey.id.clone(),
+                            scope: Some(scope),
+                        },
+                    )
+                })
+                .collect();
+            out.push(Reply::with_buttons(turn.text("survey.pick_scope"), rows));
+            Ok(())
+        }
+        SurveyAction::Results {
+            scope: Some(scope), ..
+        } => results::show(tx, turn, survey, &scope, out).await,
+        SurveyAction::Export(_) => {
+            let tz = turn.ctx.config.timezone;
+            let responses = export::research_responses(tx, survey, None).await?;
+            let stamp = now.with_timezone(&tz).format("%Y-%m-%d").to_string();
+            out.push(Reply::Document(Document {
+                file_name: format!("{}-{stamp}.csv", survey.id),
+                bytes: export::csv_file(survey, &responses, tz),
+                caption: Some(turn.fill(
+                    "survey.export_caption",
+                    &[
+                        ("title", survey.title.get(turn.lang())),
+                        ("count", &responses.len().to_string()),
+                    ],
+                )),
+            }));
+            out.push(Reply::Document(Document {
+                file_name: format!("{}-{stamp}.codebook.csv", survey.id),
+                bytes: export::codebook(survey),
+                caption: None,
+            }));
+            audit::record(
+                tx,
+                coordinator,
+                "survey_export",
+                &format!("{} (chat): {} responses", survey.id, responses.len()),
+                now,
+            )
+            .await?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
