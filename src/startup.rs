@@ -118,6 +118,7 @@ impl App {
         spawn_shutdown(dispatcher.shutdown_token(), shutdown);
         let listener = Polling::builder(self.bot.clone())
             .timeout(self.polling_timeout)
+            .allowed_updates(telegram::ALLOWED_UPDATES.to_vec())
             .delete_webhook()
             .await
             .build();

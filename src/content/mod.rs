@@ -3,6 +3,7 @@
 mod load;
 mod texts;
 mod validate;
+mod validate_groups;
 
 pub use load::load;
 pub use texts::Texts;
@@ -21,6 +22,12 @@ pub struct Content {
     pub groups: Vec<PeerGroup>,
     /// When participants are reminded before each session (programme.toml `[reminders]`).
     pub reminder_offsets: Vec<crate::domain::reminders::ReminderOffset>,
+    /// The discussion prompt library (prompts/*.toml), one theme per file, in file-name order.
+    pub themes: Vec<crate::domain::groups::Theme>,
+    /// The one-to-one coaching path (coaching.toml), in order.
+    pub coaching: Vec<crate::domain::groups::CoachingStep>,
+    /// Help resources `/apua` lists (support.toml).
+    pub support: Vec<crate::domain::groups::Resource>,
 }
 
 /// The content in use, replaceable at run time (`/reload`). Readers take a snapshot with `get()` and use it
@@ -101,6 +108,17 @@ impl Content {
                 .find(|s| s.id == id)
                 .map(|s| (series, s))
         })
+    }
+
+    pub fn group_by_code(&self, code: &str) -> Option<&PeerGroup> {
+        self.groups.iter().find(|g| g.code == code)
+    }
+
+    pub fn prompt(&self, id: &str) -> Option<&crate::domain::groups::Prompt> {
+        self.themes
+            .iter()
+            .flat_map(|t| &t.prompts)
+            .find(|p| p.id == id)
     }
 
     pub fn series_ids(&self) -> Vec<&str> {

@@ -1,7 +1,9 @@
 //! SQLite storage. The only place with SQL; every query uses bound parameters.
 pub mod audit;
 pub mod broadcasts;
+pub mod coaching;
 pub mod dialogues;
+pub mod groups;
 pub mod outbox;
 pub mod participants;
 pub mod programme;
@@ -112,6 +114,9 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
         "DELETE FROM deliveries WHERE telegram_user_id = ?1 OR chat_id = ?1",
         "DELETE FROM enrolments WHERE telegram_user_id = ?",
         "DELETE FROM attendance WHERE telegram_user_id = ?",
+        "DELETE FROM group_members WHERE telegram_user_id = ?",
+        "DELETE FROM coaching_reflections WHERE telegram_user_id = ?",
+        "DELETE FROM coaching WHERE telegram_user_id = ?",
         "DELETE FROM participants WHERE telegram_user_id = ?",
         "DELETE FROM users WHERE telegram_user_id = ?",
     ] {

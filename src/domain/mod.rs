@@ -5,12 +5,14 @@ pub mod commands;
 pub mod enrolment;
 pub mod fields;
 pub mod flow;
+pub mod groups;
 pub mod lang;
 pub mod message;
 pub mod outbox;
 pub mod participant;
 pub mod programme;
 pub mod reminders;
+pub mod schedule;
 pub mod time;
 pub mod validate;
 

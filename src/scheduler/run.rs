@@ -28,6 +28,9 @@ pub struct PassReport {
     pub notices: usize,
     pub offers_expired: usize,
     pub certificates: usize,
+    /// Peer-group prompts and coaching steps queued.
+    pub prompts: usize,
+    pub coaching_steps: usize,
     /// When the next pass is needed, if ever.
     pub next_run: Option<DateTime<Utc>>,
 }
@@ -52,6 +55,9 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
             super::certificates::send_if_due(&mut tx, &content, tz, series, &members, now).await?;
         tx.commit().await?;
     }
+    let (prompts, steps) = super::groups::plan(ctx, &content, tz, now).await?;
+    report.prompts = prompts;
+    report.coaching_steps = steps;
     report.next_run = next_run(ctx, &content, tz, now).await?;
     ctx.outbox.wake();
     Ok(report)
@@ -78,7 +84,12 @@ async fn next_run(
     let offers = store::next_offer_expiry(&ctx.pool, now)
         .await?
         .filter(|t| *t > now);
-    Ok(planning.chain(certificates).chain(offers).min())
+    let groups = super::groups::next_run(ctx, content, tz).await?;
+    Ok(planning
+        .chain(certificates)
+        .chain(offers)
+        .chain(groups)
+        .min())
 }
 
 fn wants(member: &Member) -> Wants {

@@ -4,8 +4,11 @@ mod account;
 mod attendance;
 mod broadcast;
 pub mod changes;
+pub(crate) mod coaching;
 mod coordinator;
 mod csv;
+pub mod groups;
+mod help_now;
 mod profile;
 pub(crate) mod programme;
 mod registration;
@@ -19,7 +22,7 @@ use crate::config::Config;
 use crate::content::{Content, ContentStore};
 use crate::db::dialogues::{self, DialogueState};
 use crate::db::{self, DbError, Tx};
-use crate::domain::commands::COORDINATOR_COMMANDS;
+use crate::domain::commands::{COORDINATOR_COMMANDS, FACILITATOR_COMMANDS};
 use crate::domain::{CallbackData, Lang, Reply, UserInfo};
 use sqlx::SqlitePool;
 use std::sync::Arc;
@@ -75,6 +78,13 @@ pub struct Response {
     pub toast: Option<String>,
     pub mark_pressed: Option<String>,
     pub replace_pressed: Option<Reply>,
+    /// Answers for the asker's private chat although the input came from a group (`/apua` in a group).
+    pub private: Vec<Reply>,
+    /// Sent to the input's chat instead when the private answers cannot be delivered (the person never
+    /// started the bot).
+    pub private_fallback: Vec<Reply>,
+    /// Delete the user's message (their `/apua` in a group), if the bot may.
+    pub delete_input: bool,
 }
 
 impl Response {
@@ -213,6 +223,9 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
                 )
                 .await?
             } => {}
+        IncomingKind::Text(text)
+            if turn.state.is_none()
+                && coaching::on_reflection(&mut tx, &mut turn, text, &mut response).await? => {}
         IncomingKind::Text(text) => {
             registration::on_answer(
                 &mut tx,
@@ -260,7 +273,23 @@ async fn on_command(
         return registration::remind(tx, turn, out).await;
     }
     match name {
+        "start" if args.trim() == help_now::START_PAYLOAD => {
+            out.push(help_now::resources(&turn.content, turn.lang()));
+            registration::remind(tx, turn, out).await
+        }
         "start" => registration::on_start(tx, turn, args.trim(), out).await,
+        "apua" | "help_now" => {
+            out.push(help_now::resources(&turn.content, turn.lang()));
+            registration::remind(tx, turn, out).await
+        }
+        "group" => groups::my_group(tx, turn, out).await,
+        "rules" => groups::my_rules(tx, turn, out).await,
+        "coaching" => coaching::menu(tx, turn, out).await,
+        "journal" => coaching::journal(tx, turn, 0, false, out).await,
+        name if FACILITATOR_COMMANDS.contains(&name) => {
+            out.push(Reply::text(turn.text("groups.use_in_group")));
+            registration::remind(tx, turn, out).await
+        }
         "help" => {
             let mut help = turn.text("help.text");
             if turn.is_coordinator() {
@@ -369,5 +398,7 @@ async fn on_button(
         CallbackData::Offer { series, accept } => {
             waitlist::offer_answer(tx, turn, &series, accept, out).await
         }
+        CallbackData::Coaching(action) => coaching::on_button(tx, turn, action, out).await,
+        CallbackData::Journal(page) => coaching::journal(tx, turn, page, true, out).await,
     }
 }

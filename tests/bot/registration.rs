@@ -33,7 +33,7 @@ async fn a_father_registers_in_finnish() {
     );
     bot.press(&pekka, "Kajaani").await;
     let replies = bot.press(&pekka, "Molemmat").await;
-    assert!(joined(&replies).contains("tietosuojaseloste (versio 2024-03-01)"));
+    assert!(joined(&replies).contains("tietosuojaseloste (versio 2024-03-11)"));
     assert_eq!(labels(&replies), ["Hyväksyn", "En hyväksy"]);
     let replies = bot.press(&pekka, "Hyväksyn").await;
     assert!(joined(&replies).contains("Oulun yliopisto"));
@@ -58,7 +58,7 @@ async fn a_father_registers_in_finnish() {
             "Pekka".into(),
             "kajaani".into(),
             "both".into(),
-            "2024-03-01".into(),
+            "2024-03-11".into(),
             true,
             None
         )
