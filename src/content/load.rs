@@ -149,22 +149,9 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
 
 /// The prompt library: every `prompts/*.toml`, in file-name order, one theme per file.
 fn load_prompts(dir: &Path, problems: &mut Vec<ContentProblem>) -> Option<Vec<Theme>> {
-    let names = match std::fs::read_dir(dir.join("prompts")) {
-        Ok(entries) => {
-            let mut names: Vec<String> = entries
-                .filter_map(|entry| entry.ok())
-                .filter_map(|entry| entry.file_name().into_string().ok())
-                .filter(|name| name.ends_with(".toml"))
-                .collect();
-            names.sort();
-            names
-        }
-        Err(_) => Vec::new(),
-    };
     let mut themes = Vec::new();
     let mut complete = true;
-    for name in names {
-        let file = format!("prompts/{name}");
+    for file in toml_files_in(dir, "prompts") {
         match parse_file::<PromptFile>(dir, &file, problems) {
             Some(parsed) => themes.push(Theme {
                 id: parsed.theme.id,
@@ -242,7 +229,13 @@ fn load_language_texts(
 
 /// `texts/<lang>/*.toml`, relative to the content directory, sorted; none when the folder is absent.
 fn feature_text_files(dir: &Path, lang: &str) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir.join("texts").join(lang)) else {
+    toml_files_in(dir, &format!("texts/{lang}"))
+}
+
+/// The `*.toml` files in a sub-folder of the content directory (paths relative to it), sorted by name; none
+/// when the folder is absent.
+fn toml_files_in(dir: &Path, folder: &str) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join(folder)) else {
         return Vec::new();
     };
     let mut names: Vec<String> = entries
@@ -253,7 +246,7 @@ fn feature_text_files(dir: &Path, lang: &str) -> Vec<String> {
     names.sort();
     names
         .into_iter()
-        .map(|name| format!("texts/{lang}/{name}"))
+        .map(|name| format!("{folder}/{name}"))
         .collect()
 }
 

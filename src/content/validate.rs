@@ -274,10 +274,10 @@ pub const CODE_KEYS: &[&str] = &[
     "waitlist.offer_gone",
 ];
 
-struct Report(Vec<ContentProblem>);
+pub(super) struct Report(pub(super) Vec<ContentProblem>);
 
 impl Report {
-    fn add(&mut self, file: &str, key: impl Into<String>, problem: impl Into<String>) {
+    pub(super) fn add(&mut self, file: &str, key: impl Into<String>, problem: impl Into<String>) {
         self.0.push(ContentProblem {
             file: file.into(),
             key: key.into(),
@@ -292,7 +292,7 @@ pub fn validate(content: &Content) -> Vec<ContentProblem> {
     check_flow(content, &mut report);
     check_programme(content, &mut report);
     check_groups(content, &mut report);
-    report.0.extend(super::validate_groups::check(content));
+    super::validate_groups::check(content, &mut report);
     if content.privacy_version.trim().is_empty() {
         report.add("content.toml", "privacy_version", "must not be empty");
     }

@@ -1,24 +1,16 @@
 //! `check` for peer groups (schedule, facilitators, plan, rules), the prompt library, help resources and the
 //! coaching path.
-use super::validate::MAX_TEXT_CHARS;
-use super::{Content, ContentProblem};
+use super::Content;
+use super::validate::{MAX_TEXT_CHARS, Report};
 use crate::domain::callback::is_token;
 use crate::domain::groups::IdValue;
 use crate::domain::schedule::LocalSchedule;
 use crate::domain::{Lang, Localized};
 use std::collections::HashSet;
 
-struct Problems(Vec<ContentProblem>);
+type Problems = Report;
 
-impl Problems {
-    fn add(&mut self, file: &str, key: impl Into<String>, problem: impl Into<String>) {
-        self.0.push(ContentProblem {
-            file: file.into(),
-            key: key.into(),
-            problem: problem.into(),
-        });
-    }
-
+impl Report {
     /// Both languages present, not empty, within Telegram's limit.
     fn text(&mut self, file: &str, at: &str, text: &Localized) {
         for lang in Lang::ALL {
@@ -54,13 +46,11 @@ impl Problems {
     }
 }
 
-pub fn check(content: &Content) -> Vec<ContentProblem> {
-    let mut p = Problems(Vec::new());
-    check_prompts(content, &mut p);
-    check_groups(content, &mut p);
-    check_support(content, &mut p);
-    check_coaching(content, &mut p);
-    p.0
+pub(super) fn check(content: &Content, report: &mut Report) {
+    check_prompts(content, report);
+    check_groups(content, report);
+    check_support(content, report);
+    check_coaching(content, report);
 }
 
 fn check_prompts(content: &Content, p: &mut Problems) {

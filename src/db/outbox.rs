@@ -313,7 +313,7 @@ pub async fn skip_unreachable(
 }
 
 /// A group became a supergroup: this row (with its new try count) and the chat's other pending rows go to
-/// the new chat id.
+/// the new chat id, and a peer group linked to the chat follows.
 pub async fn move_chat(
     pool: &SqlitePool,
     id: i64,
@@ -329,6 +329,12 @@ pub async fn move_chat(
         .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE deliveries SET chat_id = ? WHERE chat_id = ? AND status = 'pending'")
+        .bind(to_chat)
+        .bind(from_chat)
+        .execute(&mut *tx)
+        .await?;
+    // A linked peer group lives on under its new id: its later prompts and join requests come from there.
+    sqlx::query("UPDATE group_links SET chat_id = ? WHERE chat_id = ?")
         .bind(to_chat)
         .bind(from_chat)
         .execute(&mut *tx)

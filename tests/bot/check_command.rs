@@ -2,7 +2,7 @@ use crate::harness::dialogues_dir;
 use std::path::Path;
 use std::process::Command;
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
@@ -15,7 +15,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn check(dir: &Path) -> (bool, String) {
+pub fn check(dir: &Path) -> (bool, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_milava-bot"))
         .arg("check")
         .env("DIALOGUES_DIR", dir)
@@ -31,7 +31,7 @@ fn check(dir: &Path) -> (bool, String) {
     (output.status.success(), text)
 }
 
-fn edit(path: &Path, from: &str, to: &str) {
+pub fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(
         text.contains(from),

@@ -1,13 +1,10 @@
 //! One-to-one coaching: the weekly step at the father's chosen local time (across the DST change), his
 //! reflections private to him, paged in /journal, shown by /mydata and erased by /forget.
+use crate::groups::utc;
 use crate::harness::{TestBot, joined, labels};
 use crate::registration::register_father;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use milava_bot::fake_telegram::FakeUser;
-
-fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
-}
 
 /// Registers a father who chose both (register_father) and picks Wednesdays at 19.00.
 async fn father_on_wednesdays(bot: &TestBot, id: i64, name: &str) -> FakeUser {
@@ -28,11 +25,7 @@ async fn father_on_wednesdays(bot: &TestBot, id: i64, name: &str) -> FakeUser {
 }
 
 fn steps(arrivals: &[crate::harness::Arrival], chat: i64) -> Vec<(DateTime<Utc>, String)> {
-    arrivals
-        .iter()
-        .filter(|a| a.message.chat_id == chat)
-        .map(|a| (a.at, a.message.text.clone().unwrap_or_default()))
-        .collect()
+    crate::groups::arrivals_in(arrivals, chat)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

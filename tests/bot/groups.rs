@@ -1,9 +1,8 @@
 //! Fathers' peer groups in real Telegram groups: linking, gated joining, /apua, scheduled prompts across the
 //! DST change, facilitators' commands, and the bot removed from a group.
-use crate::harness::{TestBot, joined};
+use crate::harness::{Arrival, TestBot, joined};
 use crate::registration::register_father;
 use chrono::{DateTime, TimeZone, Utc};
-use milava_bot::domain::commands::FACILITATOR_COMMANDS;
 use milava_bot::fake_telegram::{FAKE_BOT_ID, FakeGroup, FakeUser, SentMessage};
 use serde_json::json;
 
@@ -57,18 +56,45 @@ pub async fn link_oulu(bot: &TestBot) -> String {
         .unwrap()
 }
 
-fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
 }
 
-async fn set_bot(bot: &TestBot, group: &FakeGroup, member: serde_json::Value) {
+/// The messages that arrived in one chat, with when they arrived and their text.
+pub fn arrivals_in(arrivals: &[Arrival], chat: i64) -> Vec<(DateTime<Utc>, String)> {
+    arrivals
+        .iter()
+        .filter(|a| a.message.chat_id == chat)
+        .map(|a| (a.at, a.message.text.clone().unwrap_or_default()))
+        .collect()
+}
+
+/// `user` asks to join the group through its invite link; waits until the bot has decided and the outbox
+/// has sent what it queued.
+async fn ask_to_join(bot: &TestBot, group: &FakeGroup, user: &FakeUser, link: &str) {
+    bot.exchange(group.id, |f| {
+        f.request_to_join(group, user, Some(link));
+    })
+    .await;
+    bot.settle().await;
+}
+
+/// How many prompts the Oulu group has had (posted or skipped).
+pub async fn prompts_recorded(bot: &TestBot) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM group_prompts WHERE group_id = 'oulu-isat-fi'")
+        .fetch_one(&bot.db)
+        .await
+        .unwrap()
+}
+
+pub async fn set_bot(bot: &TestBot, group: &FakeGroup, member: serde_json::Value) {
     bot.exchange(group.id, |f| {
         f.set_bot_membership(group, &coordinator(), member)
     })
     .await;
 }
 
-fn admin(can_invite_users: bool) -> serde_json::Value {
+pub fn admin(can_invite_users: bool) -> serde_json::Value {
     json!({
         "status": "administrator", "can_be_edited": false, "is_anonymous": false, "can_manage_chat": true,
         "can_change_info": false, "can_delete_messages": true, "can_manage_video_chats": false,
@@ -163,11 +189,7 @@ async fn join_requests_let_in_assigned_fathers_and_decline_others_with_how_to_re
     );
 
     let before = bot.fake.sent_to(father.id).len();
-    bot.exchange(group.id, |f| {
-        f.request_to_join(&group, &father, Some(&link));
-    })
-    .await;
-    bot.settle().await;
+    ask_to_join(&bot, &group, &father, &link).await;
     let approvals = bot.fake.requests_to("approveChatJoinRequest");
     assert_eq!(approvals.len(), 1);
     assert_eq!(approvals[0].params["user_id"], json!(father.id));
@@ -191,11 +213,7 @@ async fn join_requests_let_in_assigned_fathers_and_decline_others_with_how_to_re
     // Someone who never started the bot: declined, and told how to register within Telegram's 5 minutes.
     let stranger = FakeUser::new(7002, "Outsider", Some("fi"));
     bot.fake.set_not_started(&stranger);
-    bot.exchange(group.id, |f| {
-        f.request_to_join(&group, &stranger, Some(&link));
-    })
-    .await;
-    bot.settle().await;
+    ask_to_join(&bot, &group, &stranger, &link).await;
     let declines = bot.fake.requests_to("declineChatJoinRequest");
     assert_eq!(declines.len(), 1);
     assert_eq!(declines[0].params["user_id"], json!(stranger.id));
@@ -221,11 +239,7 @@ async fn join_requests_let_in_assigned_fathers_and_decline_others_with_how_to_re
     bot.press(&kajaani, "Hyväksyn").await;
     bot.press(&kajaani, "Ei, kiitos").await;
     let before = bot.fake.sent_to(kajaani.id).len();
-    bot.exchange(group.id, |f| {
-        f.request_to_join(&group, &kajaani, Some(&link));
-    })
-    .await;
-    bot.settle().await;
+    ask_to_join(&bot, &group, &kajaani, &link).await;
     assert_eq!(bot.fake.requests_to("declineChatJoinRequest").len(), 2);
     assert!(joined(&bot.fake.sent_to(kajaani.id)[before..]).contains("ryhmäsi on toinen"));
     assert_eq!(
@@ -300,262 +314,42 @@ async fn apua_in_a_group_answers_in_private_and_never_exposes_the_asker() {
     assert!(joined(&bot.send(&father, "/apua").await).contains("112"));
 }
 
-/// The Oulu group's Tuesday 19.00 prompts from 12.3. to 14.5.2024: 19.00 is 17:00 UTC before 31.3. and 16:00
-/// UTC after it; two Tuesdays are paused; no prompt comes twice; the plan's order is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prompts_follow_the_plan_weekly_across_the_dst_change_never_repeat_and_pause() {
+async fn group_chats_get_their_own_command_menus() {
     let bot = start().await;
-    let group = oulu_group();
-    let coordinator = coordinator();
-    link_oulu(&bot).await;
-    let at_group = |arrivals: &[crate::harness::Arrival]| -> Vec<(DateTime<Utc>, String)> {
-        arrivals
+    bot.fake
+        .wait_until("group menus", crate::harness::STEP_TIMEOUT, |f| {
+            f.commands_set().iter().any(|s| {
+                s["scope"]["type"] == "all_chat_administrators" && s.get("language_code").is_none()
+            })
+        })
+        .await;
+    let names = |scope: &str| -> Vec<String> {
+        let sets = bot.fake.commands_set();
+        let set = sets
             .iter()
-            .filter(|a| a.message.chat_id == group.id)
-            .map(|a| (a.at, a.message.text.clone().unwrap_or_default()))
+            .find(|s| s["scope"]["type"] == scope && s["language_code"] == "fi")
+            .unwrap_or_else(|| panic!("a Finnish menu for {scope}"));
+        set["commands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["command"].as_str().unwrap().to_string())
             .collect()
     };
-
-    let first = at_group(&bot.advance_to(utc(2024, 3, 27, 0, 0)).await);
+    assert_eq!(names("all_group_chats"), ["rules", "apua", "help_now"]);
     assert_eq!(
-        first.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
+        names("all_chat_administrators"),
         [
-            utc(2024, 3, 12, 17, 0),
-            utc(2024, 3, 19, 17, 0),
-            utc(2024, 3, 26, 17, 0)
+            "rules",
+            "apua",
+            "help_now",
+            "linkgroup",
+            "prompt",
+            "skip",
+            "pause",
+            "resume",
+            "upcoming"
         ]
     );
-    assert!(
-        first[0]
-            .1
-            .contains("Mikä on ollut isyydessä sinulle viime aikoina hyvää?"),
-        "{}",
-        first[0].1
-    );
-    assert!(
-        first[0]
-            .1
-            .contains("Jatkokysymys: Mikä siinä hetkessä auttoi"),
-        "{}",
-        first[0].1
-    );
-
-    let replies = in_group(&bot, &group, &coordinator, "/pause").await;
-    assert!(joined(&replies).contains("tauolla"));
-    let paused = at_group(&bot.advance_to(utc(2024, 4, 10, 0, 0)).await);
-    assert!(paused.is_empty(), "nothing while paused: {paused:?}");
-
-    let replies = in_group(&bot, &group, &coordinator, "/upcoming").await;
-    let upcoming = joined(&replies);
-    assert!(upcoming.contains("tauolla"), "{upcoming}");
-    let replies = in_group(&bot, &group, &coordinator, "/resume").await;
-    assert!(
-        joined(&replies).contains("Seuraava: ti 16.4.2024 klo 19.00"),
-        "{}",
-        joined(&replies)
-    );
-    let replies = in_group(&bot, &group, &coordinator, "/upcoming").await;
-    let upcoming = joined(&replies);
-    assert!(
-        upcoming.contains("• ti 16.4.2024 klo 19.00: Keneltä sinä saat tukea isänä?"),
-        "{upcoming}"
-    );
-    assert!(
-        upcoming.contains("• ti 23.4.2024 klo 19.00: Univaje kuuluu"),
-        "{upcoming}"
-    );
-
-    let rest = at_group(&bot.advance_to(utc(2024, 5, 15, 0, 0)).await);
-    assert_eq!(
-        rest.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
-        [
-            utc(2024, 4, 16, 16, 0),
-            utc(2024, 4, 23, 16, 0),
-            utc(2024, 4, 30, 16, 0),
-            utc(2024, 5, 7, 16, 0),
-            utc(2024, 5, 14, 16, 0)
-        ]
-    );
-    let posted: Vec<String> = first
-        .iter()
-        .chain(&rest)
-        .map(|(_, text)| text.clone())
-        .collect();
-    let mut distinct = posted.clone();
-    distinct.sort();
-    distinct.dedup();
-    assert_eq!(distinct.len(), posted.len(), "a prompt came twice");
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT prompt_id FROM group_prompts WHERE group_id = 'oulu-isat-fi' ORDER BY at, rowid",
-    )
-    .fetch_all(&bot.db)
-    .await
-    .unwrap();
-    assert_eq!(
-        ids,
-        [
-            "resources-strength",
-            "resources-own-father",
-            "resources-recharge",
-            "resources-support-network",
-            "stress-sleep",
-            "stress-work-family",
-            "stress-anger",
-            "stress-money-worries"
-        ]
-    );
-    // Sent rows older than DELIVERY_RETENTION_DAYS (30) are pruned; the newer ones carry the prompt's key.
-    assert_eq!(
-        bot.count("SELECT COUNT(*) FROM deliveries WHERE idempotency_key LIKE 'prompt:oulu-isat-fi:%' AND status = 'sent' AND chat_id = ?", group.id).await,
-        5
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn facilitators_post_and_skip_prompts_at_once_and_others_are_refused() {
-    let bot = start().await;
-    let group = oulu_group();
-    let coordinator = coordinator();
-    link_oulu(&bot).await;
-    let father = register_father(&bot, 7201, "Pekka").await;
-
-    for command in FACILITATOR_COMMANDS {
-        let text = if *command == "linkgroup" {
-            "/linkgroup isat-oulu".to_string()
-        } else {
-            format!("/{command}")
-        };
-        let replies = in_group(&bot, &group, &father, &text).await;
-        assert!(
-            joined(&replies).contains("vain ryhmän ohjaajille"),
-            "/{command}: {}",
-            joined(&replies)
-        );
-        let private = bot.send(&father, &text).await;
-        assert!(
-            joined(&private).contains("vertaisryhmän Telegram-ryhmässä"),
-            "/{command} in private"
-        );
-    }
-    assert_eq!(
-        bot.count("SELECT COUNT(*) FROM group_prompts WHERE prompt_id != ?", 0)
-            .await,
-        0
-    );
-    assert_eq!(
-        bot.count("SELECT paused FROM group_links WHERE chat_id = ?", group.id)
-            .await,
-        0
-    );
-
-    let replies = in_group(&bot, &group, &coordinator, "/skip").await;
-    assert!(
-        joined(&replies).contains("Ohitettu aihe: Mikä on ollut isyydessä"),
-        "{}",
-        joined(&replies)
-    );
-    in_group(&bot, &group, &coordinator, "/prompt").await;
-    bot.settle().await;
-    let last = bot.fake.last_sent_to(group.id).unwrap();
-    assert!(
-        last.text
-            .unwrap()
-            .contains("Mitä olet saanut omalta isältäsi"),
-        "the skipped one is passed over"
-    );
-    // /rules is for everyone.
-    let rules = in_group(&bot, &group, &father, "/rules").await;
-    assert!(joined(&rules).contains("Ryhmän säännöt:"));
-    assert!(joined(&bot.send(&father, "/rules").await).contains("Ryhmän säännöt:"));
-    // Ordinary chatter gets no answer and is not stored anywhere.
-    let replies = in_group(
-        &bot,
-        &group,
-        &father,
-        "Hei kaikki, meillä oli rankka viikko",
-    )
-    .await;
-    assert!(replies.is_empty());
-    let stored: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM deliveries WHERE payload LIKE '%rankka viikko%')
-              + (SELECT COUNT(*) FROM dialogues WHERE answers LIKE '%rankka viikko%')
-              + (SELECT COUNT(*) FROM audit_log WHERE detail LIKE '%rankka viikko%')",
-    )
-    .fetch_one(&bot.db)
-    .await
-    .unwrap();
-    assert_eq!(stored, 0);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bot_removed_from_its_group_stops_the_prompts_and_tells_the_coordinators() {
-    let bot = start().await;
-    let group = oulu_group();
-    let coordinator = coordinator();
-    link_oulu(&bot).await;
-    let arrivals = bot.advance_to(utc(2024, 3, 13, 0, 0)).await;
-    assert_eq!(
-        arrivals
-            .iter()
-            .filter(|a| a.message.chat_id == group.id)
-            .count(),
-        1
-    );
-
-    let remover = FakeUser::new(7301, "Ylläpitäjä", Some("fi"));
-    bot.exchange(group.id, |f| f.remove_bot_from_group(&group, &remover))
-        .await;
-    bot.settle().await;
-    let told = joined(&bot.fake.sent_to(coordinator.id));
-    assert!(
-        told.contains("botti poistettiin vertaisryhmästä Oulun isien vertaisryhmä"),
-        "{told}"
-    );
-    assert!(told.contains("en ole tämän ryhmän jäsen"), "{told}");
-    assert_eq!(
-        bot.count("SELECT active FROM group_links WHERE chat_id = ?", group.id)
-            .await,
-        0
-    );
-
-    let later = bot.advance_to(utc(2024, 4, 10, 0, 0)).await;
-    assert!(
-        later.iter().all(|a| a.message.chat_id != group.id),
-        "no prompts after removal"
-    );
-    assert_eq!(
-        bot.count("SELECT COUNT(*) FROM group_prompts WHERE prompt_id != ?", 0)
-            .await,
-        1
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_bot_that_loses_its_invite_right_stops_prompts_and_is_relinked() {
-    let bot = start().await;
-    let group = oulu_group();
-    let coordinator = coordinator();
-    link_oulu(&bot).await;
-    set_bot(&bot, &group, admin(false)).await;
-    bot.settle().await;
-    let told = joined(&bot.fake.sent_to(coordinator.id));
-    assert!(told.contains("can_invite_users"), "{told}");
-    let replies = in_group(&bot, &group, &coordinator, "/prompt").await;
-    assert!(joined(&replies).contains("Botilta puuttuu tässä ryhmässä oikeuksia"));
-    assert!(
-        bot.advance_to(utc(2024, 3, 20, 0, 0))
-            .await
-            .iter()
-            .all(|a| a.message.chat_id != group.id)
-    );
-
-    set_bot(&bot, &group, admin(true)).await;
-    link_oulu(&bot).await;
-    let arrivals = bot.advance_to(utc(2024, 3, 27, 0, 0)).await;
-    let posted: Vec<_> = arrivals
-        .iter()
-        .filter(|a| a.message.chat_id == group.id)
-        .collect();
-    assert_eq!(posted.len(), 1);
-    assert_eq!(posted[0].at, utc(2024, 3, 26, 17, 0));
 }
