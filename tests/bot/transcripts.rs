@@ -86,3 +86,8 @@ fn a_changed_transcript_is_reported_with_a_diff() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_peer_group_is_linked_and_prompts_and_coaching_come_on_time() {
+    run_script("groups_fi");
+}
