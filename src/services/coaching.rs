@@ -1,7 +1,6 @@
 //! One-to-one digital coaching: a weekly step (a short text and one reflection question) in private chat on
-//! the weekday and local time the father picks (`/coaching` changes, pauses, resumes or stops it). His next
-//! text message while a question is open is his reflection: stored for him only, listed by `/journal`
-//! (newest first, paged), shown by `/mydata` and erased by `/forget`.
+//! the weekday and local time the father picks (`/coaching` changes, pauses, resumes or stops it). His
+//! answers are his journal (`journal.rs`).
 use super::{Response, Turn};
 use crate::content::Content;
 use crate::db::coaching::{self as store, Coaching, CoachingStatus};
@@ -23,10 +22,6 @@ const TIMES: [u32; 6] = [
     20 * 60 + 30,
     21 * 60 + 30,
 ];
-/// Reflections per `/journal` page.
-const PAGE: i64 = 5;
-/// The longest reflection stored (Telegram's own limit is 4096 characters).
-const MAX_REFLECTION_CHARS: usize = 4000;
 
 pub(crate) fn schedule(c: &Coaching) -> LocalSchedule {
     LocalSchedule::weekly(c.weekday, c.minute_of_day)
@@ -36,14 +31,14 @@ fn wants_coaching(p: &Participant) -> bool {
     p.role == Role::Father && matches!(p.wants.as_deref(), Some("coaching" | "both"))
 }
 
-fn clock(lang: Lang, minute: u32) -> String {
+pub(super) fn clock(lang: Lang, minute: u32) -> String {
     match lang {
         Lang::Fi => format!("{}.{:02}", minute / 60, minute % 60),
         Lang::En => format!("{}:{:02}", minute / 60, minute % 60),
     }
 }
 
-fn weekday_name(content: &Content, lang: Lang, day: u32) -> String {
+pub(super) fn weekday_name(content: &Content, lang: Lang, day: u32) -> String {
     content
         .text(lang, "coaching.weekdays")
         .split(',')
@@ -220,142 +215,6 @@ pub async fn on_button(
         }
     }
     Ok(())
-}
-
-/// A text in private chat while a reflection question is open: stored as his reflection. Returns whether the
-/// text was taken as one.
-pub async fn on_reflection(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    text: &str,
-    out: &mut Response,
-) -> Result<bool, DbError> {
-    let user = turn.user.telegram_user_id;
-    let Some(mut c) = store::get(tx, user).await? else {
-        return Ok(false);
-    };
-    let Some(step) = c.open_step.clone() else {
-        return Ok(false);
-    };
-    let text = text.trim();
-    if text.is_empty() {
-        out.push(Reply::text(turn.text("problem.empty")));
-        return Ok(true);
-    }
-    if text.chars().count() > MAX_REFLECTION_CHARS {
-        out.push(Reply::text(turn.fill(
-            "problem.too_long",
-            &[("max", &MAX_REFLECTION_CHARS.to_string())],
-        )));
-        return Ok(true);
-    }
-    let now = turn.ctx.clock.now();
-    store::add_reflection(tx, user, &step, text, now).await?;
-    c.open_step = None;
-    store::put(tx, &c, now).await?;
-    out.push(Reply::text(turn.text("coaching.saved")));
-    Ok(true)
-}
-
-/// `/journal` (page 0) or a paging button: the father's reflections, newest first.
-pub async fn journal(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    page: u32,
-    in_place: bool,
-    out: &mut Response,
-) -> Result<(), DbError> {
-    let user = turn.user.telegram_user_id;
-    let total = store::count_reflections(tx, user).await?;
-    if total == 0 {
-        out.push(Reply::text(turn.text("coaching.journal_empty")));
-        return Ok(());
-    }
-    let pages = (total + PAGE - 1) / PAGE;
-    let page = i64::from(page).min(pages - 1);
-    let entries = store::reflections(tx, user, PAGE, page * PAGE).await?;
-    let mut lines = vec![turn.fill(
-        "coaching.journal_title",
-        &[
-            ("page", &(page + 1).to_string()),
-            ("pages", &pages.to_string()),
-        ],
-    )];
-    for entry in entries {
-        lines.push(entry_text(turn, &entry.step_id, &entry.text, entry.at));
-    }
-    let mut buttons = Vec::new();
-    if page > 0 {
-        buttons.push(Button::callback(
-            turn.text("button.coaching.newer"),
-            CallbackData::Journal((page - 1) as u32).encode(),
-        ));
-    }
-    if page + 1 < pages {
-        buttons.push(Button::callback(
-            turn.text("button.coaching.older"),
-            CallbackData::Journal((page + 1) as u32).encode(),
-        ));
-    }
-    let reply = Reply::with_buttons(
-        lines.join("\n\n"),
-        vec![buttons]
-            .into_iter()
-            .filter(|r| !r.is_empty())
-            .collect(),
-    );
-    if in_place {
-        out.replace_pressed = Some(reply);
-    } else {
-        out.push(reply);
-    }
-    Ok(())
-}
-
-fn entry_text(turn: &Turn<'_>, step_id: &str, text: &str, at: DateTime<Utc>) -> String {
-    let title = turn
-        .content
-        .coaching
-        .iter()
-        .find(|s| s.id == step_id)
-        .map(|s| s.title.get(turn.lang()).to_string())
-        .unwrap_or_else(|| step_id.to_string());
-    turn.fill(
-        "coaching.journal_entry",
-        &[
-            ("date", &super::profile::local_time(turn, at)),
-            ("title", &title),
-            ("text", text),
-        ],
-    )
-}
-
-/// /mydata lines: the coaching choice and every reflection.
-pub async fn my_data_lines(tx: &mut Tx, turn: &Turn<'_>) -> Result<Vec<String>, DbError> {
-    let user = turn.user.telegram_user_id;
-    let mut lines = Vec::new();
-    if let Some(c) = store::get(tx, user).await? {
-        let lang = turn.lang();
-        let when = format!(
-            "{} {}",
-            weekday_name(&turn.content, lang, c.weekday),
-            clock(lang, c.minute_of_day)
-        );
-        let status = turn.text(&format!("coaching.state_{}", c.status.as_str()));
-        lines.push(turn.fill(
-            "coaching.mydata",
-            &[
-                ("when", &when),
-                ("status", &status),
-                ("step", &c.next_step.to_string()),
-            ],
-        ));
-    }
-    let total = store::count_reflections(tx, user).await?;
-    for entry in store::reflections(tx, user, total.max(1), 0).await? {
-        lines.push(entry_text(turn, &entry.step_id, &entry.text, entry.at));
-    }
-    Ok(lines)
 }
 
 /// The scheduler's part: if the father's weekly slot has come (and was not handled), his next step goes to the

@@ -9,6 +9,7 @@ mod coordinator;
 mod csv;
 pub mod groups;
 mod help_now;
+mod journal;
 mod profile;
 pub(crate) mod programme;
 mod registration;
@@ -225,7 +226,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
             } => {}
         IncomingKind::Text(text)
             if turn.state.is_none()
-                && coaching::on_reflection(&mut tx, &mut turn, text, &mut response).await? => {}
+                && journal::on_reflection(&mut tx, &mut turn, text, &mut response).await? => {}
         IncomingKind::Text(text) => {
             registration::on_answer(
                 &mut tx,
@@ -285,7 +286,7 @@ async fn on_command(
         "group" => groups::my_group(tx, turn, out).await,
         "rules" => groups::my_rules(tx, turn, out).await,
         "coaching" => coaching::menu(tx, turn, out).await,
-        "journal" => coaching::journal(tx, turn, 0, false, out).await,
+        "journal" => journal::show(tx, turn, 0, false, out).await,
         name if FACILITATOR_COMMANDS.contains(&name) => {
             out.push(Reply::text(turn.text("groups.use_in_group")));
             registration::remind(tx, turn, out).await
@@ -399,6 +400,6 @@ async fn on_button(
             waitlist::offer_answer(tx, turn, &series, accept, out).await
         }
         CallbackData::Coaching(action) => coaching::on_button(tx, turn, action, out).await,
-        CallbackData::Journal(page) => coaching::journal(tx, turn, page, true, out).await,
+        CallbackData::Journal(page) => journal::show(tx, turn, page, true, out).await,
     }
 }

@@ -208,7 +208,7 @@ pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
         lines.extend(render::answer_lines(turn, &state.answers));
     }
     lines.extend(super::groups::my_data_lines(tx, turn).await?);
-    lines.extend(super::coaching::my_data_lines(tx, turn).await?);
+    lines.extend(super::journal::my_data_lines(tx, turn).await?);
     if participant.is_none() && turn.state.is_none() {
         lines.push(turn.text("mydata.nothing"));
     }

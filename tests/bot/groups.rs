@@ -198,6 +198,12 @@ async fn join_requests_let_in_assigned_fathers_and_decline_others_with_how_to_re
         welcome.contains("Tervetuloa ryhmään Oulun isien vertaisryhmä"),
         "{welcome}"
     );
+    let mydata = joined(&bot.send(&father, "/mydata").await);
+    assert!(
+        mydata
+            .contains("Vertaisryhmän jäsen: Oulun isien vertaisryhmä (12.3.2024 klo 9.00 alkaen)"),
+        "{mydata}"
+    );
     assert!(
         welcome.contains("Ryhmän säännöt:"),
         "the rules come with the welcome: {welcome}"
