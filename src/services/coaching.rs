@@ -68,6 +68,22 @@ pub async fn after_registration(turn: &Turn<'_>, p: &Participant, out: &mut Resp
     }
 }
 
+/// After `/profile` changed his interest to coaching: the weekday question, unless his coaching runs already.
+pub(crate) async fn after_profile_change(
+    tx: &mut Tx,
+    turn: &Turn<'_>,
+    p: &Participant,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let running = store::get(tx, p.telegram_user_id)
+        .await?
+        .is_some_and(|c| c.status != CoachingStatus::Stopped);
+    if !running {
+        after_registration(turn, p, out).await;
+    }
+    Ok(())
+}
+
 /// `/coaching`: the current choice with buttons to change, pause, resume or stop; or the weekday menu.
 pub async fn menu(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
     let user = turn.user.telegram_user_id;

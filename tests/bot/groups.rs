@@ -359,3 +359,46 @@ async fn group_chats_get_their_own_command_menus() {
         ]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_father_who_moves_area_before_joining_gets_his_new_areas_group() {
+    let bot = start().await;
+    let link = link_oulu(&bot).await;
+    let father = FakeUser::new(7401, "Kalle", Some("fi"));
+    bot.send(&father, "/start").await;
+    bot.press(&father, "Isä").await;
+    bot.send(&father, "Kalle").await;
+    bot.press(&father, "Kajaani").await;
+    bot.press(&father, "Vertaisryhmä").await;
+    bot.press(&father, "Hyväksyn").await;
+    let replies = bot.press(&father, "Ei, kiitos").await;
+    assert!(
+        joined(&replies).contains("Vertaisryhmäsi on Kajaanin isien vertaisryhmä. Ryhmän Telegram-keskustelu ei ole vielä auki"),
+        "{}",
+        joined(&replies)
+    );
+
+    bot.send(&father, "/profile").await;
+    bot.press(&father, "✏️ Alue").await;
+    let replies = bot.press(&father, "Oulu").await;
+    assert_eq!(
+        replies.iter().find_map(|m| m.button_data("Liity ryhmään")),
+        Some(link),
+        "{}",
+        joined(&replies)
+    );
+    assert_eq!(
+        bot.count("SELECT COUNT(*) FROM participants WHERE group_id = 'oulu-isat-fi' AND telegram_user_id = ?", father.id).await,
+        1
+    );
+
+    // Choosing coaching as well brings the weekday question.
+    bot.send(&father, "/profile").await;
+    bot.press(&father, "✏️ Toive").await;
+    let replies = bot.press(&father, "Molemmat").await;
+    assert!(
+        joined(&replies).contains("Minä päivänä haluat sen?"),
+        "{}",
+        joined(&replies)
+    );
+}

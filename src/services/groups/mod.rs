@@ -47,7 +47,7 @@ async fn group_of<'c>(
     let Some(group) = assign_group(&content.groups, p.area.as_deref(), lang) else {
         return Ok(None);
     };
-    participants::set_group(tx, p.telegram_user_id, &group.id, now).await?;
+    participants::set_group(tx, p.telegram_user_id, Some(&group.id), now).await?;
     log::info!(
         "user {}: assigned to peer group {}",
         p.telegram_user_id,
@@ -79,6 +79,28 @@ pub(crate) async fn after_registration(
 ) -> Result<(), DbError> {
     if wants_peer_group(p) {
         join_button(tx, turn, p, out).await?;
+    }
+    Ok(())
+}
+
+/// After `/profile` changed his area or interest: a father not yet let into a group is assigned again by his
+/// new area, and one who now wants peer support gets his group's join button.
+pub(crate) async fn after_profile_change(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    area_changed: bool,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user = turn.user.telegram_user_id;
+    let Some(mut p) = participants::get(tx, user).await? else {
+        return Ok(());
+    };
+    if area_changed && store::memberships(tx, user).await?.is_empty() {
+        participants::set_group(tx, user, None, turn.ctx.clock.now()).await?;
+        p.group_id = None;
+    }
+    if wants_peer_group(&p) {
+        join_button(tx, turn, &p, out).await?;
     }
     Ok(())
 }
