@@ -44,12 +44,13 @@ impl LocalSchedule {
 
     /// The first occurrence strictly after `after`.
     pub fn next_after(&self, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        // Walk local wall times as if they were UTC (no DST inside the walk), starting a little before the
-        // local time of `after` so that a repeated autumn hour is not missed, and convert each.
-        let start = Utc.from_utc_datetime(&(utc_to_local(tz, after) - Duration::hours(3)));
+        // Walk local wall times as if they were UTC (no DST inside the walk), starting two hours before the
+        // local time of `after` (more than any clock change) so that a repeated autumn hour is not missed, and
+        // convert each. The walk ends at the first occurrence after `after`; the cap only guards odd input.
+        let start = Utc.from_utc_datetime(&(utc_to_local(tz, after) - Duration::hours(2)));
         self.0
             .after(&start)
-            .take(64)
+            .take(100_000)
             .map(|naive| local_to_utc(tz, naive.naive_utc()))
             .find(|at| *at > after)
     }
@@ -127,6 +128,15 @@ mod tests {
                 .contains("5 fields")
         );
         assert!(LocalSchedule::parse("0 25 * * Tue").is_err());
+    }
+
+    #[test]
+    fn a_schedule_every_minute_still_finds_its_next_time() {
+        let s = LocalSchedule::parse("* * * * *").unwrap();
+        assert_eq!(
+            s.next_after(Helsinki, utc("2024-03-12 10:02")),
+            Some(utc("2024-03-12 10:03"))
+        );
     }
 
     #[test]
