@@ -120,12 +120,19 @@ async fn run(config: Config) -> anyhow::Result<()> {
 fn check(config: &Config) -> anyhow::Result<()> {
     let content = milava_bot::content::load(&config.dialogues_dir)?;
     println!(
-        "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups); settings are valid",
+        "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups, {} discussion prompts, {} coaching steps, {} help contacts); settings are valid",
         config.dialogues_dir.display(),
         content.texts.fi.len(),
         content.registration.steps.len(),
         content.series.len(),
-        content.groups.len()
+        content.groups.len(),
+        content
+            .themes
+            .iter()
+            .map(|t| t.prompts.len())
+            .sum::<usize>(),
+        content.coaching.len(),
+        content.support.len()
     );
     Ok(())
 }

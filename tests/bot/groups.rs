@@ -124,7 +124,9 @@ async fn linking_a_group_names_exactly_the_right_the_bot_lacks() {
     let replies = in_group(&bot, &group, &coordinator, "/linkgroup isat-oulu").await;
     let text = joined(&replies);
     assert!(
-        text.contains("”Kutsu käyttäjiä linkillä” (can_invite_users)"),
+        text.contains(
+            "puuttuu käyttäjien kutsuminen linkillä (”Invite users via link”, can_invite_users)"
+        ),
         "{text}"
     );
     assert!(!text.contains("Valmista"));
