@@ -308,6 +308,17 @@ pub async fn skip_unreachable(
     if let Some(person) = person {
         users::mark_unreachable(&mut tx, person, now).await?;
     }
+    // A peer group the bot was removed from while it was not listening (no my_chat_member seen): its
+    // prompts stop too.
+    if delivery.chat_id < 0 {
+        sqlx::query(
+            "UPDATE group_links SET active = 0, updated_at = ? WHERE chat_id = ? AND active = 1",
+        )
+        .bind(now)
+        .bind(delivery.chat_id)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(others.rows_affected())
 }

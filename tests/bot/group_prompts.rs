@@ -278,3 +278,30 @@ async fn a_group_upgraded_to_a_supergroup_keeps_its_link_under_the_new_id() {
             .unwrap();
     assert_eq!(chat, -100_888);
 }
+
+/// The bot was removed while it was down (the update never came): the first prompt that fails stops the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_prompt_refused_because_the_bot_was_kicked_stops_the_groups_prompts() {
+    let bot = start().await;
+    let group = oulu_group();
+    link_oulu(&bot).await;
+    bot.fake.set_chat_failure(
+        group.id,
+        Some(milava_bot::fake_telegram::Failure::api(
+            403,
+            "Forbidden: bot was kicked from the supergroup chat",
+        )),
+    );
+    bot.advance_to(utc(2024, 3, 13, 0, 0)).await;
+    assert_eq!(
+        bot.count("SELECT active FROM group_links WHERE chat_id = ?", group.id)
+            .await,
+        0
+    );
+    bot.advance_to(utc(2024, 4, 1, 0, 0)).await;
+    assert_eq!(
+        prompts_recorded(&bot).await,
+        1,
+        "no prompts queued after the refusal"
+    );
+}
