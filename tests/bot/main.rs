@@ -7,6 +7,7 @@ mod check_command;
 mod coaching;
 mod coordinators;
 mod delivery;
+mod group_assignment;
 mod group_prompts;
 mod groups;
 mod groups_content;
