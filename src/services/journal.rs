@@ -60,7 +60,7 @@ pub async fn show(
     let total = store::count_reflections(tx, user).await?;
     if total == 0 {
         out.push(Reply::text(turn.text("coaching.journal_empty")));
-        return Ok(());
+        return super::registration::remind(tx, turn, out).await;
     }
     let pages = (total + PAGE - 1) / PAGE;
     let page = i64::from(page).min(pages - 1);
@@ -97,10 +97,12 @@ pub async fn show(
     );
     if in_place {
         out.replace_pressed = Some(reply);
+        Ok(())
     } else {
         out.push(reply);
+        // A registration or edit in progress continues at its question.
+        super::registration::remind(tx, turn, out).await
     }
-    Ok(())
 }
 
 fn entry_text(turn: &Turn<'_>, step_id: &str, text: &str, at: DateTime<Utc>) -> String {
