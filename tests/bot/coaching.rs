@@ -1,6 +1,6 @@
 //! One-to-one coaching: the weekly step at the father's chosen local time (across the DST change), his
 //! reflections private to him, paged in /journal, shown by /mydata and erased by /forget.
-use crate::groups::utc;
+use crate::groups::{times, utc};
 use crate::harness::{TestBot, joined, labels};
 use crate::registration::register_father;
 use chrono::{DateTime, Utc};
@@ -36,7 +36,7 @@ async fn coaching_steps_come_weekly_at_the_chosen_local_time_across_the_dst_chan
     let arrived = steps(&bot.advance_to(utc(2024, 4, 4, 0, 0)).await, pekka.id);
     // 19.00 in Helsinki: 17:00 UTC in winter time, 16:00 UTC from 31.3.
     assert_eq!(
-        arrived.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
+        times(&arrived),
         [
             utc(2024, 3, 13, 17, 0),
             utc(2024, 3, 20, 17, 0),
@@ -94,10 +94,7 @@ async fn coaching_steps_come_weekly_at_the_chosen_local_time_across_the_dst_chan
         joined(&replies)
     );
     let moved = steps(&bot.advance_to(utc(2024, 4, 30, 0, 0)).await, pekka.id);
-    assert_eq!(
-        moved.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
-        [utc(2024, 4, 29, 4, 0)]
-    );
+    assert_eq!(times(&moved), [utc(2024, 4, 29, 4, 0)]);
 
     // Stopping ends the steps.
     bot.send(&pekka, "/coaching").await;

@@ -2,7 +2,7 @@
 //! facilitators' commands and their authorisation, and the bot removed or demoted.
 use crate::groups::{
     admin, arrivals_in, coordinator, in_group, link_oulu, oulu_group, prompts_recorded, set_bot,
-    start, utc,
+    start, times, utc,
 };
 use crate::harness::{Arrival, joined};
 use crate::registration::register_father;
@@ -21,7 +21,7 @@ async fn prompts_follow_the_plan_weekly_across_the_dst_change_never_repeat_and_p
 
     let first = at_group(&bot.advance_to(utc(2024, 3, 27, 0, 0)).await);
     assert_eq!(
-        first.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
+        times(&first),
         [
             utc(2024, 3, 12, 17, 0),
             utc(2024, 3, 19, 17, 0),
@@ -70,7 +70,7 @@ async fn prompts_follow_the_plan_weekly_across_the_dst_change_never_repeat_and_p
 
     let rest = at_group(&bot.advance_to(utc(2024, 5, 15, 0, 0)).await);
     assert_eq!(
-        rest.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
+        times(&rest),
         [
             utc(2024, 4, 16, 16, 0),
             utc(2024, 4, 23, 16, 0),

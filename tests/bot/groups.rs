@@ -69,6 +69,11 @@ pub fn arrivals_in(arrivals: &[Arrival], chat: i64) -> Vec<(DateTime<Utc>, Strin
         .collect()
 }
 
+/// When each of them arrived.
+pub fn times(arrivals: &[(DateTime<Utc>, String)]) -> Vec<DateTime<Utc>> {
+    arrivals.iter().map(|(at, _)| *at).collect()
+}
+
 /// `user` asks to join the group through its invite link; waits until the bot has decided and the outbox
 /// has sent what it queued.
 async fn ask_to_join(bot: &TestBot, group: &FakeGroup, user: &FakeUser, link: &str) {

@@ -1,6 +1,6 @@
 //! `check` on broken peer-group, prompt, help and coaching content; and prompts after downtime.
 use crate::check_command::{check, copy_dir, edit};
-use crate::groups::{arrivals_in, link_oulu, oulu_group, prompts_recorded, start, utc};
+use crate::groups::{arrivals_in, link_oulu, oulu_group, prompts_recorded, start, times, utc};
 use crate::harness::dialogues_dir;
 
 #[test]
@@ -101,10 +101,7 @@ async fn prompts_after_downtime_catch_up_once_and_restarts_never_repeat() {
         &bot.advance_from(since, utc(2024, 4, 10, 0, 0)).await,
         group.id,
     );
-    assert_eq!(
-        after.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
-        [utc(2024, 4, 9, 16, 0)]
-    );
+    assert_eq!(times(&after), [utc(2024, 4, 9, 16, 0)]);
     assert!(
         after[0].1.contains("Mistä sinä saat voimia"),
         "the plan continues where it was: {}",
@@ -114,10 +111,7 @@ async fn prompts_after_downtime_catch_up_once_and_restarts_never_repeat() {
     // A restart right after a prompt was posted: the next Tuesday brings the next prompt, not the same again.
     bot.restart().await;
     let again = arrivals_in(&bot.advance_to(utc(2024, 4, 17, 0, 0)).await, group.id);
-    assert_eq!(
-        again.iter().map(|(at, _)| *at).collect::<Vec<_>>(),
-        [utc(2024, 4, 16, 16, 0)]
-    );
+    assert_eq!(times(&again), [utc(2024, 4, 16, 16, 0)]);
     assert!(
         again[0].1.contains("Keneltä sinä saat tukea isänä?"),
         "{}",
