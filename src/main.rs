@@ -182,12 +182,19 @@ async fn run(config: Config, webhook: Option<url::Url>) -> anyhow::Result<()> {
 fn check(config: &Config) -> anyhow::Result<()> {
     let content = milava_bot::content::load(&config.dialogues_dir)?;
     println!(
-        "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups, {} surveys); settings are valid",
+        "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups, {} discussion prompts, {} coaching steps, {} help contacts, {} surveys); settings are valid",
         config.dialogues_dir.display(),
         content.texts.fi.len(),
         content.registration.steps.len(),
         content.series.len(),
         content.groups.len(),
+        content
+            .themes
+            .iter()
+            .map(|t| t.prompts.len())
+            .sum::<usize>(),
+        content.coaching.len(),
+        content.support.len(),
         content.surveys.len()
     );
     Ok(())

@@ -162,6 +162,7 @@ impl App {
             Intake::Polling => {
                 let listener = Polling::builder(self.bot.clone())
                     .timeout(self.polling_timeout)
+                    .allowed_updates(telegram::ALLOWED_UPDATES.to_vec())
                     .delete_webhook()
                     .await
                     .build();

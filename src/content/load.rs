@@ -1,6 +1,7 @@
 use super::texts::{Texts, flatten};
 use super::{Content, ContentError, ContentProblem, validate};
 use crate::domain::Flow;
+use crate::domain::groups::{CoachingStep, Resource, Theme};
 use crate::domain::programme::{PeerGroup, Series};
 use crate::domain::reminders::ReminderOffset;
 use serde::Deserialize;
@@ -44,6 +45,36 @@ struct GroupsFile {
     group: Vec<PeerGroup>,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CoachingFile {
+    #[serde(default)]
+    step: Vec<CoachingStep>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SupportFile {
+    #[serde(default)]
+    resource: Vec<Resource>,
+}
+
+/// One file of the prompt library: `[theme]` and its `[[prompt]]`s.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromptFile {
+    theme: ThemeHead,
+    #[serde(default)]
+    prompt: Vec<crate::domain::groups::Prompt>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ThemeHead {
+    id: String,
+    name: crate::domain::Localized,
+}
+
 /// Loads and validates the content in `dir`. Returns every problem found, not just the first.
 pub fn load(dir: &Path) -> Result<Content, ContentError> {
     let mut problems = Vec::new();
@@ -51,12 +82,34 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
     let registration: Option<Flow> = parse_file(dir, "registration.toml", &mut problems);
     let programme: Option<ProgrammeFile> = parse_file(dir, "programme.toml", &mut problems);
     let groups: Option<GroupsFile> = parse_file(dir, "groups.toml", &mut problems);
+    let coaching: Option<CoachingFile> = parse_file(dir, "coaching.toml", &mut problems);
+    let support: Option<SupportFile> = parse_file(dir, "support.toml", &mut problems);
+    let themes = load_prompts(dir, &mut problems);
     let fi = load_language_texts(dir, "fi", &mut problems);
     let en = load_language_texts(dir, "en", &mut problems);
     let surveys = super::surveys::load(dir, &mut problems);
 
-    let (Some(meta), Some(registration), Some(programme), Some(groups), Some(fi), Some(en)) =
-        (meta, registration, programme, groups, fi, en)
+    let (
+        Some(meta),
+        Some(registration),
+        Some(programme),
+        Some(groups),
+        Some(fi),
+        Some(en),
+        Some(coaching),
+        Some(support),
+        Some(themes),
+    ) = (
+        meta,
+        registration,
+        programme,
+        groups,
+        fi,
+        en,
+        coaching,
+        support,
+        themes,
+    )
     else {
         return Err(ContentError(problems));
     };
@@ -68,6 +121,9 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
         reminder_offsets: Vec::new(),
         groups: groups.group,
         surveys,
+        themes,
+        coaching: coaching.step,
+        support: support.resource,
     };
     let mut content = content;
     for raw in &programme.reminders.offsets {
@@ -91,6 +147,23 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
     } else {
         Err(ContentError(problems))
     }
+}
+
+/// The prompt library: every `prompts/*.toml`, in file-name order, one theme per file.
+fn load_prompts(dir: &Path, problems: &mut Vec<ContentProblem>) -> Option<Vec<Theme>> {
+    let mut themes = Vec::new();
+    let mut complete = true;
+    for file in toml_files(dir, "prompts") {
+        match parse_file::<PromptFile>(dir, &file, problems) {
+            Some(parsed) => themes.push(Theme {
+                id: parsed.theme.id,
+                name: parsed.theme.name,
+                prompts: parsed.prompt,
+            }),
+            None => complete = false,
+        }
+    }
+    complete.then_some(themes)
 }
 
 fn read(dir: &Path, file: &str, problems: &mut Vec<ContentProblem>) -> Option<String> {

@@ -4,6 +4,7 @@ mod load;
 mod surveys;
 mod texts;
 mod validate;
+mod validate_groups;
 
 pub use load::load;
 pub use texts::Texts;
@@ -24,6 +25,12 @@ pub struct Content {
     pub reminder_offsets: Vec<crate::domain::reminders::ReminderOffset>,
     /// Feedback surveys (`surveys/<id>.toml`).
     pub surveys: Vec<crate::domain::survey::Survey>,
+    /// The discussion prompt library (prompts/*.toml), one theme per file, in file-name order.
+    pub themes: Vec<crate::domain::groups::Theme>,
+    /// The one-to-one coaching path (coaching.toml), in order.
+    pub coaching: Vec<crate::domain::groups::CoachingStep>,
+    /// Help resources `/apua` lists (support.toml).
+    pub support: Vec<crate::domain::groups::Resource>,
 }
 
 /// The content in use, replaceable at run time (`/reload`). Readers take a snapshot with `get()` and use it
@@ -108,6 +115,17 @@ impl Content {
 
     pub fn survey(&self, id: &str) -> Option<&crate::domain::survey::Survey> {
         self.surveys.iter().find(|s| s.id == id)
+    }
+
+    pub fn group_by_code(&self, code: &str) -> Option<&PeerGroup> {
+        self.groups.iter().find(|g| g.code == code)
+    }
+
+    pub fn prompt(&self, id: &str) -> Option<&crate::domain::groups::Prompt> {
+        self.themes
+            .iter()
+            .flat_map(|t| &t.prompts)
+            .find(|p| p.id == id)
     }
 
     pub fn series_ids(&self) -> Vec<&str> {

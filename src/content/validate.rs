@@ -68,11 +68,20 @@ pub const CODE_KEYS: &[&str] = &[
     "button.broadcast.schedule",
     "button.broadcast.send_now",
     "button.broadcast.series",
+    "button.coaching.change",
+    "button.coaching.newer",
+    "button.coaching.older",
+    "button.coaching.pause",
+    "button.coaching.resume",
+    "button.coaching.stop",
     "button.consent_accept",
     "button.consent_decline",
     "button.edit_prefix",
     "button.forget_no",
     "button.forget_yes",
+    "button.groups.join",
+    "button.groups.register",
+    "button.help_now.open",
     "button.language_en",
     "button.language_fi",
     "button.programme.accept_place",
@@ -120,6 +129,25 @@ pub const CODE_KEYS: &[&str] = &[
     "checkin.closed",
     "checkin.done",
     "checkin.prompt",
+    "coaching.choose_day",
+    "coaching.choose_time",
+    "coaching.journal_empty",
+    "coaching.journal_entry",
+    "coaching.journal_title",
+    "coaching.mydata",
+    "coaching.paused",
+    "coaching.resumed",
+    "coaching.saved",
+    "coaching.scheduled",
+    "coaching.state_active",
+    "coaching.state_paused",
+    "coaching.state_stopped",
+    "coaching.status_active",
+    "coaching.status_finished",
+    "coaching.status_paused",
+    "coaching.step",
+    "coaching.stopped",
+    "coaching.weekdays",
     "coordinator.participants_caption",
     "coordinator.refused",
     "coordinator.stats_areas",
@@ -132,8 +160,45 @@ pub const CODE_KEYS: &[&str] = &[
     "forget.done",
     "forget.kept",
     "forget.question",
+    "groups.bot_lost",
+    "groups.facilitators_only",
+    "groups.inactive",
+    "groups.join",
+    "groups.join_declined_other",
+    "groups.join_declined_register",
+    "groups.link_failed",
+    "groups.link_missing_right",
+    "groups.link_usage",
+    "groups.linked",
+    "groups.mydata_member",
+    "groups.no_group",
+    "groups.no_schedule",
+    "groups.none_available",
+    "groups.not_linked",
+    "groups.not_linked_yet",
+    "groups.not_peer",
+    "groups.paused",
+    "groups.plan_done",
+    "groups.prompt",
+    "groups.prompt_follow_up",
+    "groups.resumed",
+    "groups.right_invite_users",
+    "groups.right_not_admin",
+    "groups.right_not_in_group",
+    "groups.rules",
+    "groups.skipped",
+    "groups.upcoming_line",
+    "groups.upcoming_paused",
+    "groups.upcoming_title",
+    "groups.upcoming_unscheduled",
+    "groups.use_in_group",
+    "groups.welcome",
     "help.coordinator",
     "help.text",
+    "help_now.footer",
+    "help_now.group_fallback",
+    "help_now.line",
+    "help_now.title",
     "language.changed",
     "language.question",
     "leave.done",
@@ -255,10 +320,10 @@ pub const CODE_KEYS: &[&str] = &[
     "waitlist.offer_gone",
 ];
 
-struct Report(Vec<ContentProblem>);
+pub(super) struct Report(pub(super) Vec<ContentProblem>);
 
 impl Report {
-    fn add(&mut self, file: &str, key: impl Into<String>, problem: impl Into<String>) {
+    pub(super) fn add(&mut self, file: &str, key: impl Into<String>, problem: impl Into<String>) {
         self.0.push(ContentProblem {
             file: file.into(),
             key: key.into(),
@@ -274,6 +339,7 @@ pub fn validate(content: &Content) -> Vec<ContentProblem> {
     check_programme(content, &mut report);
     check_groups(content, &mut report);
     super::surveys::validate(content, &mut report.0);
+    super::validate_groups::check(content, &mut report);
     if content.privacy_version.trim().is_empty() {
         report.add("content.toml", "privacy_version", "must not be empty");
     }
@@ -332,6 +398,7 @@ fn check_texts(content: &Content, report: &mut Report) {
     let command_keys = crate::domain::commands::USER_COMMANDS
         .iter()
         .chain(crate::domain::commands::COORDINATOR_COMMANDS)
+        .chain(crate::domain::commands::FACILITATOR_COMMANDS)
         .map(|c| format!("commands.{c}"));
     let used = CODE_KEYS
         .iter()

@@ -1,7 +1,9 @@
 //! SQLite storage. The only place with SQL; every query uses bound parameters.
 pub mod audit;
 pub mod broadcasts;
+pub mod coaching;
 pub mod dialogues;
+pub mod groups;
 pub mod maintenance;
 pub mod outbox;
 pub mod participants;
@@ -117,6 +119,9 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
         // Survey progress and the pseudonym link; submitted responses stay, unlinkable.
         "DELETE FROM survey_invitations WHERE telegram_user_id = ?",
         "DELETE FROM survey_pseudonyms WHERE telegram_user_id = ?",
+        "DELETE FROM group_members WHERE telegram_user_id = ?",
+        "DELETE FROM coaching_reflections WHERE telegram_user_id = ?",
+        "DELETE FROM coaching WHERE telegram_user_id = ?",
         "DELETE FROM participants WHERE telegram_user_id = ?",
         "DELETE FROM users WHERE telegram_user_id = ?",
     ] {

@@ -308,12 +308,23 @@ pub async fn skip_unreachable(
     if let Some(person) = person {
         users::mark_unreachable(&mut tx, person, now).await?;
     }
+    // A peer group the bot was removed from while it was not listening (no my_chat_member seen): its
+    // prompts stop too.
+    if delivery.chat_id < 0 {
+        sqlx::query(
+            "UPDATE group_links SET active = 0, updated_at = ? WHERE chat_id = ? AND active = 1",
+        )
+        .bind(now)
+        .bind(delivery.chat_id)
+        .execute(&mut *tx)
+        .await?;
+    }
     tx.commit().await?;
     Ok(others.rows_affected())
 }
 
 /// A group became a supergroup: this row (with its new try count) and the chat's other pending rows go to
-/// the new chat id.
+/// the new chat id, and a peer group linked to the chat follows.
 pub async fn move_chat(
     pool: &SqlitePool,
     id: i64,
@@ -329,6 +340,12 @@ pub async fn move_chat(
         .execute(&mut *tx)
         .await?;
     sqlx::query("UPDATE deliveries SET chat_id = ? WHERE chat_id = ? AND status = 'pending'")
+        .bind(to_chat)
+        .bind(from_chat)
+        .execute(&mut *tx)
+        .await?;
+    // A linked peer group lives on under its new id: its later prompts and join requests come from there.
+    sqlx::query("UPDATE group_links SET chat_id = ? WHERE chat_id = ?")
         .bind(to_chat)
         .bind(from_chat)
         .execute(&mut *tx)

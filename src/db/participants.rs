@@ -153,3 +153,20 @@ pub async fn update_field(
         .await?;
     Ok(())
 }
+
+/// Assigns the peer group a father belongs to (the group of his area and language, or the fallback group),
+/// or none (to assign again).
+pub async fn set_group(
+    tx: &mut Tx,
+    telegram_user_id: i64,
+    group: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE participants SET group_id = ?, updated_at = ? WHERE telegram_user_id = ?")
+        .bind(group)
+        .bind(now)
+        .bind(telegram_user_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

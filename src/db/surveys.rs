@@ -396,13 +396,12 @@ pub struct GroupMember {
     pub since: DateTime<Utc>,
 }
 
-/// Fathers who chose a peer group, with the time they registered. (When peer-group membership gets its own
-/// table with a joining time, this is the one query to change.)
+/// Fathers in a peer group, with the time the bot let them in (their join request was approved).
 pub async fn peer_group_members(tx: &mut Tx) -> Result<Vec<GroupMember>, DbError> {
     let rows: Vec<(i64, i64, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT u.telegram_user_id, u.chat_id, u.language, p.group_id, p.registered_at
-         FROM participants p JOIN users u ON u.telegram_user_id = p.telegram_user_id
-         WHERE p.role = 'father' AND p.group_id IS NOT NULL ORDER BY u.telegram_user_id",
+        "SELECT u.telegram_user_id, u.chat_id, u.language, m.group_id, m.at
+         FROM group_members m JOIN users u ON u.telegram_user_id = m.telegram_user_id
+         WHERE m.status = 'approved' ORDER BY u.telegram_user_id",
     )
     .fetch_all(&mut **tx)
     .await?;
@@ -420,13 +419,14 @@ pub async fn peer_group_members(tx: &mut Tx) -> Result<Vec<GroupMember>, DbError
         .collect()
 }
 
-/// When each father in a peer group registered with it (to wake the scheduler for the N-week surveys).
+/// When each father joined his peer group (the bot approved his join request), to wake the scheduler for the
+/// N-week surveys.
 pub async fn group_member_times(pool: &SqlitePool) -> Result<Vec<DateTime<Utc>>, DbError> {
-    Ok(sqlx::query_scalar(
-        "SELECT registered_at FROM participants WHERE role = 'father' AND group_id IS NOT NULL",
+    Ok(
+        sqlx::query_scalar("SELECT at FROM group_members WHERE status = 'approved'")
+            .fetch_all(pool)
+            .await?,
     )
-    .fetch_all(pool)
-    .await?)
 }
 
 /// The research consent of a registered person (None: not registered).

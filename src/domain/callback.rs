@@ -38,6 +38,26 @@ pub enum CallbackData {
     Announcements(bool),
     /// Answering a survey, or a coordinator's survey menus.
     Survey(SurveyAction),
+    /// `/coaching`: choosing the weekly time, pausing, resuming, stopping.
+    Coaching(CoachingAction),
+    /// `/journal`: a page of the father's reflections (0 = newest).
+    Journal(u32),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CoachingAction {
+    /// Show the weekday choice.
+    Change,
+    /// A weekday was chosen (1 = Monday … 7 = Sunday): show the times.
+    Day(u32),
+    /// Weekday and local minute of the day chosen: start or move the weekly step.
+    Time {
+        day: u32,
+        minute: u32,
+    },
+    Pause,
+    Resume,
+    Stop,
 }
 
 /// Survey buttons. A person's buttons carry their invitation's id (short, and checked against its owner).
@@ -129,6 +149,7 @@ impl CallbackData {
             | CallbackData::AttendanceCsv { .. }
             | CallbackData::Broadcast(_) => true,
             CallbackData::Survey(action) => action.is_coordinators(),
+            CallbackData::Coaching(_) | CallbackData::Journal(_) => false,
             CallbackData::Answer { .. }
             | CallbackData::SetLanguage(_)
             | CallbackData::Edit { .. }
@@ -176,6 +197,15 @@ impl CallbackData {
             CallbackData::Broadcast(BroadcastAction::Cancel(id)) => format!("{VERSION}|b|x|{id}"),
             CallbackData::Announcements(on) => format!("{VERSION}|an|{}", yes_no(*on)),
             CallbackData::Survey(action) => format!("{VERSION}|s|{}", action.encode()),
+            CallbackData::Coaching(action) => match action {
+                CoachingAction::Change => format!("{VERSION}|cg|c"),
+                CoachingAction::Day(day) => format!("{VERSION}|cg|d|{day}"),
+                CoachingAction::Time { day, minute } => format!("{VERSION}|cg|t|{day}|{minute}"),
+                CoachingAction::Pause => format!("{VERSION}|cg|p"),
+                CoachingAction::Resume => format!("{VERSION}|cg|r"),
+                CoachingAction::Stop => format!("{VERSION}|cg|s"),
+            },
+            CallbackData::Journal(page) => format!("{VERSION}|j|{page}"),
         }
     }
 
@@ -255,6 +285,19 @@ impl CallbackData {
             }
             ("an", [yn]) => parse_yes_no(yn).map(CallbackData::Announcements),
             ("s", rest) => SurveyAction::decode(rest).map(CallbackData::Survey),
+            ("cg", ["c"]) => Some(CallbackData::Coaching(CoachingAction::Change)),
+            ("cg", ["p"]) => Some(CallbackData::Coaching(CoachingAction::Pause)),
+            ("cg", ["r"]) => Some(CallbackData::Coaching(CoachingAction::Resume)),
+            ("cg", ["s"]) => Some(CallbackData::Coaching(CoachingAction::Stop)),
+            ("cg", ["d", day]) => {
+                weekday(day).map(|d| CallbackData::Coaching(CoachingAction::Day(d)))
+            }
+            ("cg", ["t", day, minute]) => {
+                let day = weekday(day)?;
+                let minute = minute.parse::<u32>().ok().filter(|m| *m < 24 * 60)?;
+                Some(CallbackData::Coaching(CoachingAction::Time { day, minute }))
+            }
+            ("j", [page]) => page.parse::<u32>().ok().map(CallbackData::Journal),
             _ => None,
         }
     }
@@ -384,6 +427,10 @@ impl SurveyAction {
     }
 }
 
+fn weekday(raw: &str) -> Option<u32> {
+    raw.parse::<u32>().ok().filter(|d| (1..=7).contains(d))
+}
+
 fn yes_no(b: bool) -> &'static str {
     if b { "y" } else { "n" }
 }
@@ -503,6 +550,17 @@ mod tests {
                 scope: Some("rovaniemi-2024-2".into()),
             }),
             CallbackData::Survey(SurveyAction::Export("peer-group-4w".into())),
+            CallbackData::Coaching(CoachingAction::Change),
+            CallbackData::Coaching(CoachingAction::Day(7)),
+            CallbackData::Coaching(CoachingAction::Time {
+                day: 2,
+                minute: 1139,
+            }),
+            CallbackData::Coaching(CoachingAction::Pause),
+            CallbackData::Coaching(CoachingAction::Resume),
+            CallbackData::Coaching(CoachingAction::Stop),
+            CallbackData::Journal(0),
+            CallbackData::Journal(u32::MAX),
         ];
         for data in all {
             let encoded = data.encode();
@@ -532,6 +590,11 @@ mod tests {
             "1|s|go|0",
             "1|s|a|3|Useful|5",
             "1|s|zz|3",
+            "1|cg|d|8",
+            "1|cg|d|0",
+            "1|cg|t|1|1440",
+            "1|cg|x",
+            "1|j|-1",
         ] {
             assert_eq!(CallbackData::decode(raw), None, "{raw}");
         }

@@ -44,16 +44,7 @@ pub struct Session {
     pub theme: Option<Localized>,
 }
 
-/// A fathers' peer group (joining and prompts come with the peer-group capability; deep links use the code now).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PeerGroup {
-    pub id: String,
-    pub code: String,
-    pub name: Localized,
-    pub area: String,
-    pub language: super::lang::Lang,
-}
+pub use super::groups::PeerGroup;
 
 impl Series {
     pub fn first_start(&self) -> Option<NaiveDateTime> {

@@ -117,6 +117,17 @@ pub(super) fn get_chat_member(st: &mut State, p: &Value) -> Result<Outcome, ApiE
 
 pub(super) fn create_invite_link(st: &mut State, p: &Value) -> Result<Outcome, ApiErr> {
     let chat = chat_id(p)?;
+    let bot = st.bot_member(chat);
+    let may_invite = match bot.get("status").and_then(Value::as_str) {
+        Some("creator") => true,
+        Some("administrator") => bot.get("can_invite_users").and_then(Value::as_bool) == Some(true),
+        _ => false,
+    };
+    if !may_invite {
+        return Err(ApiErr::bad_request(
+            "not enough rights to manage chat invite link",
+        ));
+    }
     st.next_invite += 1;
     let mut link = json!({
         "invite_link": format!("https://t.me/+FAKE{}x{}", chat.unsigned_abs(), st.next_invite),

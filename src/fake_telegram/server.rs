@@ -90,7 +90,10 @@ impl Inner {
             let chat = request
                 .chat_id()
                 .filter(|_| methods::is_chat_scoped(method_lc))?;
-            st.chat_failures.get(&chat).cloned()
+            st.chat_failures
+                .get(&chat)
+                .cloned()
+                .or_else(|| st.cannot_initiate(chat))
         })
     }
 }

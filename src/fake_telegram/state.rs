@@ -52,6 +52,10 @@ pub(crate) struct State {
     pub files: HashMap<String, UploadedFile>,
     next_file: u64,
     pub next_invite: u64,
+    /// Users who never started the bot: it may not write to them (403), except for 5 minutes after their
+    /// join request (unix time of the request, by user).
+    pub not_started: HashSet<i64>,
+    pub join_requested_at: HashMap<i64, i64>,
 }
 
 impl State {
@@ -139,6 +143,31 @@ impl State {
         let id = format!("FAKE-FILE-{:05}", self.next_file);
         self.files.insert(id.clone(), file);
         id
+    }
+
+    /// Telegram's answer to the bot writing first to someone who never started it.
+    pub fn cannot_initiate(&self, chat: i64) -> Option<Failure> {
+        if !self.not_started.contains(&chat) {
+            return None;
+        }
+        let window_open = self
+            .join_requested_at
+            .get(&chat)
+            .is_some_and(|at| updates::now() - at <= 5 * 60);
+        (!window_open).then(|| {
+            Failure::api(
+                403,
+                "Forbidden: bot can't initiate conversation with a user",
+            )
+        })
+    }
+
+    /// The bot's own `ChatMember` in a chat (an administrator that may invite users unless set otherwise).
+    pub fn bot_member(&self, chat: i64) -> Value {
+        self.chat_members
+            .get(&(chat, super::FAKE_BOT_ID))
+            .cloned()
+            .unwrap_or_else(updates::bot_admin_member)
     }
 
     /// The user with this id, or a placeholder.

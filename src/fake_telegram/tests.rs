@@ -1,5 +1,6 @@
 //! The fake driven by the real teloxide client.
 
+mod groups;
 mod server_and_chats;
 
 use super::*;

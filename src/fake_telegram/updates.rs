@@ -130,6 +130,22 @@ pub(crate) fn my_chat_member(user: &FakeUser, old_status: &str, new_status: &str
     })
 }
 
+/// A `my_chat_member` update for the bot in a group: `from` changed the bot's membership to `new_member`.
+pub(crate) fn my_chat_member_in_group(
+    group: &FakeGroup,
+    from: &FakeUser,
+    old_member: Value,
+    new_member: Value,
+) -> Value {
+    json!({
+        "chat": group_chat(group),
+        "from": from.to_json(),
+        "date": now(),
+        "old_chat_member": old_member,
+        "new_chat_member": new_member,
+    })
+}
+
 /// The key naming an update's kind (`message`, `callback_query`, ...).
 pub(crate) fn update_kind(update: &Value) -> Option<&str> {
     update

@@ -42,6 +42,10 @@ impl FakeTelegram {
         let message_id = {
             let mut st = self.inner.lock();
             st.users.insert(user.id, user.clone());
+            if chat_id == user.id {
+                // Writing to the bot starts it.
+                st.not_started.remove(&user.id);
+            }
             if let Some(group) = group {
                 st.groups.insert(group.id, group.clone());
             }
@@ -147,6 +151,7 @@ impl FakeTelegram {
             st.users.insert(user.id, user.clone());
             st.groups.insert(group.id, group.clone());
             st.join_requests.insert((group.id, user.id));
+            st.join_requested_at.insert(user.id, updates::now());
             st.push_update(
                 json!({ "chat_join_request": updates::join_request(group, user, invite_link) }),
             )
@@ -179,5 +184,45 @@ impl FakeTelegram {
             );
         }
         self.updates_changed();
+    }
+
+    /// The user has never started the bot: sending to them fails with 403 `Forbidden: bot can't initiate
+    /// conversation with a user`, except for 5 minutes after their join request. Writing to the bot lifts it.
+    pub fn set_not_started(&self, user: &FakeUser) {
+        let mut st = self.inner.lock();
+        st.users.insert(user.id, user.clone());
+        st.not_started.insert(user.id);
+    }
+
+    /// `by` changes the bot's membership in `group` to `member` (a `ChatMember` object without `user`, e.g.
+    /// `{"status": "member"}`): getChatMember answers it from now on, and a `my_chat_member` update is queued.
+    pub fn set_bot_membership(&self, group: &FakeGroup, by: &FakeUser, member: Value) {
+        {
+            let mut st = self.inner.lock();
+            st.users.insert(by.id, by.clone());
+            st.groups.insert(group.id, group.clone());
+            let old = st.bot_member(group.id);
+            let mut new = member;
+            new["user"] = updates::bot_user();
+            if new.get("status").and_then(Value::as_str) == Some("kicked") {
+                new["until_date"] = json!(0);
+                st.chat_failures.insert(
+                    group.id,
+                    Failure::api(403, "Forbidden: bot was kicked from the supergroup chat"),
+                );
+            }
+            st.chat_members
+                .insert((group.id, super::FAKE_BOT_ID), new.clone());
+            st.push_update(json!({
+                "my_chat_member": updates::my_chat_member_in_group(group, by, old, new)
+            }));
+        }
+        self.updates_changed();
+    }
+
+    /// `by` removes the bot from `group`: a `my_chat_member` update (status "kicked"), and every later send
+    /// to the group fails with 403 `Forbidden: bot was kicked from the supergroup chat`.
+    pub fn remove_bot_from_group(&self, group: &FakeGroup, by: &FakeUser) {
+        self.set_bot_membership(group, by, json!({"status": "kicked"}));
     }
 }

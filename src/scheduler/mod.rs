@@ -2,6 +2,7 @@
 //! notices about changed sessions, waitlist offers that ran out, certificates after a series, and the progress
 //! of broadcasts, survey invitations. It only decides; the delivery worker sends (through the outbox).
 pub mod certificates;
+pub mod groups;
 pub mod plan;
 pub mod progress;
 pub mod run;

@@ -35,6 +35,9 @@ pub struct PassReport {
     /// People whose data was erased because their series ended long enough ago (retention).
     pub purged: usize,
     pub survey_invitations: usize,
+    /// Peer-group prompts and coaching steps queued.
+    pub prompts: usize,
+    pub coaching_steps: usize,
     /// When the next pass is needed, if ever.
     pub next_run: Option<DateTime<Utc>>,
 }
@@ -67,6 +70,9 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
         .iter()
         .map(|series| series.erased.len())
         .sum();
+    let (prompts, steps) = super::groups::plan(ctx, &content, tz, now).await?;
+    report.prompts = prompts;
+    report.coaching_steps = steps;
     report.next_run = next_run(ctx, &content, tz, now).await?;
     ctx.outbox.wake();
     Ok(report)
@@ -100,11 +106,13 @@ async fn next_run(
         now,
     );
     let surveys = super::surveys::next_due(&ctx.pool, content, tz, now).await?;
+    let groups = super::groups::next_run(ctx, content, tz).await?;
     Ok(planning
         .chain(certificates)
         .chain(offers)
         .chain(retention)
         .chain(surveys)
+        .chain(groups)
         .min())
 }
 

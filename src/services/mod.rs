@@ -5,8 +5,12 @@ mod attendance;
 mod broadcast;
 pub(crate) mod certificates;
 pub mod changes;
+pub(crate) mod coaching;
 mod coordinator;
 mod csv;
+pub mod groups;
+mod help_now;
+mod journal;
 mod profile;
 pub(crate) mod programme;
 mod registration;
@@ -24,7 +28,7 @@ use crate::config::Config;
 use crate::content::{Content, ContentStore};
 use crate::db::dialogues::{self, DialogueState};
 use crate::db::{self, DbError, Tx};
-use crate::domain::commands::COORDINATOR_COMMANDS;
+use crate::domain::commands::{COORDINATOR_COMMANDS, FACILITATOR_COMMANDS};
 use crate::domain::{CallbackData, Lang, Reply, UserInfo};
 use sqlx::SqlitePool;
 use std::sync::Arc;
@@ -80,6 +84,13 @@ pub struct Response {
     pub toast: Option<String>,
     pub mark_pressed: Option<String>,
     pub replace_pressed: Option<Reply>,
+    /// Answers for the asker's private chat although the input came from a group (`/apua` in a group).
+    pub private: Vec<Reply>,
+    /// Sent to the input's chat instead when the private answers cannot be delivered (the person never
+    /// started the bot).
+    pub private_fallback: Vec<Reply>,
+    /// Delete the user's message (their `/apua` in a group), if the bot may.
+    pub delete_input: bool,
 }
 
 impl Response {
@@ -228,6 +239,11 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
             if surveys::on_text(&mut tx, &mut turn, Some(text), &mut response).await? => {}
         IncomingKind::Media(_)
             if surveys::on_text(&mut tx, &mut turn, None, &mut response).await? => {}
+        // A survey's open text question comes first (the person tapped into it); then an open coaching
+        // reflection.
+        IncomingKind::Text(text)
+            if turn.state.is_none()
+                && journal::on_reflection(&mut tx, &mut turn, text, &mut response).await? => {}
         IncomingKind::Text(text) => {
             registration::on_answer(
                 &mut tx,
@@ -275,7 +291,23 @@ async fn on_command(
         return registration::remind(tx, turn, out).await;
     }
     match name {
+        "start" if args.trim() == help_now::START_PAYLOAD => {
+            out.push(help_now::resources(&turn.content, turn.lang()));
+            registration::remind(tx, turn, out).await
+        }
         "start" => registration::on_start(tx, turn, args.trim(), out).await,
+        "apua" | "help_now" => {
+            out.push(help_now::resources(&turn.content, turn.lang()));
+            registration::remind(tx, turn, out).await
+        }
+        "group" => groups::my_group(tx, turn, out).await,
+        "rules" => groups::my_rules(tx, turn, out).await,
+        "coaching" => coaching::menu(tx, turn, out).await,
+        "journal" => journal::show(tx, turn, 0, false, out).await,
+        name if FACILITATOR_COMMANDS.contains(&name) => {
+            out.push(Reply::text(turn.text("groups.use_in_group")));
+            registration::remind(tx, turn, out).await
+        }
         "help" => {
             let mut help = turn.text("help.text");
             if turn.is_coordinator() {
@@ -381,5 +413,7 @@ async fn on_button(
         CallbackData::Offer { series, accept } => {
             waitlist::offer_answer(tx, turn, &series, accept, out).await
         }
+        CallbackData::Coaching(action) => coaching::on_button(tx, turn, action, out).await,
+        CallbackData::Journal(page) => journal::show(tx, turn, page, true, out).await,
     }
 }

@@ -105,8 +105,13 @@ pub async fn finish_edit(
         .and_then(|s| s.field());
     let before = participants::get(tx, user_id).await?;
     let mut updated = turn.text("profile.updated");
+    let mut interest_changed = None;
     if let Some((field, value)) = field.and_then(|f| answers.get(&f).map(|v| (f, v))) {
         participants::update_field(tx, user_id, field, value, turn.ctx.clock.now()).await?;
+        let old = before.as_ref().map(|p| p.answers().get(&field).cloned());
+        if matches!(field, Field::Area | Field::Wants) && old != Some(Some(value.clone())) {
+            interest_changed = Some(field);
+        }
         let old_series = before.and_then(|p| p.series_id);
         if field == Field::Series && old_series.as_deref() != Some(value.as_str()) {
             let line =
@@ -119,6 +124,12 @@ pub async fn finish_edit(
     out.push(Reply::text(updated));
     if let Some(participant) = participants::get(tx, user_id).await? {
         out.push(render(turn, &participant));
+        if let Some(field) = interest_changed {
+            super::groups::after_profile_change(tx, turn, field == Field::Area, out).await?;
+            if field == Field::Wants {
+                super::coaching::after_profile_change(tx, turn, &participant, out).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -210,6 +221,11 @@ pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
     let surveys = super::surveys::my_data_lines(tx, turn).await?;
     let nothing = surveys.is_empty();
     lines.extend(surveys);
+    let groups = super::groups::my_data_lines(tx, turn).await?;
+    let journal = super::journal::my_data_lines(tx, turn).await?;
+    let nothing = nothing && groups.is_empty() && journal.is_empty();
+    lines.extend(groups);
+    lines.extend(journal);
     if participant.is_none() && turn.state.is_none() && nothing {
         lines.push(turn.text("mydata.nothing"));
     }

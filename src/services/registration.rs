@@ -290,5 +290,7 @@ async fn finish(
         done = format!("{done}\n\n{}", programme::enrol(tx, turn, &series).await?);
     }
     out.push(Reply::text(done));
+    super::groups::after_registration(tx, turn, &participant, out).await?;
+    super::coaching::after_registration(turn, &participant, out).await;
     Ok(())
 }

@@ -36,6 +36,8 @@ pub struct Session {
     users: Vec<FakeUser>,
     current: usize,
     group: Option<FakeGroup>,
+    /// Every group chat entered so far, to name them when the bot posts there later.
+    groups: Vec<FakeGroup>,
     /// Text of each message the bot sent, to show edits as what changed.
     texts: HashMap<(i64, i64), String>,
     last_own_message: HashMap<i64, i64>,
@@ -114,6 +116,7 @@ impl Session {
             users: vec![FakeUser::new(1001, "Matti", Some("fi"))],
             current: 0,
             group: None,
+            groups: Vec::new(),
             texts: HashMap::new(),
             last_own_message: HashMap::new(),
             files_dir: options.files_dir.clone(),
@@ -452,6 +455,9 @@ impl Session {
         let id = -1_000_000_000_000 - name.bytes().map(i64::from).sum::<i64>();
         let group = FakeGroup::new(id, name);
         self.fake.add_group(&group);
+        if !self.groups.contains(&group) {
+            self.groups.push(group.clone());
+        }
         self.out.line(
             Style::System,
             &format!(
@@ -598,7 +604,7 @@ impl Session {
         if let Some(user) = self.users.iter().find(|u| u.id == chat) {
             return user.first_name.clone();
         }
-        if let Some(group) = self.group.as_ref().filter(|g| g.id == chat) {
+        if let Some(group) = self.groups.iter().find(|g| g.id == chat) {
             return group.title.clone();
         }
         format!("chat {chat}")

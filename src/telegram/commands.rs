@@ -2,7 +2,9 @@
 //! each coordinator's private chat.
 use crate::content::Content;
 use crate::domain::Lang;
-use crate::domain::commands::{COORDINATOR_COMMANDS, USER_COMMANDS};
+use crate::domain::commands::{
+    COORDINATOR_COMMANDS, FACILITATOR_COMMANDS, GROUP_USER_COMMANDS, USER_COMMANDS,
+};
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 
@@ -54,6 +56,30 @@ pub async fn publish_commands(
                 "coordinator {id}: command menu not published ({e}); it will be after the next start once they have opened the bot"
             );
         }
+    }
+    // Group chats, after the private menus: everyone's group commands; group administrators (facilitators
+    // usually are) also see the facilitators' commands.
+    let for_admins: Vec<&str> = GROUP_USER_COMMANDS
+        .iter()
+        .chain(FACILITATOR_COMMANDS)
+        .copied()
+        .collect();
+    for (scope, names) in [
+        (BotCommandScope::AllGroupChats, GROUP_USER_COMMANDS),
+        (
+            BotCommandScope::AllChatAdministrators,
+            for_admins.as_slice(),
+        ),
+    ] {
+        for lang in Lang::ALL {
+            bot.set_my_commands(menu(content, lang, names))
+                .scope(scope.clone())
+                .language_code(lang.code())
+                .await?;
+        }
+        bot.set_my_commands(menu(content, default_lang, names))
+            .scope(scope)
+            .await?;
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The teloxide adapter: one handler schema, thin handlers that parse updates into `services::Incoming`,
 //! call `services::handle`, and send what it returns.
 mod commands;
+mod groups;
 mod parse;
 mod send;
 pub mod webhook;
@@ -14,16 +15,30 @@ use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};
 use teloxide::prelude::*;
 use teloxide::types::{MaybeInaccessibleMessage, Me};
 
-/// The one handler tree: private messages, edits and button presses.
+/// The update kinds the bot asks Telegram for.
+pub const ALLOWED_UPDATES: &[teloxide::types::AllowedUpdate] = &[
+    teloxide::types::AllowedUpdate::Message,
+    teloxide::types::AllowedUpdate::EditedMessage,
+    teloxide::types::AllowedUpdate::CallbackQuery,
+    teloxide::types::AllowedUpdate::ChatJoinRequest,
+    teloxide::types::AllowedUpdate::MyChatMember,
+];
+
+/// The one handler tree: private messages, edits and button presses; in groups, commands, join requests and
+/// the bot's own membership.
 pub fn schema() -> UpdateHandler<teloxide::RequestError> {
     dptree::entry()
         .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_chat_join_request().endpoint(groups::on_join_request))
+        .branch(Update::filter_my_chat_member().endpoint(groups::on_my_chat_member))
         .branch(Update::filter_edited_message().endpoint(on_edited_message))
         .branch(Update::filter_callback_query().endpoint(on_callback))
 }
 
 async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Ctx) -> ResponseResult<()> {
-    if let Some(incoming) = incoming_from_message(&msg, me.username()) {
+    if msg.chat.is_group() || msg.chat.is_supergroup() {
+        groups::on_group_message(&bot, &msg, &me, &ctx).await;
+    } else if let Some(incoming) = incoming_from_message(&msg, me.username()) {
         let response = services::handle(&ctx, &incoming).await;
         send::replies(&bot, msg.chat.id, &response.replies).await;
     }

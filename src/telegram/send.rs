@@ -22,37 +22,52 @@ pub fn keyboard(rows: &[Vec<Button>]) -> InlineKeyboardMarkup {
 
 pub async fn replies(bot: &Bot, chat: ChatId, replies: &[Reply]) {
     for reply in replies {
-        let result = match reply {
-            Reply::Text { text, buttons } if buttons.is_empty() => {
-                bot.send_message(chat, text.clone()).await.map(drop)
-            }
-            Reply::Text { text, buttons } => bot
-                .send_message(chat, text.clone())
-                .reply_markup(keyboard(buttons))
-                .await
-                .map(drop),
-            Reply::Copy {
-                from_chat_id,
-                message_id,
-            } => bot
-                .copy_message(
-                    chat,
-                    ChatId(*from_chat_id),
-                    teloxide::types::MessageId(*message_id as i32),
-                )
-                .await
-                .map(drop),
-            Reply::Document(doc) => {
-                let file = InputFile::memory(doc.bytes.clone()).file_name(doc.file_name.clone());
-                let mut request = bot.send_document(chat, file);
-                if let Some(caption) = &doc.caption {
-                    request = request.caption(caption.clone());
-                }
-                request.await.map(drop)
-            }
-        };
-        if let Err(e) = result {
+        if let Err(e) = reply_one(bot, chat, reply).await {
             log::warn!("reply to chat {}: {e}", chat.0);
+        }
+    }
+}
+
+/// Sends the replies in order, stopping at the first that fails (the caller has another way to answer).
+pub async fn try_replies(
+    bot: &Bot,
+    chat: ChatId,
+    replies: &[Reply],
+) -> Result<(), teloxide::RequestError> {
+    for reply in replies {
+        reply_one(bot, chat, reply).await?;
+    }
+    Ok(())
+}
+
+async fn reply_one(bot: &Bot, chat: ChatId, reply: &Reply) -> Result<(), teloxide::RequestError> {
+    match reply {
+        Reply::Text { text, buttons } if buttons.is_empty() => {
+            bot.send_message(chat, text.clone()).await.map(drop)
+        }
+        Reply::Text { text, buttons } => bot
+            .send_message(chat, text.clone())
+            .reply_markup(keyboard(buttons))
+            .await
+            .map(drop),
+        Reply::Copy {
+            from_chat_id,
+            message_id,
+        } => bot
+            .copy_message(
+                chat,
+                ChatId(*from_chat_id),
+                teloxide::types::MessageId(*message_id as i32),
+            )
+            .await
+            .map(drop),
+        Reply::Document(doc) => {
+            let file = InputFile::memory(doc.bytes.clone()).file_name(doc.file_name.clone());
+            let mut request = bot.send_document(chat, file);
+            if let Some(caption) = &doc.caption {
+                request = request.caption(caption.clone());
+            }
+            request.await.map(drop)
         }
     }
 }

@@ -4,12 +4,15 @@
 use crate::harness::{TestBot, joined};
 use crate::registration::register_father;
 use milava_bot::domain::CallbackData;
-use milava_bot::domain::commands::{COORDINATOR_COMMANDS, USER_COMMANDS};
+use milava_bot::domain::commands::{
+    COORDINATOR_COMMANDS, FACILITATOR_COMMANDS, GROUP_USER_COMMANDS, USER_COMMANDS,
+};
 
 const COORDINATOR: &str = "900";
 const REFUSED: &str = "Tämä komento on vain hankkeen koordinaattoreille.";
 
-/// The command names `services::on_command` dispatches, read from its source.
+/// The command names `services::on_command` dispatches, read from its source (`"name" =>` and
+/// `"one" | "other" =>` arms).
 fn dispatched_commands() -> Vec<String> {
     let source = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services/mod.rs"),
@@ -25,14 +28,16 @@ fn dispatched_commands() -> Vec<String> {
     source[start..end]
         .lines()
         .filter_map(|line| {
-            let line = line.trim();
-            let rest = line.strip_prefix('"')?;
-            let (name, after) = rest.split_once('"')?;
-            after
-                .trim_start()
-                .starts_with("=>")
-                .then(|| name.to_string())
+            let (pattern, _) = line.trim().split_once("=>")?;
+            pattern
+                .split('|')
+                .map(|part| {
+                    let name = part.trim().strip_prefix('"')?.strip_suffix('"')?;
+                    Some(name.to_string())
+                })
+                .collect::<Option<Vec<String>>>()
         })
+        .flatten()
         .collect()
 }
 
@@ -40,18 +45,50 @@ fn dispatched_commands() -> Vec<String> {
 fn every_command_has_exactly_one_access_rule() {
     let dispatched = dispatched_commands();
     assert!(dispatched.len() >= 20, "parsed too few: {dispatched:?}");
-    for name in &dispatched {
-        let lists = [USER_COMMANDS, COORDINATOR_COMMANDS]
-            .iter()
-            .filter(|list| list.contains(&name.as_str()))
-            .count();
-        assert_eq!(lists, 1, "/{name} must be in exactly one access list");
+    let lists = [USER_COMMANDS, COORDINATOR_COMMANDS, FACILITATOR_COMMANDS];
+    for name in dispatched
+        .iter()
+        .map(String::as_str)
+        .chain(FACILITATOR_COMMANDS.iter().copied())
+    {
+        let rules = lists.iter().filter(|list| list.contains(&name)).count();
+        assert_eq!(rules, 1, "/{name} must be in exactly one access list");
     }
     for name in USER_COMMANDS.iter().chain(COORDINATOR_COMMANDS) {
         assert!(
             dispatched.iter().any(|d| d == name),
             "/{name} is listed but not handled"
         );
+    }
+    // In groups the bot answers everyone's group commands, and facilitators' commands only from facilitators
+    // (tested below); everyone's group commands are ordinary user commands.
+    for name in GROUP_USER_COMMANDS {
+        assert!(USER_COMMANDS.contains(name), "/{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_facilitators_and_coordinators_may_use_facilitator_commands_in_a_group() {
+    let bot = TestBot::start_with(&[("COORDINATOR_IDS", COORDINATOR)]).await;
+    crate::groups::link_oulu(&bot).await;
+    let group = crate::groups::oulu_group();
+    let member = milava_bot::fake_telegram::FakeUser::new(7103, "Jussi", Some("fi"));
+    let refused = "Tämä komento on vain ryhmän ohjaajille.";
+    let prompts_before = crate::groups::prompts_recorded(&bot).await;
+    for name in FACILITATOR_COMMANDS {
+        let command = match *name {
+            "linkgroup" => "/linkgroup isat-oulu".to_string(),
+            other => format!("/{other}"),
+        };
+        let replies = crate::groups::in_group(&bot, &group, &member, &command).await;
+        assert_eq!(joined(&replies), refused, "{command}");
+    }
+    assert_eq!(crate::groups::prompts_recorded(&bot).await, prompts_before);
+    // A coordinator gets past the check for each of them.
+    let venla = crate::groups::coordinator();
+    for name in FACILITATOR_COMMANDS.iter().filter(|n| **n != "linkgroup") {
+        let replies = crate::groups::in_group(&bot, &group, &venla, &format!("/{name}")).await;
+        assert_ne!(joined(&replies), refused, "/{name}");
     }
 }
 
@@ -154,6 +191,8 @@ async fn coordinators_buttons_pressed_by_anyone_else_are_refused() {
         CallbackData::Broadcast(BroadcastAction::SendNow(1)),
         CallbackData::Broadcast(BroadcastAction::Schedule(1)),
         CallbackData::Broadcast(BroadcastAction::Cancel(1)),
+        CallbackData::Coaching(milava_bot::domain::callback::CoachingAction::Change),
+        CallbackData::Journal(0),
         CallbackData::Survey(SurveyAction::Start(1)),
         CallbackData::Survey(SurveyAction::Submit(1)),
         CallbackData::Survey(SurveyAction::Pick("series-end".into())),

@@ -265,7 +265,7 @@ impl TestBot {
     }
 
     /// Pushes an update and waits until the bot has handled it; returns what it sent to `chat` meanwhile.
-    async fn exchange(&self, chat: i64, push: impl FnOnce(&FakeTelegram)) -> Vec<SentMessage> {
+    pub async fn exchange(&self, chat: i64, push: impl FnOnce(&FakeTelegram)) -> Vec<SentMessage> {
         let before = self.fake.sent_to(chat).len();
         let target = self.metrics().handled() + 1;
         push(&self.fake);

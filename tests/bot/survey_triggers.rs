@@ -15,6 +15,23 @@ async fn join_group(bot: &TestBot, id: i64, name: &str) -> FakeUser {
     bot.press(&user, "Hyväksyn").await;
     let done = joined(&bot.press(&user, "Kyllä, saa käyttää").await);
     assert!(done.contains("Ilmoittautumisesi on tallessa"), "{done}");
+    // The coordinator links the Oulu group and the father joins it through its invite link: the four weeks
+    // count from the moment the bot lets him in.
+    let link = crate::groups::link_oulu(bot).await;
+    let group = crate::groups::oulu_group();
+    bot.exchange(group.id, |f| {
+        f.request_to_join(&group, &user, Some(&link));
+    })
+    .await;
+    bot.settle().await;
+    assert_eq!(
+        bot.count(
+            "SELECT COUNT(*) FROM group_members WHERE status = 'approved' AND telegram_user_id = ?",
+            user.id
+        )
+        .await,
+        1
+    );
     user
 }
 

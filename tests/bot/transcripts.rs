@@ -91,3 +91,8 @@ fn a_changed_transcript_is_reported_with_a_diff() {
 fn a_feedback_survey_arrives_after_an_online_meeting_and_is_answered() {
     run_script("survey_fi");
 }
+
+#[test]
+fn a_peer_group_is_linked_and_prompts_and_coaching_come_on_time() {
+    run_script("groups_fi");
+}

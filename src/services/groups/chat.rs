@@ -1,0 +1,179 @@
+//! Commands inside a Telegram group: `/linkgroup`, `/rules`, `/apua`, and the facilitators' prompt commands.
+//! The bot reads nothing else in groups and stores no group message.
+use super::{GroupAdmin, prompts, rules_text};
+use crate::db::{self, DbError, audit, groups as store};
+use crate::domain::commands::{FACILITATOR_COMMANDS, GROUP_USER_COMMANDS};
+use crate::domain::groups::PeerGroup;
+use crate::domain::{Lang, Reply};
+use crate::services::{Ctx, Response, help_now};
+
+/// A command someone gave in a group chat, parsed at the boundary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupInput {
+    pub chat_id: i64,
+    pub user_id: i64,
+    pub language_code: Option<String>,
+    /// The command name without `/` and `@bot`, lower-cased.
+    pub command: String,
+    pub args: String,
+    /// The bot's @username, for links to its private chat.
+    pub bot_username: String,
+}
+
+/// Answers a group command; anything the bot does not handle in groups gets no answer. Never fails: a storage
+/// problem becomes a polite answer in the group.
+pub async fn on_group_command(ctx: &Ctx, admin: &dyn GroupAdmin, input: &GroupInput) -> Response {
+    let known = GROUP_USER_COMMANDS.contains(&input.command.as_str())
+        || FACILITATOR_COMMANDS.contains(&input.command.as_str());
+    if !known {
+        return Response::default();
+    }
+    match handle(ctx, admin, input).await {
+        Ok(response) => response,
+        Err(e) => {
+            log::error!(
+                "group {}: /{} from user {} failed: {e}",
+                input.chat_id,
+                input.command,
+                input.user_id
+            );
+            let lang =
+                Lang::from_telegram(input.language_code.as_deref(), ctx.config.default_language);
+            reply(ctx.content.get().text(lang, "problem.save_failed"))
+        }
+    }
+}
+
+fn reply(text: impl Into<String>) -> Response {
+    Response {
+        replies: vec![Reply::text(text)],
+        ..Response::default()
+    }
+}
+
+async fn handle(
+    ctx: &Ctx,
+    admin: &dyn GroupAdmin,
+    input: &GroupInput,
+) -> Result<Response, DbError> {
+    let content = ctx.content.get();
+    let user_lang =
+        Lang::from_telegram(input.language_code.as_deref(), ctx.config.default_language);
+    if matches!(input.command.as_str(), "apua" | "help_now") {
+        return Ok(help_now::in_group(&content, user_lang, &input.bot_username));
+    }
+    if input.command == "linkgroup" {
+        return link(ctx, admin, input, user_lang).await;
+    }
+    let mut tx = db::begin_write(&ctx.pool).await?;
+    let linked = store::link_of_chat(&mut tx, input.chat_id).await?;
+    let Some((link, group)) =
+        linked.and_then(|l| content.group(&l.group_id).cloned().map(|g| (l, g)))
+    else {
+        return Ok(reply(content.text(user_lang, "groups.not_linked")));
+    };
+    let lang = group.language;
+    if input.command == "rules" {
+        return Ok(reply(rules_text(&content, &group, lang)));
+    }
+    if !may_facilitate(ctx, &group, input.user_id) {
+        log::warn!(
+            "refused facilitator command /{} from user {} in group {}",
+            input.command,
+            input.user_id,
+            group.id
+        );
+        return Ok(reply(content.text(lang, "groups.facilitators_only")));
+    }
+    if !link.active {
+        return Ok(reply(content.text(lang, "groups.inactive")));
+    }
+    let response = prompts::command(ctx, &mut tx, &content, &group, &link, &input.command).await?;
+    tx.commit().await?;
+    ctx.outbox.wake();
+    ctx.scheduler.wake();
+    Ok(response)
+}
+
+pub(crate) fn may_facilitate(ctx: &Ctx, group: &PeerGroup, user: i64) -> bool {
+    group.is_facilitator(user) || ctx.config.is_coordinator(user)
+}
+
+/// `/linkgroup <code>`: a facilitator of that group (or a coordinator) links this Telegram group to it. The bot
+/// checks its own rights first and names the one that is missing; then it creates the invite link that asks
+/// to join (join requests are how fathers get in).
+async fn link(
+    ctx: &Ctx,
+    admin: &dyn GroupAdmin,
+    input: &GroupInput,
+    lang: Lang,
+) -> Result<Response, DbError> {
+    let content = ctx.content.get();
+    let code = input.args.trim();
+    let Some(group) = content.group_by_code(code).cloned() else {
+        return Ok(reply(content.text(lang, "groups.link_usage")));
+    };
+    let lang = group.language;
+    if !may_facilitate(ctx, &group, input.user_id) {
+        log::warn!(
+            "refused /linkgroup {} from user {} in chat {}",
+            group.id,
+            input.user_id,
+            input.chat_id
+        );
+        return Ok(reply(content.text(lang, "groups.facilitators_only")));
+    }
+    let rights = match admin.bot_rights(input.chat_id).await {
+        Ok(rights) => rights,
+        Err(e) => {
+            log::warn!("group {}: cannot read the bot's rights: {e}", input.chat_id);
+            return Ok(reply(content.text(lang, "groups.link_failed")));
+        }
+    };
+    if let Some(missing) = rights.missing() {
+        log::info!(
+            "group {}: /linkgroup {} refused, the bot lacks {missing:?}",
+            input.chat_id,
+            group.id
+        );
+        let right = content.text(lang, missing.text_key());
+        return Ok(reply(content.fill(
+            lang,
+            "groups.link_missing_right",
+            &[("right", right)],
+        )));
+    }
+    let invite = match admin
+        .create_join_link(input.chat_id, group.name.get(lang))
+        .await
+    {
+        Ok(link) => link,
+        Err(e) => {
+            log::warn!(
+                "group {}: cannot create the invite link: {e}",
+                input.chat_id
+            );
+            return Ok(reply(content.text(lang, "groups.link_failed")));
+        }
+    };
+    let now = ctx.clock.now();
+    let mut tx = db::begin_write(&ctx.pool).await?;
+    store::put_link(&mut tx, &group.id, input.chat_id, &invite, now).await?;
+    audit::record(
+        &mut tx,
+        input.user_id,
+        "linkgroup",
+        &format!("{} -> chat {}", group.id, input.chat_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.scheduler.wake();
+    log::info!("group {} linked to chat {}", group.id, input.chat_id);
+    let next = prompts::next_slot_text(ctx, &content, &group, now);
+    Ok(reply(content.fill(
+        lang,
+        "groups.linked",
+        &[("group", group.name.get(lang)), ("next", &next)],
+    )))
+}
