@@ -14,11 +14,11 @@
 //! request log here, so this is the bot plus the fake's small per-chat state) and the interactive latency
 //! percentiles. Bounded: the run gives up after three times the ideal duration plus two minutes.
 use super::{BenchError, peak_rss_mib, percentile};
-use crate::clock::{Clock, SystemClock};
+use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::db::{self, outbox};
+use crate::db::outbox;
+use crate::domain::CallbackData;
 use crate::domain::callback::BroadcastAction;
-use crate::domain::{CallbackData, Lang, Participant, Role};
 use crate::fake_telegram::{FAKE_BOT_TOKEN, FakeEvent, FakeTelegram, FakeUser, SentKind};
 use crate::startup::App;
 use serde_json::json;
@@ -39,8 +39,6 @@ const CHAT_PERIOD: Duration = Duration::from_secs(1);
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Between the coordinator's steps, as a person would take (and within their chat's limit).
 const HUMAN_PAUSE: Duration = Duration::from_millis(1100);
-/// Rows inserted per transaction when registering the recipients.
-const INSERT_CHUNK: usize = 1000;
 
 pub async fn run(config: Config, recipients: usize) -> Result<serde_json::Value, BenchError> {
     if recipients == 0 {
@@ -64,7 +62,7 @@ pub async fn run(config: Config, recipients: usize) -> Result<serde_json::Value,
     let mut app = App::build_with_content(config, Arc::new(content), Arc::new(SystemClock)).await?;
     app.polling_timeout = Duration::from_secs(2);
     let pool = app.ctx.pool.clone();
-    register(&pool, recipients).await?;
+    super::seed_fathers(&pool, FIRST_RECIPIENT + 1, recipients).await?;
     eprintln!(
         "bench broadcast: {recipients} recipients registered; ceiling {ceiling}/s, so about {:.0} s of sending",
         recipients as f64 / ceiling
@@ -86,38 +84,6 @@ pub async fn run(config: Config, recipients: usize) -> Result<serde_json::Value,
 }
 
 /// Registers `n` fathers directly through the database functions, as if each had finished registration.
-async fn register(pool: &SqlitePool, n: usize) -> Result<(), BenchError> {
-    let now = SystemClock.now();
-    let ids: Vec<i64> = (1..=n as i64).map(|i| FIRST_RECIPIENT + i).collect();
-    for chunk in ids.chunks(INSERT_CHUNK) {
-        let mut tx = db::begin_write(pool).await?;
-        for id in chunk {
-            db::users::touch(&mut tx, *id, *id, Lang::Fi, now).await?;
-            let participant = Participant {
-                telegram_user_id: *id,
-                role: Role::Father,
-                name: format!("Isä {id}"),
-                area: Some("oulu".into()),
-                wants: None,
-                organisation: None,
-                profession: None,
-                email: None,
-                series_id: None,
-                group_id: None,
-                privacy_version: "bench".into(),
-                consent_at: now,
-                research_consent: false,
-                research_consent_at: None,
-                registered_at: now,
-                updated_at: now,
-            };
-            db::participants::insert(&mut tx, &participant).await?;
-        }
-        tx.commit().await.map_err(db::DbError::from)?;
-    }
-    Ok(())
-}
-
 /// What the event collector saw from "send now" on.
 #[derive(Default)]
 struct Seen {

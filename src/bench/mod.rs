@@ -1,6 +1,7 @@
 //! `milava-bot bench <scenario>`: benchmarks run on demand (never as timed tests in CI). Each runs the real
 //! code against the in-process fake Bot API on 127.0.0.1 and prints one JSON line.
 pub mod broadcast;
+pub mod interactive;
 pub mod plan;
 
 use clap::Subcommand;
@@ -20,6 +21,14 @@ pub enum Scenario {
         participants: usize,
         #[arg(long, default_value_t = 50)]
         sessions: usize,
+    },
+    /// K people registering at once (Telegram's limits off) on top of `registered` people already in the
+    /// database: updates handled per second, reply latency percentiles, peak memory.
+    Interactive {
+        #[arg(long, default_value_t = 1_000)]
+        users: usize,
+        #[arg(long, default_value_t = 10_000)]
+        registered: usize,
     },
 }
 
@@ -46,7 +55,50 @@ pub async fn run(
             participants,
             sessions,
         } => plan::run(config, participants, sessions).await,
+        Scenario::Interactive { users, registered } => {
+            interactive::run(config, users, registered).await
+        }
     }
+}
+
+/// Inserts `n` registered fathers with ids from `first` on, in transactions of a thousand (the population a
+/// benchmark runs against).
+pub(crate) async fn seed_fathers(
+    pool: &sqlx::SqlitePool,
+    first: i64,
+    n: usize,
+) -> Result<(), BenchError> {
+    use crate::clock::{Clock, SystemClock};
+    use crate::domain::{Lang, Participant, Role};
+    let now = SystemClock.now();
+    let ids: Vec<i64> = (0..n as i64).map(|i| first + i).collect();
+    for chunk in ids.chunks(1000) {
+        let mut tx = crate::db::begin_write(pool).await?;
+        for id in chunk {
+            crate::db::users::touch(&mut tx, *id, *id, Lang::Fi, now).await?;
+            let participant = Participant {
+                telegram_user_id: *id,
+                role: Role::Father,
+                name: format!("Isä {id}"),
+                area: Some("oulu".into()),
+                wants: None,
+                organisation: None,
+                profession: None,
+                email: None,
+                series_id: None,
+                group_id: None,
+                privacy_version: "bench".into(),
+                consent_at: now,
+                research_consent: false,
+                research_consent_at: None,
+                registered_at: now,
+                updated_at: now,
+            };
+            crate::db::participants::insert(&mut tx, &participant).await?;
+        }
+        tx.commit().await.map_err(crate::db::DbError::from)?;
+    }
+    Ok(())
 }
 
 /// Peak resident memory of this process so far, in MiB (Linux: VmHWM).

@@ -147,3 +147,13 @@ pub async fn ping(pool: &SqlitePool) -> Result<(), DbError> {
         .await?;
     Ok(())
 }
+
+/// How many participants have a Telegram id above `after` (benchmarks count the people they registered).
+pub async fn participants_from(pool: &SqlitePool, after: i64) -> Result<i64, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM participants WHERE telegram_user_id > ?")
+            .bind(after)
+            .fetch_one(pool)
+            .await?,
+    )
+}

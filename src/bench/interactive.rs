@@ -1,0 +1,248 @@
+//! `bench interactive`: `users` people register at the same moment, on top of `registered` people already in
+//! the database, through the fake Bot API with Telegram's flood limits off (so the bot itself is measured).
+//!
+//! Each virtual person goes through the fathers' registration as a person would — `/start`, the role button,
+//! their name, area, interest, consent and research buttons — waiting for the bot's whole answer before the
+//! next step (no thinking time: every person is always waiting for the bot or sending). How many messages a
+//! whole answer has is learnt first from one calibration person. Reply latency is the time from queuing the
+//! update at the fake to the last message of its answer reaching the fake; throughput is all updates handled
+//! over the wall time of the concurrent phase. Bounded: a step waits at most `STEP_TIMEOUT`.
+use super::{BenchError, peak_rss_mib, percentile};
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::fake_telegram::{FAKE_BOT_TOKEN, FakeEvent, FakeTelegram, FakeUser, SentMessage};
+use crate::startup::App;
+use serde_json::json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::time::Instant;
+
+/// Virtual people's ids start here (the already registered ones start at `FIRST_REGISTERED`).
+const FIRST_USER: i64 = 3_000_000;
+const FIRST_REGISTERED: i64 = 5_000_000;
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+/// The calibration person's answers are complete when nothing more arrives for this long.
+const QUIET: Duration = Duration::from_millis(300);
+
+/// One step of the registration, as a person takes it.
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    Text(&'static str),
+    Press(&'static str),
+}
+
+/// The fathers' registration in Finnish (labels of the shipped content).
+const STEPS: &[Action] = &[
+    Action::Text("/start"),
+    Action::Press("Isä"),
+    Action::Text("Matti Meikäläinen"),
+    Action::Press("Oulu"),
+    Action::Press("Vertaisryhmä"),
+    Action::Press("Hyväksyn"),
+    Action::Press("Ei, kiitos"),
+];
+
+type Mailboxes = Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<SentMessage>>>>;
+
+pub async fn run(
+    config: Config,
+    users: usize,
+    registered: usize,
+) -> Result<serde_json::Value, BenchError> {
+    if users == 0 {
+        return Err(BenchError::Failed("--users must be at least 1".into()));
+    }
+    let fake = FakeTelegram::start().await?;
+    fake.set_request_log(false);
+    let dir = tempfile::tempdir()?;
+    let mut config = config;
+    config.token = Some(FAKE_BOT_TOKEN.to_string());
+    config.api_url = Some(fake.api_url());
+    config.database_url = format!(
+        "sqlite://{}",
+        dir.path().join("bench-interactive.db").display()
+    );
+    let content =
+        crate::content::load(&config.dialogues_dir).map_err(crate::startup::StartupError::from)?;
+    let app = App::build_with_content(config, Arc::new(content), Arc::new(SystemClock)).await?;
+    let pool = app.ctx.pool.clone();
+    let metrics = app.ctx.metrics.clone();
+    super::seed_fathers(&pool, FIRST_REGISTERED, registered).await?;
+    eprintln!("bench interactive: {registered} people registered; {users} more register at once");
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let running = tokio::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+    let mailboxes: Mailboxes = Default::default();
+    let collector = spawn_collector(&fake, mailboxes.clone());
+
+    let result = async {
+        let expected = calibrate(&fake, &mailboxes).await?;
+        let handled_before = metrics.handled();
+        let started = Instant::now();
+        let mut people = Vec::with_capacity(users);
+        for i in 0..users {
+            let id = FIRST_USER + 1 + i as i64;
+            let inbox = mailbox(&mailboxes, id);
+            let fake = fake.clone();
+            let expected = expected.clone();
+            people.push(tokio::spawn(async move {
+                register(
+                    &fake,
+                    FakeUser::new(id, "Matti", Some("fi")),
+                    inbox,
+                    &expected,
+                )
+                .await
+            }));
+        }
+        let mut latencies = Vec::with_capacity(users * STEPS.len());
+        for person in people {
+            let person = person
+                .await
+                .map_err(|e| BenchError::Failed(format!("a virtual person failed: {e}")))?;
+            latencies.extend(person?);
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let handled = metrics.handled() - handled_before;
+        // Counted before the bot stops: stopping closes the pool.
+        let complete = crate::db::stats::participants_from(&pool, FIRST_USER).await?;
+        Ok::<_, BenchError>((latencies, seconds, handled, complete))
+    }
+    .await;
+    let _ = stop.send(());
+    collector.abort();
+    match tokio::time::timeout(Duration::from_secs(30), running).await {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => return Err(e.into()),
+        Ok(Err(e)) => return Err(BenchError::Failed(format!("the bot panicked: {e}"))),
+        Err(_) => return Err(BenchError::Failed("the bot did not stop in 30 s".into())),
+    }
+    let (mut latencies, seconds, handled, complete) = result?;
+    latencies.sort_by(f64::total_cmp);
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    Ok(json!({
+        "scenario": "interactive",
+        "users": users,
+        "already_registered": registered,
+        "registrations_completed": complete - registered as i64,
+        "updates": latencies.len(),
+        "updates_handled": handled,
+        "seconds": round(seconds * 100.0) / 100.0,
+        "updates_per_second": round(handled as f64 / seconds),
+        "latency_p50_ms": percentile(&latencies, 50.0).map(round),
+        "latency_p95_ms": percentile(&latencies, 95.0).map(round),
+        "latency_p99_ms": percentile(&latencies, 99.0).map(round),
+        "latency_max_ms": percentile(&latencies, 100.0).map(round),
+        "peak_rss_mib": peak_rss_mib().map(round),
+    }))
+}
+
+/// Forwards every message the bot sends to the mailbox of its chat.
+fn spawn_collector(fake: &FakeTelegram, mailboxes: Mailboxes) -> tokio::task::JoinHandle<()> {
+    let mut events = fake.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(FakeEvent::MessageSent(message)) => {
+                    let boxes = mailboxes.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(inbox) = boxes.get(&message.chat_id) {
+                        let _ = inbox.send(message);
+                    }
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    log::error!("bench interactive: the event collector missed {n} events");
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    })
+}
+
+fn mailbox(mailboxes: &Mailboxes, chat: i64) -> mpsc::UnboundedReceiver<SentMessage> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    mailboxes
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(chat, tx);
+    rx
+}
+
+/// One person goes through the registration alone; returns how many messages answer each step.
+async fn calibrate(fake: &FakeTelegram, mailboxes: &Mailboxes) -> Result<Vec<usize>, BenchError> {
+    let user = FakeUser::new(FIRST_USER, "Kalibroija", Some("fi"));
+    let mut inbox = mailbox(mailboxes, user.id);
+    let mut last: Option<SentMessage> = None;
+    let mut counts = Vec::with_capacity(STEPS.len());
+    for step in STEPS {
+        act(fake, &user, *step, last.as_ref())?;
+        let mut count = 0;
+        loop {
+            let wait = if count == 0 { STEP_TIMEOUT } else { QUIET };
+            match tokio::time::timeout(wait, inbox.recv()).await {
+                Ok(Some(message)) => {
+                    count += 1;
+                    last = Some(message);
+                }
+                _ => break,
+            }
+        }
+        if count == 0 {
+            return Err(BenchError::Failed(format!("no answer to {step:?}")));
+        }
+        counts.push(count);
+    }
+    Ok(counts)
+}
+
+/// One virtual person's registration; returns the latency of each step in ms.
+async fn register(
+    fake: &FakeTelegram,
+    user: FakeUser,
+    mut inbox: mpsc::UnboundedReceiver<SentMessage>,
+    expected: &[usize],
+) -> Result<Vec<f64>, BenchError> {
+    let mut last: Option<SentMessage> = None;
+    let mut latencies = Vec::with_capacity(STEPS.len());
+    for (step, wanted) in STEPS.iter().zip(expected) {
+        let began = Instant::now();
+        act(fake, &user, *step, last.as_ref())?;
+        for _ in 0..*wanted {
+            match tokio::time::timeout(STEP_TIMEOUT, inbox.recv()).await {
+                Ok(Some(message)) => last = Some(message),
+                _ => {
+                    return Err(BenchError::Failed(format!(
+                        "user {}: no complete answer to {step:?} within {STEP_TIMEOUT:?}",
+                        user.id
+                    )));
+                }
+            }
+        }
+        latencies.push(began.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(latencies)
+}
+
+fn act(
+    fake: &FakeTelegram,
+    user: &FakeUser,
+    action: Action,
+    last: Option<&SentMessage>,
+) -> Result<(), BenchError> {
+    match action {
+        Action::Text(text) => {
+            fake.send_private_text(user, text);
+        }
+        Action::Press(label) => {
+            let (message, data) = last
+                .and_then(|m| m.button_data(label).map(|data| (m.message_id, data)))
+                .ok_or_else(|| BenchError::Failed(format!("no button '{label}' to press")))?;
+            fake.press_button(user, message, &data);
+        }
+    }
+    Ok(())
+}
