@@ -3,8 +3,9 @@
 //!
 //! Each virtual person goes through the fathers' registration as a person would — `/start`, the role button,
 //! their name, area, interest, consent and research buttons — waiting for the bot's whole answer before the
-//! next step (no thinking time: every person is always waiting for the bot or sending). How many messages a
-//! whole answer has is learnt first from one calibration person. Reply latency is the time from queuing the
+//! next step. Without `--think-ms` there is no thinking time: every person is always waiting for the bot or
+//! sending, which measures the most updates per second; with it, people pause between steps as people do.
+//! How many messages a whole answer has is learnt first from one calibration person. Reply latency is the time from queuing the
 //! update at the fake to the last message of its answer reaching the fake; throughput is all updates handled
 //! over the wall time of the concurrent phase. Bounded: a step waits at most `STEP_TIMEOUT`.
 use super::{BenchError, peak_rss_mib, percentile};
@@ -50,6 +51,7 @@ pub async fn run(
     config: Config,
     users: usize,
     registered: usize,
+    think_ms: u64,
 ) -> Result<serde_json::Value, BenchError> {
     if users == 0 {
         return Err(BenchError::Failed("--users must be at least 1".into()));
@@ -95,6 +97,7 @@ pub async fn run(
                     FakeUser::new(id, "Matti", Some("fi")),
                     inbox,
                     &expected,
+                    think_ms,
                 )
                 .await
             }));
@@ -127,6 +130,7 @@ pub async fn run(
     Ok(json!({
         "scenario": "interactive",
         "users": users,
+        "think_ms": think_ms,
         "already_registered": registered,
         "registrations_completed": complete - registered as i64,
         "updates": latencies.len(),
@@ -205,10 +209,12 @@ async fn register(
     user: FakeUser,
     mut inbox: mpsc::UnboundedReceiver<SentMessage>,
     expected: &[usize],
+    think_ms: u64,
 ) -> Result<Vec<f64>, BenchError> {
     let mut last: Option<SentMessage> = None;
     let mut latencies = Vec::with_capacity(STEPS.len());
-    for (step, wanted) in STEPS.iter().zip(expected) {
+    for (n, (step, wanted)) in STEPS.iter().zip(expected).enumerate() {
+        tokio::time::sleep(think_time(think_ms, user.id, n)).await;
         let began = Instant::now();
         act(fake, &user, *step, last.as_ref())?;
         for _ in 0..*wanted {
@@ -225,6 +231,13 @@ async fn register(
         latencies.push(began.elapsed().as_secs_f64() * 1000.0);
     }
     Ok(latencies)
+}
+
+/// A person's pause before step `step`: `think_ms` on average, spread ±50 % between people and steps by a
+/// fixed hash (so runs are comparable) and so that people do not move in lockstep.
+fn think_time(think_ms: u64, user: i64, step: usize) -> Duration {
+    let spread = (user.unsigned_abs() * 7919 + step as u64 * 104_729) % 1000;
+    Duration::from_millis(think_ms / 2 + think_ms * spread / 1000)
 }
 
 fn act(

@@ -29,6 +29,11 @@ pub enum Scenario {
         users: usize,
         #[arg(long, default_value_t = 10_000)]
         registered: usize,
+        /// Each person's pause between answering and their next step, on average (0: none, everyone is
+        /// always waiting for the bot, which measures the most updates per second; with pauses, the latency a
+        /// person feels at that load). Pauses vary ±50 % between people and steps.
+        #[arg(long, default_value_t = 0)]
+        think_ms: u64,
     },
 }
 
@@ -55,9 +60,11 @@ pub async fn run(
             participants,
             sessions,
         } => plan::run(config, participants, sessions).await,
-        Scenario::Interactive { users, registered } => {
-            interactive::run(config, users, registered).await
-        }
+        Scenario::Interactive {
+            users,
+            registered,
+            think_ms,
+        } => interactive::run(config, users, registered, think_ms).await,
     }
 }
 
