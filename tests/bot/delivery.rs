@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 const COORDINATOR: i64 = 900;
 
-fn text(key: &str, chat: i64, body: &str, bot: &TestBot) -> NewDelivery {
+pub(crate) fn text(key: &str, chat: i64, body: &str, bot: &TestBot) -> NewDelivery {
     use milava_bot::clock::Clock;
     NewDelivery::new(key, chat, Payload::text(body), bot.clock.now()).for_user(chat)
 }
@@ -25,7 +25,7 @@ async fn row(bot: &TestBot, key: &str) -> Delivery {
 }
 
 /// Waits (re-reading the row every 10 ms) until the delivery satisfies `f`.
-async fn wait_for_row(
+pub(crate) async fn wait_for_row(
     bot: &TestBot,
     key: &str,
     what: &str,
@@ -45,7 +45,7 @@ async fn wait_for_row(
     }
 }
 
-async fn wait_for_status(bot: &TestBot, key: &str, status: Status) -> Delivery {
+pub(crate) async fn wait_for_status(bot: &TestBot, key: &str, status: Status) -> Delivery {
     wait_for_row(bot, key, status.as_str(), |d| d.status == status).await
 }
 
