@@ -49,6 +49,9 @@ pub struct Config {
     pub webhook_secret: Option<String>,
     /// Survey results for fewer responses than this are withheld (`SURVEY_MIN_RESPONSES`, 1–100, default 5).
     pub survey_min_responses: u32,
+    /// How long one request to the Bot API may take before it counts as failed (`TELEGRAM_TIMEOUT_SECONDS`,
+    /// 1–300, default 17). Long polls get their own waiting time on top.
+    pub telegram_timeout: std::time::Duration,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
@@ -58,6 +61,7 @@ pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_PERSONAL_DATA_RETENTION_DAYS: u32 = 180;
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
 pub const DEFAULT_SURVEY_MIN_RESPONSES: u32 = 5;
+pub const DEFAULT_TELEGRAM_TIMEOUT_SECONDS: u32 = 17;
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -154,7 +158,12 @@ impl Config {
             Some(raw) => parse_in_range("SURVEY_MIN_RESPONSES", &raw, 1, 100)?,
             None => DEFAULT_SURVEY_MIN_RESPONSES,
         };
+        let telegram_timeout = match get("TELEGRAM_TIMEOUT_SECONDS") {
+            Some(raw) => parse_in_range("TELEGRAM_TIMEOUT_SECONDS", &raw, 1, 300)?,
+            None => DEFAULT_TELEGRAM_TIMEOUT_SECONDS,
+        };
         Ok(Config {
+            telegram_timeout: std::time::Duration::from_secs(telegram_timeout.into()),
             personal_data_retention_days,
             health_addr,
             webhook_listen,

@@ -12,6 +12,7 @@ pub mod documents;
 pub mod domain;
 pub mod doorbell;
 pub mod fake_telegram;
+pub mod fault_log;
 pub mod health;
 pub mod metrics;
 pub mod ops;

@@ -5,13 +5,14 @@ use crate::config::{Config, ConfigError};
 use crate::content::{self, Content, ContentError, ContentStore};
 use crate::db::{self, DbError};
 use crate::delivery;
+use crate::fault_log::{Fault, FaultLog};
 use crate::services::Ctx;
 use crate::telegram;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use teloxide::dispatching::ShutdownToken;
-use teloxide::error_handlers::LoggingErrorHandler;
+use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
 use teloxide::update_listeners::Polling;
 
@@ -79,7 +80,7 @@ impl App {
     ) -> Result<App, StartupError> {
         let token = config.require_token()?.to_string();
         let pool = db::connect(&config.database_url).await?;
-        let mut bot = Bot::new(token);
+        let mut bot = telegram_bot(&token, config.telegram_timeout)?;
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
@@ -92,6 +93,7 @@ impl App {
             metrics: Default::default(),
             outbox: Default::default(),
             scheduler: Default::default(),
+            faults: Default::default(),
         };
         Ok(App {
             delivery: delivery::Settings::from_config(&ctx.config),
@@ -124,6 +126,7 @@ impl App {
             self.ctx.clock.clone(),
             self.ctx.outbox.clone(),
             self.delivery.clone(),
+            self.ctx.faults.clone(),
         );
         let scheduler =
             crate::scheduler::spawn(self.ctx.clone(), self.bot.clone(), self.progress_tick);
@@ -157,10 +160,20 @@ impl App {
             .default_handler(|_| async {})
             .build();
         spawn_shutdown(dispatcher.shutdown_token(), shutdown);
-        let errors = LoggingErrorHandler::with_custom_text("update listener");
+        let errors = Arc::new(IntakeErrors {
+            faults: self.ctx.faults.clone(),
+            token: self.bot.token().to_string(),
+        });
         let dispatched = match &self.intake {
             Intake::Polling => {
-                let listener = Polling::builder(self.bot.clone())
+                // teloxide does not lengthen a long poll's request timeout by the poll's own waiting time
+                // (teloxide-core 0.13 leaves it commented out), so polls get a client of their own.
+                let polling_bot = telegram_bot(
+                    self.bot.token(),
+                    self.ctx.config.telegram_timeout + self.polling_timeout,
+                )?
+                .set_api_url(self.bot.api_url());
+                let listener = Polling::builder(polling_bot)
                     .timeout(self.polling_timeout)
                     .allowed_updates(telegram::ALLOWED_UPDATES.to_vec())
                     .delete_webhook()
@@ -193,6 +206,33 @@ impl App {
         log::info!("stopped");
         Ok(())
     }
+}
+
+/// Errors of the update intake (a poll that failed, Telegram unreachable): logged once while they last, and
+/// without the token.
+struct IntakeErrors {
+    faults: Arc<FaultLog>,
+    token: String,
+}
+
+impl<E: std::fmt::Debug> ErrorHandler<E> for IntakeErrors {
+    fn handle_error(
+        self: Arc<Self>,
+        error: E,
+    ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+        let text = format!("{error:?}").replace(&self.token, "<token>");
+        self.faults.error(Fault::Intake, text);
+        Box::pin(async {})
+    }
+}
+
+/// A Bot API client whose requests give up after `timeout` (teloxide's other HTTP defaults kept).
+fn telegram_bot(token: &str, timeout: Duration) -> Result<Bot, StartupError> {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(timeout)
+        .build()
+        .map_err(|e| StartupError::Telegram(format!("cannot set up the HTTP client: {e}")))?;
+    Ok(Bot::with_client(token, client))
 }
 
 /// Binds `addr` and records the address actually bound.

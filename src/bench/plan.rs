@@ -69,6 +69,7 @@ pub async fn run(
         metrics: Default::default(),
         outbox: Default::default(),
         scheduler: Default::default(),
+        faults: Default::default(),
     };
 
     let probe = WriteProbe::start(pool.clone());
@@ -311,6 +312,7 @@ async fn idle_cpu(ctx: &Ctx, series: &Series) -> Result<Option<f64>, BenchError>
     let ctx = Ctx {
         clock: Arc::new(clock),
         scheduler: Default::default(),
+        faults: Default::default(),
         metrics: Default::default(),
         ..ctx.clone()
     };

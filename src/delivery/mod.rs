@@ -42,6 +42,7 @@ pub use limiter::{Limits, RateLimiter};
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::fault_log::FaultLog;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,10 +88,11 @@ pub fn spawn(
     clock: Arc<dyn Clock>,
     signal: Doorbell,
     settings: Settings,
+    faults: Arc<FaultLog>,
 ) -> DeliveryHandle {
     let (stop, stopped) = watch::channel(false);
     let stop_grace = settings.stop_grace;
-    let worker = worker::Worker::new(pool, bot, clock, signal, settings);
+    let worker = worker::Worker::new(pool, bot, clock, signal, settings, faults);
     DeliveryHandle {
         stop,
         task: Some(tokio::spawn(worker.run(stopped))),

@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::db::DbError;
 use crate::db::outbox::{self, Delivery};
 use crate::domain::outbox::{AfterTransient, MAX_ATTEMPTS, after_transient};
+use crate::fault_log::{Fault, FaultLog};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use std::collections::HashMap;
@@ -33,6 +34,7 @@ pub(super) struct Worker {
     /// Each request in flight: (chat, row id). A chat has at most one, which keeps its messages in order.
     tasks: HashMap<Id, (i64, i64)>,
     next_prune: DateTime<Utc>,
+    faults: Arc<FaultLog>,
 }
 
 struct Finished {
@@ -63,6 +65,7 @@ impl Worker {
         clock: Arc<dyn Clock>,
         signal: Doorbell,
         settings: Settings,
+        faults: Arc<FaultLog>,
     ) -> Self {
         let next_prune = clock.now();
         Worker {
@@ -75,6 +78,7 @@ impl Worker {
             in_flight: JoinSet::new(),
             tasks: HashMap::new(),
             next_prune,
+            faults,
         }
     }
 
@@ -158,12 +162,16 @@ impl Worker {
             let now = self.clock.now();
             match outbox::claim_next(&self.pool, now, &excluded).await {
                 Ok(Some(delivery)) => {
+                    self.faults.recovered(Fault::OutboxStorage);
                     self.limiter.take_slot(now_rt);
                     self.start(delivery);
                 }
                 Ok(None) => return self.idle(now, &held).await,
                 Err(e) => {
-                    log::error!("outbox: cannot claim the next message: {e}");
+                    self.faults.error(
+                        Fault::OutboxStorage,
+                        format_args!("cannot claim the next message: {e}"),
+                    );
                     return Wait {
                         due: None,
                         ready: Some(now_rt + DB_RETRY),
@@ -183,14 +191,20 @@ impl Worker {
                 .map(|(_, at)| *at)
                 .min(),
             Err(e) => {
-                log::error!("outbox: cannot read waiting chats: {e}");
+                self.faults.error(
+                    Fault::OutboxStorage,
+                    format_args!("cannot read waiting chats: {e}"),
+                );
                 Some(Instant::now() + DB_RETRY)
             }
         };
         let due = match outbox::next_due_after(&self.pool, now).await {
             Ok(due) => due,
             Err(e) => {
-                log::error!("outbox: cannot read the next due time: {e}");
+                self.faults.error(
+                    Fault::OutboxStorage,
+                    format_args!("cannot read the next due time: {e}"),
+                );
                 ready = Some(Instant::now() + DB_RETRY);
                 None
             }
@@ -230,7 +244,10 @@ impl Worker {
         self.limiter.record(delivery.chat_id, Instant::now());
         let now = self.clock.now();
         let recorded = match result {
-            Ok(message_id) => outbox::mark_sent(&self.pool, delivery.id, message_id, now).await,
+            Ok(message_id) => {
+                self.faults.recovered(Fault::Sending);
+                outbox::mark_sent(&self.pool, delivery.id, message_id, now).await
+            }
             Err(error) => self.failed(&delivery, &error, now).await,
         };
         if let Err(e) = recorded {
@@ -293,7 +310,12 @@ impl Worker {
                 AfterTransient::RetryIn { attempts, delay } => {
                     let due =
                         now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
-                    log::info!(
+                    // Logged once while the trouble lasts (a 5xx storm would be a line per message).
+                    self.faults.error(
+                        Fault::Sending,
+                        format_args!("message {} to chat {}: {reason}", d.id, d.chat_id),
+                    );
+                    log::debug!(
                         "outbox: message {} to chat {}: {reason}; try {attempts} failed, next in {} s",
                         d.id,
                         d.chat_id,
@@ -315,7 +337,17 @@ impl Worker {
 
     /// The error as stored and logged: without the bot token (network errors name the request URL).
     fn reason(&self, error: &RequestError) -> String {
-        let text = error.to_string().replace(self.bot.token(), "<token>");
+        // With its causes: reqwest's own text ("error sending request") does not say it timed out.
+        let mut text = error.to_string();
+        let mut cause = std::error::Error::source(error);
+        while let Some(e) = cause {
+            let part = e.to_string();
+            if !text.contains(&part) {
+                text = format!("{text}: {part}");
+            }
+            cause = e.source();
+        }
+        let text = text.replace(self.bot.token(), "<token>");
         text.chars().take(MAX_REASON_CHARS).collect()
     }
 

@@ -30,6 +30,7 @@ use crate::db::dialogues::{self, DialogueState};
 use crate::db::{self, DbError, Tx};
 use crate::domain::commands::{COORDINATOR_COMMANDS, FACILITATOR_COMMANDS};
 use crate::domain::{CallbackData, Lang, Reply, UserInfo};
+use crate::fault_log::Fault;
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub struct Ctx {
     pub outbox: crate::doorbell::Doorbell,
     /// Ring after a change the scheduler should act on (registration, settings, `/reload`, a broadcast).
     pub scheduler: crate::doorbell::Doorbell,
+    /// Repeating faults, logged once rather than per message.
+    pub faults: Arc<crate::fault_log::FaultLog>,
 }
 
 /// One input from a user in a private chat, parsed at the boundary.
@@ -143,15 +146,22 @@ pub(crate) fn privacy_notice(turn: &Turn<'_>) -> String {
     turn.fill("privacy.notice", &[("retention_days", &days)])
 }
 
-/// Handles one input. Never fails: a storage problem becomes a polite "could not save" answer.
+/// Handles one input. Never fails: a storage problem becomes a polite "could not save" answer (and one log
+/// line when the problem begins, not one per message).
 pub async fn handle(ctx: &Ctx, incoming: &Incoming) -> Response {
     match handle_in_transaction(ctx, incoming).await {
-        Ok(response) => response,
+        Ok(response) => {
+            ctx.faults.recovered(Fault::Handling);
+            response
+        }
         Err(e) => {
-            log::error!(
-                "user {}: could not handle {:?}: {e}",
-                incoming.user_id,
-                kind_name(&incoming.kind)
+            ctx.faults.error(
+                Fault::Handling,
+                format_args!(
+                    "user {}: could not handle {:?}: {e}",
+                    incoming.user_id,
+                    kind_name(&incoming.kind)
+                ),
             );
             let lang = Lang::from_telegram(
                 incoming.language_code.as_deref(),

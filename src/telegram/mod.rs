@@ -28,6 +28,10 @@ pub const ALLOWED_UPDATES: &[teloxide::types::AllowedUpdate] = &[
 /// the bot's own membership.
 pub fn schema() -> UpdateHandler<teloxide::RequestError> {
     dptree::entry()
+        // An update arrived, so receiving them works (again).
+        .chain(dptree::inspect(|ctx: Ctx| {
+            ctx.faults.recovered(crate::fault_log::Fault::Intake)
+        }))
         .branch(Update::filter_message().endpoint(on_message))
         .branch(Update::filter_chat_join_request().endpoint(groups::on_join_request))
         .branch(Update::filter_my_chat_member().endpoint(groups::on_my_chat_member))

@@ -2,10 +2,11 @@
 //! storm of 429s from the Bot API. The bot answers politely in the user's language, keeps what it had stored,
 //! loses no outbox message, and carries on by itself once the fault ends.
 use crate::delivery::{text, wait_for_row, wait_for_status};
-use crate::harness::{TestBot, joined};
+use crate::harness::{STEP_TIMEOUT, TestBot, joined};
 use milava_bot::clock::Clock;
 use milava_bot::domain::outbox::Status;
 use milava_bot::fake_telegram::{Failure, FakeUser};
+use milava_bot::fault_log::Fault;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -72,12 +73,28 @@ async fn when_storage_refuses_writes_users_are_told_politely_nothing_stored_is_l
         "what was stored stays"
     );
     assert_eq!(step_of(&bot, &sam).await, None);
+    // More people write while it lasts: each is answered, the log gets one line, not one per message.
+    for id in 8110..8130 {
+        let dad = FakeUser::new(id, "Isä", Some("fi"));
+        let replies = joined(&bot.send(&dad, "/start").await);
+        assert!(
+            replies.contains("Tallentaminen ei juuri nyt onnistunut"),
+            "{replies}"
+        );
+    }
+    let faults = bot.ctx().faults;
+    assert_eq!(faults.lines_logged(Fault::Handling), 1, "logged once");
 
     end_storage_fault(&bot).await;
     let replies = joined(&bot.send(&pekka, "Pekka").await);
     assert!(replies.contains("Millä alueella"), "carries on: {replies}");
     let replies = joined(&bot.send(&sam, "/start").await);
     assert!(replies.contains("Who are you?"), "{replies}");
+    assert_eq!(
+        faults.lines_logged(Fault::Handling),
+        2,
+        "and once more when it is over"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,6 +124,11 @@ async fn a_burst_of_server_errors_delays_a_message_but_does_not_lose_it() {
     let d = wait_for_status(&bot, "reminder:s1:591:1h", Status::Sent).await;
     assert_eq!(d.attempts, 2);
     assert_eq!(bot.fake.sent_to(591).len(), 1, "delivered exactly once");
+    assert_eq!(
+        bot.ctx().faults.lines_logged(Fault::Sending),
+        2,
+        "the trouble logged when it began and when it ended, not per try"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,4 +158,97 @@ async fn a_storm_of_429s_is_waited_out_and_every_message_arrives_once_while_repl
     // The storm is over: a person who writes gets an answer at once.
     let matti = FakeUser::new(8103, "Matti", Some("fi"));
     assert!(!bot.send(&matti, "/help").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_slower_than_the_request_timeout_is_retried_and_holds_up_no_reply() {
+    let bot = TestBot::start_with(&[("TELEGRAM_TIMEOUT_SECONDS", "1")]).await;
+    // Long polls (5 s in tests) are not cut short by the 1 s request timeout while nothing happens.
+    let polls = bot.fake.requests_to("getUpdates").len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let new_polls = bot.fake.requests_to("getUpdates").len() - polls;
+    assert!(
+        new_polls <= 1,
+        "{new_polls} polls in 3 idle seconds: the request timeout cuts long polls short"
+    );
+
+    let key = "reminder:s1:594:1h";
+    bot.fake
+        .set_chat_failure(594, Some(Failure::Delay(Duration::from_secs(3))));
+    bot.enqueue(&[text(key, 594, "Muistutus", &bot)]).await;
+    bot.fake
+        .wait_until("the slow request in flight", STEP_TIMEOUT, |f| {
+            f.requests_to("sendMessage")
+                .iter()
+                .any(|r| r.chat_id() == Some(594))
+        })
+        .await;
+    // Meanwhile a person who writes is answered.
+    let matti = FakeUser::new(8104, "Matti", Some("fi"));
+    assert!(!bot.send(&matti, "/help").await.is_empty());
+
+    let d = wait_for_row(&bot, key, "timed out once", |d| d.attempts == 1).await;
+    assert_eq!(d.status, Status::Pending, "a timeout is not final: {d:?}");
+    assert!(
+        d.last_error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("timed out"),
+        "{d:?}"
+    );
+    // The API is fast again: the message goes at its next try.
+    bot.fake.set_chat_failure(594, None);
+    bot.clock.advance(d.due_at - bot.clock.now());
+    let d = wait_for_status(&bot, key, Status::Sent).await;
+    assert_eq!(d.attempts, 1);
+    // The request that timed out may still have reached Telegram: at most that one extra copy.
+    tokio::time::sleep(Duration::from_millis(3200)).await;
+    let copies = bot.fake.sent_to(594).len();
+    assert!((1..=2).contains(&copies), "{copies} copies");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_locked_by_another_program_delays_answers_then_gets_a_polite_one_and_recovers() {
+    use sqlx::Connection;
+    let bot = TestBot::start().await;
+    let pekka = FakeUser::new(8105, "Pekka", Some("fi"));
+    bot.send(&pekka, "/start").await;
+    // Another program (a backup script, an admin's sqlite3 shell) takes the write lock.
+    let mut other = sqlx::SqliteConnection::connect(&bot.config().database_url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    // A short lock: the answer waits for it and then goes through.
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+        other
+    });
+    let pressed = Instant::now();
+    bot.press(&pekka, "Isä").await;
+    assert!(
+        pressed.elapsed() >= Duration::from_millis(700),
+        "the answer waited for the lock"
+    );
+    let mut other = release.await.unwrap();
+    let (step, _) = step_of(&bot, &pekka).await.expect("stored");
+    assert_eq!(step, "father_name", "saved once the lock was gone");
+
+    // A lock held longer than the 5 s the bot waits: a polite answer, nothing lost.
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let replies = joined(&bot.send(&pekka, "Pekka").await);
+    assert!(
+        replies.contains("Tallentaminen ei juuri nyt onnistunut"),
+        "{replies}"
+    );
+    assert_eq!(step_of(&bot, &pekka).await.unwrap().0, "father_name");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let replies = joined(&bot.send(&pekka, "Pekka").await);
+    assert!(replies.contains("Millä alueella"), "carries on: {replies}");
 }

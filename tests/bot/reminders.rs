@@ -172,6 +172,7 @@ fn offline_ctx(bot: &TestBot) -> Ctx {
         metrics: Default::default(),
         outbox: Default::default(),
         scheduler: Default::default(),
+        faults: Default::default(),
     }
 }
 
