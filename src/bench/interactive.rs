@@ -1,23 +1,24 @@
 //! `bench interactive`: `users` people register at the same moment, on top of `registered` people already in
 //! the database, through the fake Bot API with Telegram's flood limits off (so the bot itself is measured).
+//! The bot runs as its own process (`milava-bot run`, this executable), so its peak memory is its own and
+//! not the fake's or the virtual people's; it is stopped with SIGTERM at the end.
 //!
 //! Each virtual person goes through the fathers' registration as a person would — `/start`, the role button,
 //! their name, area, interest, consent and research buttons — waiting for the bot's whole answer before the
 //! next step. Without `--think-ms` there is no thinking time: every person is always waiting for the bot or
 //! sending, which measures the most updates per second; with it, people pause between steps as people do.
-//! How many messages a whole answer has is learnt first from one calibration person. Reply latency is the time from queuing the
-//! update at the fake to the last message of its answer reaching the fake; throughput is all updates handled
-//! over the wall time of the concurrent phase. Bounded: a step waits at most `STEP_TIMEOUT`.
+//! How many messages a whole answer has is learnt first from one calibration person. Reply latency is the
+//! time from queuing the update at the fake to the last message of its answer reaching the fake; throughput
+//! is all updates answered over the wall time of the concurrent phase. Bounded: a step waits at most
+//! `STEP_TIMEOUT`.
 use super::{BenchError, peak_rss_mib, percentile};
-use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::fake_telegram::{FAKE_BOT_TOKEN, FakeEvent, FakeTelegram, FakeUser, SentMessage};
-use crate::startup::App;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 /// Virtual people's ids start here (the already registered ones start at `FIRST_REGISTERED`).
@@ -59,31 +60,22 @@ pub async fn run(
     let fake = FakeTelegram::start().await?;
     fake.set_request_log(false);
     let dir = tempfile::tempdir()?;
-    let mut config = config;
-    config.token = Some(FAKE_BOT_TOKEN.to_string());
-    config.api_url = Some(fake.api_url());
-    config.database_url = format!(
+    let database_url = format!(
         "sqlite://{}",
         dir.path().join("bench-interactive.db").display()
     );
-    let content =
-        crate::content::load(&config.dialogues_dir).map_err(crate::startup::StartupError::from)?;
-    let app = App::build_with_content(config, Arc::new(content), Arc::new(SystemClock)).await?;
-    let pool = app.ctx.pool.clone();
-    let metrics = app.ctx.metrics.clone();
-    super::seed_fathers(&pool, FIRST_REGISTERED, registered).await?;
+    {
+        let pool = crate::db::connect(&database_url).await?;
+        super::seed_fathers(&pool, FIRST_REGISTERED, registered).await?;
+        pool.close().await;
+    }
     eprintln!("bench interactive: {registered} people registered; {users} more register at once");
 
-    let (stop, stopped) = oneshot::channel::<()>();
-    let running = tokio::spawn(app.run(async move {
-        let _ = stopped.await;
-    }));
     let mailboxes: Mailboxes = Default::default();
     let collector = spawn_collector(&fake, mailboxes.clone());
-
+    let bot = BotProcess::start(&config, &fake, &database_url).await?;
     let result = async {
         let expected = calibrate(&fake, &mailboxes).await?;
-        let handled_before = metrics.handled();
         let started = Instant::now();
         let mut people = Vec::with_capacity(users);
         for i in 0..users {
@@ -109,22 +101,18 @@ pub async fn run(
                 .map_err(|e| BenchError::Failed(format!("a virtual person failed: {e}")))?;
             latencies.extend(person?);
         }
-        let seconds = started.elapsed().as_secs_f64();
-        let handled = metrics.handled() - handled_before;
-        // Counted before the bot stops: stopping closes the pool.
-        let complete = crate::db::stats::participants_from(&pool, FIRST_USER).await?;
-        Ok::<_, BenchError>((latencies, seconds, handled, complete))
+        Ok::<_, BenchError>((latencies, started.elapsed().as_secs_f64()))
     }
     .await;
-    let _ = stop.send(());
+    let bot_rss = bot.peak_rss_mib();
+    let stopped = bot.stop().await;
     collector.abort();
-    match tokio::time::timeout(Duration::from_secs(30), running).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => return Err(e.into()),
-        Ok(Err(e)) => return Err(BenchError::Failed(format!("the bot panicked: {e}"))),
-        Err(_) => return Err(BenchError::Failed("the bot did not stop in 30 s".into())),
-    }
-    let (mut latencies, seconds, handled, complete) = result?;
+    let (mut latencies, seconds) = result?;
+    stopped?;
+    let pool = crate::db::connect(&database_url).await?;
+    let complete = crate::db::stats::participants_from(&pool, FIRST_USER).await?;
+    pool.close().await;
+
     latencies.sort_by(f64::total_cmp);
     let round = |x: f64| (x * 10.0).round() / 10.0;
     Ok(json!({
@@ -133,16 +121,82 @@ pub async fn run(
         "think_ms": think_ms,
         "already_registered": registered,
         "registrations_completed": complete - registered as i64,
-        "updates": latencies.len(),
-        "updates_handled": handled,
-        "seconds": round(seconds * 100.0) / 100.0,
-        "updates_per_second": round(handled as f64 / seconds),
+        "updates_answered": latencies.len(),
+        "seconds": (seconds * 100.0).round() / 100.0,
+        "updates_per_second": round(latencies.len() as f64 / seconds),
         "latency_p50_ms": percentile(&latencies, 50.0).map(round),
         "latency_p95_ms": percentile(&latencies, 95.0).map(round),
         "latency_p99_ms": percentile(&latencies, 99.0).map(round),
         "latency_max_ms": percentile(&latencies, 100.0).map(round),
-        "peak_rss_mib": peak_rss_mib().map(round),
+        "bot_peak_rss_mib": bot_rss.map(round),
+        "bench_peak_rss_mib": peak_rss_mib().map(round),
     }))
+}
+
+/// The bot as its own process (`milava-bot run`, this same executable), so its memory is measured alone.
+struct BotProcess {
+    child: std::process::Child,
+}
+
+impl BotProcess {
+    async fn start(
+        config: &Config,
+        fake: &FakeTelegram,
+        database_url: &str,
+    ) -> Result<BotProcess, BenchError> {
+        let polls = fake.requests_to("getUpdates").len();
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .arg("run")
+            .env("TELOXIDE_TOKEN", FAKE_BOT_TOKEN)
+            .env("TELOXIDE_API_URL", fake.api_url().as_str())
+            .env("DATABASE_URL", database_url)
+            .env("DIALOGUES_DIR", &config.dialogues_dir)
+            .env("RUST_LOG", "warn")
+            .env_remove("HEALTH_ADDR")
+            .stdout(std::process::Stdio::null())
+            .spawn()?;
+        let bot = BotProcess { child };
+        // Up once it polls; the fake counts polls only while its request log is on.
+        fake.set_request_log(true);
+        let deadline = Instant::now() + STEP_TIMEOUT;
+        while fake.requests_to("getUpdates").len() <= polls {
+            if Instant::now() > deadline {
+                return Err(BenchError::Failed("the bot did not start polling".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        fake.set_request_log(false);
+        Ok(bot)
+    }
+
+    /// The most memory the bot process has used so far (VmHWM), in MiB.
+    fn peak_rss_mib(&self) -> Option<f64> {
+        super::peak_rss_mib_of(&format!("/proc/{}/status", self.child.id()))
+    }
+
+    /// SIGTERM, as a service manager would; the bot must be gone within 10 s.
+    async fn stop(mut self) -> Result<(), BenchError> {
+        std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return if status.success() {
+                    Ok(())
+                } else {
+                    Err(BenchError::Failed(format!("the bot exited with {status}")))
+                };
+            }
+            if Instant::now() > deadline {
+                self.child.kill()?;
+                return Err(BenchError::Failed(
+                    "the bot did not stop within 10 s".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 /// Forwards every message the bot sends to the mailbox of its chat.

@@ -1,0 +1,55 @@
+//! The benchmarks still run and count right (their speed is measured on demand, never here): each scenario
+//! with a tiny load through the real binary, checking the JSON line it prints.
+use crate::harness::dialogues_dir;
+use serde_json::Value;
+use std::process::Command;
+
+fn bench(args: &[&str]) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_milava-bot"))
+        .arg("bench")
+        .args(args)
+        .current_dir(dir.path())
+        .env("DIALOGUES_DIR", dialogues_dir())
+        .env_remove("TELOXIDE_TOKEN")
+        .env_remove("DATABASE_URL")
+        .env_remove("HEALTH_ADDR")
+        .output()
+        .expect("milava-bot bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "bench {args:?}: {}\n{stdout}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = stdout.lines().last().expect("one JSON line");
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"))
+}
+
+#[test]
+fn bench_interactive_registers_everyone_through_a_separate_bot_process() {
+    let result = bench(&["interactive", "--users", "5", "--registered", "10"]);
+    assert_eq!(result["scenario"], "interactive");
+    assert_eq!(result["registrations_completed"], 5, "{result}");
+    assert_eq!(result["updates_answered"], 35, "7 steps each: {result}");
+    assert!(
+        result["bot_peak_rss_mib"].as_f64().unwrap() > 1.0,
+        "{result}"
+    );
+    assert!(result["latency_p99_ms"].as_f64().is_some(), "{result}");
+}
+
+#[test]
+fn bench_broadcast_delivers_to_every_recipient() {
+    let result = bench(&["broadcast", "--recipients", "20"]);
+    assert_eq!(result["delivered"], 20, "{result}");
+    assert_eq!(result["failed"], 0, "{result}");
+    assert_eq!(result["interactive_unanswered"], 0, "{result}");
+}
+
+#[test]
+fn bench_plan_plans_each_reminder_once() {
+    let result = bench(&["plan", "--participants", "5", "--sessions", "2"]);
+    // Per participant and session: two reminders and a check-in prompt.
+    assert_eq!(result["rows_planned"], 5 * 2 * 3, "{result}");
+}
