@@ -20,6 +20,9 @@ pub enum Fault {
     OutboxStorage,
     /// Receiving updates from Telegram (long polling or the webhook).
     Intake,
+    /// Requests to the webhook without the right secret (a scan, or a misconfigured proxy). Nothing of ours
+    /// failed, so it is a warning, and it has no end.
+    WebhookRejected,
 }
 
 impl Fault {
@@ -29,6 +32,14 @@ impl Fault {
             Fault::Sending => "sending outbox messages",
             Fault::OutboxStorage => "outbox storage",
             Fault::Intake => "receiving updates",
+            Fault::WebhookRejected => "webhook requests rejected for their secret token",
+        }
+    }
+
+    fn level(self) -> log::Level {
+        match self {
+            Fault::WebhookRejected => log::Level::Warn,
+            _ => log::Level::Error,
         }
     }
 }
@@ -44,20 +55,26 @@ struct Ongoing {
 /// time); `error` and `recovered` log it.
 #[derive(Default)]
 pub struct FaultLog {
-    ongoing: Mutex<HashMap<Fault, Ongoing>>,
+    state: Mutex<State>,
     /// Lets `recovered` (called after every success) skip the lock while nothing is wrong.
     any_ongoing: AtomicBool,
-    lines: Mutex<HashMap<Fault, u64>>,
+}
+
+#[derive(Default)]
+struct State {
+    ongoing: HashMap<Fault, Ongoing>,
+    /// Lines logged per fault, for tests.
+    lines: HashMap<Fault, u64>,
 }
 
 impl FaultLog {
     pub fn occurred(&self, fault: Fault, context: &str, now: Instant) -> Option<String> {
-        let mut ongoing = self.ongoing.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         self.any_ongoing.store(true, Ordering::Release);
         let name = fault.name();
-        let line = match ongoing.get_mut(&fault) {
+        let line = match state.ongoing.get_mut(&fault) {
             None => {
-                ongoing.insert(
+                state.ongoing.insert(
                     fault,
                     Ongoing {
                         began: now,
@@ -85,8 +102,7 @@ impl FaultLog {
                 }
             }
         };
-        drop(ongoing);
-        self.count_line(fault, &line);
+        state.count(fault, &line);
         line
     }
 
@@ -94,25 +110,25 @@ impl FaultLog {
         if !self.any_ongoing.load(Ordering::Acquire) {
             return None;
         }
-        let mut ongoing = self.ongoing.lock().unwrap_or_else(|e| e.into_inner());
-        let o = ongoing.remove(&fault)?;
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let o = state.ongoing.remove(&fault)?;
         self.any_ongoing
-            .store(!ongoing.is_empty(), Ordering::Release);
-        drop(ongoing);
+            .store(!state.ongoing.is_empty(), Ordering::Release);
         let line = Some(format!(
             "{} works again after {} s ({} failure(s) in all)",
             fault.name(),
             now.duration_since(o.began).as_secs(),
             o.total
         ));
-        self.count_line(fault, &line);
+        state.count(fault, &line);
         line
     }
 
-    /// Logs the fault (as an error) if it is new or due for its repeat report.
+    /// Logs the fault (an error, or a warning for `WebhookRejected`) if it is new or due for its repeat
+    /// report.
     pub fn error(&self, fault: Fault, context: impl std::fmt::Display) {
         if let Some(line) = self.occurred(fault, &context.to_string(), Instant::now()) {
-            log::error!("{line}");
+            log::log!(fault.level(), "{line}");
         }
     }
 
@@ -125,14 +141,15 @@ impl FaultLog {
 
     /// How many lines this fault has put in the log (for tests and `/health`-style checks).
     pub fn lines_logged(&self, fault: Fault) -> u64 {
-        let lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-        lines.get(&fault).copied().unwrap_or(0)
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.lines.get(&fault).copied().unwrap_or(0)
     }
+}
 
-    fn count_line(&self, fault: Fault, line: &Option<String>) {
+impl State {
+    fn count(&mut self, fault: Fault, line: &Option<String>) {
         if line.is_some() {
-            let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
-            *lines.entry(fault).or_default() += 1;
+            *self.lines.entry(fault).or_default() += 1;
         }
     }
 }

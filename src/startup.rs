@@ -190,6 +190,7 @@ impl App {
                     &self.ctx.config,
                     public_url,
                     &self.listening,
+                    self.ctx.faults.clone(),
                 )
                 .await?;
                 dispatcher

@@ -1,9 +1,10 @@
 //! Webhook mode: Telegram posts updates to a public https URL, which a reverse proxy forwards to
 //! `WEBHOOK_LISTEN`. teloxide registers the webhook (`setWebhook` with the secret) and turns requests into
 //! updates for the same dispatcher as long polling; in front of it a guard rejects any request without the
-//! right `X-Telegram-Bot-Api-Secret-Token` and logs it (at most once a minute, with a count, so a scan
-//! cannot flood the log).
+//! right `X-Telegram-Bot-Api-Secret-Token` and logs it through the fault log (at most once a minute, with a
+//! count, so a scan cannot flood the log).
 use crate::config::{Config, ConfigError};
+use crate::fault_log::{Fault, FaultLog};
 use crate::startup::{Listening, StartupError, bind};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
@@ -11,15 +12,12 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use teloxide::prelude::*;
 use teloxide::update_listeners::UpdateListener;
 use teloxide::update_listeners::webhooks::{Options, axum_to_router};
 
 const SECRET_HEADER: &str = "x-telegram-bot-api-secret-token";
-/// Rejected requests are reported at most this often.
-const REPORT_EVERY: Duration = Duration::from_secs(60);
 
 /// Registers the webhook at `public_url`, starts the HTTP server on `WEBHOOK_LISTEN`, and returns the update
 /// listener for the dispatcher. On shutdown the server stops and the webhook is deleted.
@@ -28,6 +26,7 @@ pub async fn listen(
     config: &Config,
     public_url: &url::Url,
     listening: &Listening,
+    faults: Arc<FaultLog>,
 ) -> Result<impl UpdateListener<Err = Infallible> + use<>, StartupError> {
     let secret = config.webhook_secret.clone().ok_or_else(|| ConfigError {
         setting: "WEBHOOK_SECRET",
@@ -51,7 +50,7 @@ pub async fn listen(
         .map_err(|e| StartupError::Telegram(e.to_string().replace(&token, "<token>")))?;
     let guard = Guard {
         secret: secret.into(),
-        rejected: Default::default(),
+        faults,
     };
     let router = router.layer(axum::middleware::from_fn_with_state(guard, check_secret));
     let tcp = bind(config.webhook_listen, &listening.webhook).await?;
@@ -73,24 +72,16 @@ pub async fn listen(
 #[derive(Clone)]
 struct Guard {
     secret: Arc<str>,
-    /// When a rejection was last reported, and how many came since.
-    rejected: Arc<Mutex<(Option<Instant>, u64)>>,
+    faults: Arc<FaultLog>,
 }
 
 impl Guard {
     fn report(&self, peer: SocketAddr, missing: bool) {
-        let mut rejected = self.rejected.lock().unwrap_or_else(|e| e.into_inner());
-        let (last, unreported) = &mut *rejected;
-        *unreported += 1;
-        if last.is_some_and(|at| at.elapsed() < REPORT_EVERY) {
-            return;
-        }
         let what = if missing { "no" } else { "a wrong" };
-        log::warn!(
-            "webhook: rejected a request from {peer} with {what} secret token ({unreported} rejected since the last report)"
+        self.faults.error(
+            Fault::WebhookRejected,
+            format_args!("a request from {peer} with {what} secret token"),
         );
-        *last = Some(Instant::now());
-        *unreported = 0;
     }
 }
 

@@ -5,6 +5,7 @@ use chrono::{TimeZone, Utc};
 use milava_bot::clock::ManualClock;
 use milava_bot::config::Config;
 use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, Failure, FakeTelegram};
+use milava_bot::fault_log::{Fault, FaultLog};
 use milava_bot::startup::{App, Intake, Listening};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -18,6 +19,7 @@ const SECRET: &str = "s3cret-token_for-tests-0123456789";
 struct Running {
     fake: FakeTelegram,
     listening: Listening,
+    faults: Arc<FaultLog>,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), milava_bot::startup::StartupError>>,
     _dir: tempfile::TempDir,
@@ -50,6 +52,7 @@ async fn start(extra: &[(&str, &str)], intake: Intake) -> Running {
     app.polling_timeout = Duration::from_secs(1);
     app.intake = intake;
     let listening = app.listening.clone();
+    let faults = app.ctx.faults.clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(app.run(async move {
         let _ = stopped.await;
@@ -57,6 +60,7 @@ async fn start(extra: &[(&str, &str)], intake: Intake) -> Running {
     Running {
         fake,
         listening,
+        faults,
         stop,
         task,
         _dir: dir,
@@ -130,6 +134,11 @@ async fn webhook_mode_accepts_updates_only_with_the_secret() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), 401);
+    assert_eq!(
+        running.faults.lines_logged(Fault::WebhookRejected),
+        1,
+        "the second rejection within a minute is counted, not logged"
+    );
 
     // With it, the bot handles the update and answers through the Bot API.
     let ok = client
