@@ -17,7 +17,11 @@ use std::time::{Duration, Instant};
 const KILLS: usize = 20;
 const FATHERS: i64 = 12;
 const FIRST_FATHER: i64 = 610_000;
-const BROADCAST_CHATS: i64 = 150;
+/// More than the killed runs can send (each start may send a burst), so every kill lands mid-delivery.
+const BROADCAST_CHATS: i64 = 400;
+/// Outbox messages per second while the bot is being killed, and in the last run that finishes the wave.
+const RATE_WHILE_KILLED: &str = "5";
+const RATE_AT_THE_END: &str = "30";
 const FIRST_CHAT: i64 = 620_000;
 /// What the bot says when a registration is stored.
 const SAVED: &str = "Ilmoittautumisesi on tallessa";
@@ -33,7 +37,7 @@ impl Rng {
     }
 }
 
-fn spawn_bot(fake: &FakeTelegram, dir: &Path) -> Child {
+fn spawn_bot(fake: &FakeTelegram, dir: &Path, rate: &str) -> Child {
     Command::new(env!("CARGO_BIN_EXE_milava-bot"))
         .arg("run")
         .current_dir(dir)
@@ -41,7 +45,7 @@ fn spawn_bot(fake: &FakeTelegram, dir: &Path) -> Child {
         .env("TELOXIDE_TOKEN", FAKE_BOT_TOKEN)
         .env("TELOXIDE_API_URL", fake.api_url().as_str())
         .env("DATABASE_URL", database_url(dir))
-        .env("DELIVERY_MAX_PER_SECOND", "10")
+        .env("DELIVERY_MAX_PER_SECOND", rate)
         .env("DELIVERY_CONCURRENCY", "1")
         .env("RUST_LOG", "warn")
         .env_remove("HEALTH_ADDR")
@@ -202,7 +206,7 @@ async fn killed_twenty_times_mid_registration_and_mid_delivery_it_loses_nothing(
     for kill in 0..KILLS {
         eprintln!("kill {kill} at {:?}", started.elapsed());
         let polls = fake.requests_to("getUpdates").len();
-        let mut bot = spawn_bot(&fake, dir.path());
+        let mut bot = spawn_bot(&fake, dir.path(), RATE_WHILE_KILLED);
         wait_until_polling(&fake, polls).await;
         // Fathers join one after another over the run, so registrations are under way at many kills.
         let joined = (0..fathers.len())
@@ -260,7 +264,7 @@ async fn killed_twenty_times_mid_registration_and_mid_delivery_it_loses_nothing(
 
     // Started once more: everything finishes.
     let polls = fake.requests_to("getUpdates").len();
-    let mut bot = spawn_bot(&fake, dir.path());
+    let mut bot = spawn_bot(&fake, dir.path(), RATE_AT_THE_END);
     wait_until_polling(&fake, polls).await;
     let deadline = Instant::now() + STEP_TIMEOUT * 3;
     while (registered_told(&fake, &fathers).len() < fathers.len() || unsent(dir.path()).await > 0)
