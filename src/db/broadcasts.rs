@@ -119,6 +119,7 @@ pub async fn sending(pool: &SqlitePool) -> Result<Vec<Broadcast>, DbError> {
 
 /// Scheduled broadcasts whose time has come become `sending`.
 pub async fn start_due(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, DbError> {
+    let _turn = super::write_turn(pool).await?;
     Ok(sqlx::query(
         "UPDATE broadcasts SET status = 'sending' WHERE status = 'scheduled' AND send_at <= ?",
     )

@@ -10,14 +10,15 @@ pub mod participants;
 pub mod programme;
 pub mod stats;
 pub mod surveys;
+mod turns;
 pub mod users;
 
+pub use turns::{TURN_TIMEOUT, Tx, WriteTurn, write_turn};
+
+use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
-
-pub type Tx = Transaction<'static, Sqlite>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -30,6 +31,8 @@ pub enum DbError {
         path: String,
         source: std::io::Error,
     },
+    #[error("database: no turn to write within {0:?} (another writer held the database)")]
+    Busy(Duration),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
 }
@@ -56,10 +59,19 @@ pub async fn migrate(pool: &SqlitePool) -> Result<(), DbError> {
     Ok(())
 }
 
-/// A read-then-write transaction: `BEGIN IMMEDIATE` takes the write lock up front, so two writers never
-/// both read and then fail to upgrade (SQLITE_BUSY).
+/// A read-then-write transaction: this process's turn to write first (see `turns`), then `BEGIN IMMEDIATE`
+/// takes SQLite's write lock up front, so two writers never both read and then fail to upgrade (SQLITE_BUSY).
 pub async fn begin_write(pool: &SqlitePool) -> Result<Tx, DbError> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    let turn = write_turn(pool).await?;
+    Ok(Tx::new(
+        pool.begin_with("BEGIN IMMEDIATE").await?,
+        Some(turn),
+    ))
+}
+
+/// A read-only transaction (deferred: it takes no write lock and needs no turn), for reads that must agree.
+pub async fn begin_read(pool: &SqlitePool) -> Result<Tx, DbError> {
+    Ok(Tx::new(pool.begin().await?, None))
 }
 
 /// Creates the database file with mode 0600 before SQLite does, so personal data is not world-readable.

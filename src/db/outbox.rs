@@ -169,6 +169,7 @@ pub async fn claim_next(
 ) -> Result<Option<Delivery>, DbError> {
     let held = serde_json::to_string(held_chats).map_err(|e| DbError::Corrupt(e.to_string()))?;
     loop {
+        let turn = super::write_turn(pool).await?;
         let row: Option<Row> = sqlx::query_as(&format!(
             "UPDATE deliveries SET status = 'sending'
              WHERE id = (SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?
@@ -180,6 +181,7 @@ pub async fn claim_next(
         .bind(&held)
         .fetch_optional(pool)
         .await?;
+        drop(turn);
         let Some(row) = row else {
             return Ok(None);
         };
@@ -189,6 +191,7 @@ pub async fn claim_next(
                 "delivery {id} ({}) expired at {expired} before it could be sent; cancelled",
                 row.idempotency_key
             );
+            let _turn = super::write_turn(pool).await?;
             sqlx::query("UPDATE deliveries SET status = 'cancelled', last_error = ? WHERE id = ?")
                 .bind(format!("expired at {expired} before it could be sent"))
                 .bind(id)
@@ -212,6 +215,7 @@ pub async fn mark_sent(
     telegram_message_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    let _turn = super::write_turn(pool).await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'sent', telegram_message_id = ?, sent_at = ?, last_error = NULL
          WHERE id = ?",
@@ -231,6 +235,7 @@ pub async fn mark_failed(
     reason: &str,
     attempts: Option<i64>,
 ) -> Result<(), DbError> {
+    let _turn = super::write_turn(pool).await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'failed', last_error = ?, attempts = COALESCE(?, attempts) WHERE id = ?",
     )
@@ -250,6 +255,7 @@ pub async fn retry_at(
     attempts: i64,
     reason: &str,
 ) -> Result<(), DbError> {
+    let _turn = super::write_turn(pool).await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'pending', due_at = ?, attempts = ?, last_error = ? WHERE id = ?",
     )
@@ -264,6 +270,7 @@ pub async fn retry_at(
 
 /// Puts a claimed row back as it was (a flood wait, or a shutdown before its request finished).
 pub async fn release(pool: &SqlitePool, id: i64) -> Result<(), DbError> {
+    let _turn = super::write_turn(pool).await?;
     sqlx::query("UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'sending'")
         .bind(id)
         .execute(pool)
@@ -274,6 +281,7 @@ pub async fn release(pool: &SqlitePool, id: i64) -> Result<(), DbError> {
 /// Crash recovery: rows left `sending` were in flight when the process stopped; they become `pending` again
 /// (and are sent again). Returns how many.
 pub async fn release_all_sending(pool: &SqlitePool) -> Result<u64, DbError> {
+    let _turn = super::write_turn(pool).await?;
     let done = sqlx::query("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
         .execute(pool)
         .await?;
@@ -462,6 +470,7 @@ pub async fn pending_with_prefix(tx: &mut Tx, prefix: &str) -> Result<Vec<(i64, 
 /// Marks every pending row due by `now` as sent, without sending anything: `bench plan` stands in for the
 /// delivery worker with this between scheduler passes. Returns how many.
 pub async fn pretend_due_sent(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, DbError> {
+    let _turn = super::write_turn(pool).await?;
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'sent', sent_at = ?1 WHERE status = 'pending' AND due_at <= ?1",
     )
@@ -532,6 +541,7 @@ pub async fn revive(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
 /// Deletes finished rows (sent, failed, skipped, cancelled) older than `before` (by when they were sent, or
 /// else when they were due). Their idempotency keys go with them. Returns how many.
 pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbError> {
+    let _turn = super::write_turn(pool).await?;
     let done = sqlx::query(
         "DELETE FROM deliveries WHERE status IN ('sent', 'failed', 'skipped', 'cancelled')
            AND COALESCE(sent_at, due_at) < ?",

@@ -39,7 +39,7 @@ pub async fn send_if_due(
         return Ok(0);
     }
     // A deferred (read) transaction: it takes no write lock.
-    let mut read = pool.begin().await?;
+    let mut read = crate::db::begin_read(pool).await?;
     if store::is_marked(&mut read, &mark).await? {
         return Ok(0);
     }

@@ -141,7 +141,7 @@ async fn plan_series(
     // read once per session, so a pass writes only what is new (not one insert attempt per row in the horizon).
     // A row withdrawn earlier (`cancelled`, never sent) and planned again is put back to wait. Only the
     // scheduler writes these keys, so reading them before taking the write lock is safe.
-    let mut read = pool.begin().await?;
+    let mut read = crate::db::begin_read(pool).await?;
     let mut existing: HashMap<String, Status> = HashMap::new();
     let sessions: HashSet<&str> = planned.iter().map(|p| p.session_id.as_str()).collect();
     for session in sessions {
