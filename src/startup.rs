@@ -16,6 +16,16 @@ use teloxide::error_handlers::ErrorHandler;
 use teloxide::prelude::*;
 use teloxide::update_listeners::Polling;
 
+/// Updates are handled in this many lanes, a chat always in the same one, so one chat's updates stay in order.
+/// teloxide's default is a worker per chat; with a thousand people writing at once those thousand workers and
+/// their queues held 82–93 MiB (bench interactive, saturation) against 38 MiB with 64 lanes.
+const HANDLING_LANES: i64 = 64;
+
+/// The lane of a chat: its id modulo `HANDLING_LANES` (never negative; group chats' ids are).
+fn handling_lane(chat: ChatId) -> i64 {
+    chat.0.rem_euclid(HANDLING_LANES)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("{0}")]
@@ -158,6 +168,7 @@ impl App {
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::schema())
             .dependencies(dptree::deps![self.ctx.clone()])
             .default_handler(|_| async {})
+            .distribution_function(|update: &Update| update.chat().map(|c| handling_lane(c.id)))
             .build();
         spawn_shutdown(dispatcher.shutdown_token(), shutdown);
         let errors = Arc::new(IntakeErrors {
@@ -290,4 +301,30 @@ pub async fn termination_signal() {
         let _ = ctrl_c.await;
     }
     log::info!("shutting down");
+}
+
+#[cfg(test)]
+mod lane_tests {
+    use super::{HANDLING_LANES, handling_lane};
+    use teloxide::types::ChatId;
+
+    #[test]
+    fn every_chat_has_one_lane_in_range() {
+        for id in [
+            0,
+            1,
+            63,
+            64,
+            3_000_001,
+            -1,
+            -100_123_456_789,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            let lane = handling_lane(ChatId(id));
+            assert!((0..HANDLING_LANES).contains(&lane), "{id} -> {lane}");
+            assert_eq!(lane, handling_lane(ChatId(id)));
+        }
+        assert_ne!(handling_lane(ChatId(1)), handling_lane(ChatId(2)));
+    }
 }
