@@ -105,6 +105,7 @@ pub async fn run(
     }
     .await;
     let bot_rss = bot.peak_rss_mib();
+    let bot_cpu = bot.cpu_seconds();
     let stopped = bot.stop().await;
     collector.abort();
     let (mut latencies, seconds) = result?;
@@ -129,6 +130,7 @@ pub async fn run(
         "latency_p99_ms": percentile(&latencies, 99.0).map(round),
         "latency_max_ms": percentile(&latencies, 100.0).map(round),
         "bot_peak_rss_mib": bot_rss.map(round),
+        "bot_cpu_seconds": bot_cpu.map(|s| (s * 100.0).round() / 100.0),
         "bench_peak_rss_mib": peak_rss_mib().map(round),
     }))
 }
@@ -172,6 +174,11 @@ impl BotProcess {
     /// The most memory the bot process has used so far (VmHWM), in MiB.
     fn peak_rss_mib(&self) -> Option<f64> {
         super::peak_rss_mib_of(&format!("/proc/{}/status", self.child.id()))
+    }
+
+    /// CPU time the bot process has used so far (start-up and calibration included), in seconds.
+    fn cpu_seconds(&self) -> Option<f64> {
+        super::cpu_seconds_of(&format!("/proc/{}/stat", self.child.id()))
     }
 
     /// SIGTERM, as a service manager would; the bot must be gone within 10 s.

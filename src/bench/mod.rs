@@ -132,7 +132,12 @@ pub fn peak_rss_mib_of(status_file: &str) -> Option<f64> {
 
 /// CPU time used by this process so far, in seconds (Linux: utime + stime from /proc/self/stat).
 pub fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    cpu_seconds_of("/proc/self/stat")
+}
+
+/// CPU time used so far by the process whose `/proc/<pid>/stat` this is, in seconds.
+pub fn cpu_seconds_of(stat_file: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(stat_file).ok()?;
     let after_name = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
