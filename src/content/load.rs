@@ -115,6 +115,7 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
     };
     let content = Content {
         texts: Texts { fi, en },
+        flow_version: registration.fingerprint(),
         registration,
         privacy_version: meta.privacy_version,
         series: programme.series,

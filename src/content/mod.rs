@@ -31,6 +31,8 @@ pub struct Content {
     pub coaching: Vec<crate::domain::groups::CoachingStep>,
     /// Help resources `/apua` lists (support.toml).
     pub support: Vec<crate::domain::groups::Resource>,
+    /// The registration flow's fingerprint, computed once at loading (every update asks for it).
+    flow_version: String,
 }
 
 /// The content in use, replaceable at run time (`/reload`). Readers take a snapshot with `get()` and use it
@@ -82,7 +84,7 @@ pub struct ContentError(pub Vec<ContentProblem>);
 impl Content {
     /// The version persisted with dialogue state: changes when the registration flow's structure changes.
     pub fn flow_version(&self) -> String {
-        self.registration.fingerprint()
+        self.flow_version.clone()
     }
 
     pub fn text<'a>(&'a self, lang: Lang, key: &'a str) -> &'a str {

@@ -777,6 +777,15 @@ fn check_groups(content: &Content, report: &mut Report) {
 mod tests {
     use super::CODE_KEYS;
 
+    /// The flow version kept at loading is the loaded flow's fingerprint (persisted dialogues compare it).
+    #[test]
+    fn the_flow_version_is_the_loaded_flows_fingerprint() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let content = crate::content::load(&root.join("dialogues")).expect("shipped content loads");
+        assert_eq!(content.flow_version(), content.registration.fingerprint());
+        assert_eq!(content.flow_version().len(), 16);
+    }
+
     /// Every text key written as a literal in the code must be in CODE_KEYS, so `check` notices when content
     /// loses a text the bot uses. (Keys built at run time are listed in CODE_KEYS by hand.)
     #[test]
