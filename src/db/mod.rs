@@ -13,7 +13,7 @@ pub mod surveys;
 mod turns;
 pub mod users;
 
-pub use turns::{TURN_TIMEOUT, Tx, WriteTurn, write_turn};
+pub use turns::{Tx, WriteTurn, write_turn};
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -72,6 +72,14 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<Tx, DbError> {
 /// A read-only transaction (deferred: it takes no write lock and needs no turn), for reads that must agree.
 pub async fn begin_read(pool: &SqlitePool) -> Result<Tx, DbError> {
     Ok(Tx::new(pool.begin().await?, None))
+}
+
+/// A fresh database in a temporary directory (kept while the `TempDir` lives), migrated, for unit tests.
+#[cfg(test)]
+pub(crate) async fn temp_pool() -> (SqlitePool, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    (connect(&url).await.expect("test database"), dir)
 }
 
 /// Creates the database file with mode 0600 before SQLite does, so personal data is not world-readable.

@@ -568,11 +568,7 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    async fn pool() -> (SqlitePool, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        (super::super::connect(&url).await.unwrap(), dir)
-    }
+    use super::super::temp_pool as pool;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2024, 3, 12, 7, 0, 0).unwrap()

@@ -15,7 +15,7 @@ use tokio::sync::OwnedMutexGuard;
 
 /// How long a writer waits for its turn before giving up, the same as SQLite's busy timeout: a writer that
 /// holds the database longer than this is stuck (or the database is locked from outside).
-pub const TURN_TIMEOUT: Duration = Duration::from_secs(5);
+const TURN_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Gate = Arc<tokio::sync::Mutex<()>>;
 
@@ -23,7 +23,9 @@ static GATES: LazyLock<Mutex<HashMap<PathBuf, Gate>>> = LazyLock::new(Default::d
 
 /// This process's turn to write to the pool's database; writing is everyone else's again when it is dropped.
 #[derive(Debug)]
-pub struct WriteTurn(#[allow(dead_code)] OwnedMutexGuard<()>);
+pub struct WriteTurn {
+    _guard: OwnedMutexGuard<()>,
+}
 
 /// Waits (in order) for this process's turn to write to `pool`'s database.
 pub async fn write_turn(pool: &SqlitePool) -> Result<WriteTurn, DbError> {
@@ -33,7 +35,7 @@ pub async fn write_turn(pool: &SqlitePool) -> Result<WriteTurn, DbError> {
         gates.entry(path).or_default().clone()
     };
     match tokio::time::timeout(TURN_TIMEOUT, gate.lock_owned()).await {
-        Ok(guard) => Ok(WriteTurn(guard)),
+        Ok(guard) => Ok(WriteTurn { _guard: guard }),
         Err(_) => Err(DbError::Busy(TURN_TIMEOUT)),
     }
 }
@@ -75,15 +77,9 @@ impl std::ops::DerefMut for Tx {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{begin_read, begin_write, connect};
+    use super::super::{begin_read, begin_write, temp_pool as pool};
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
-
-    async fn pool() -> (sqlx::SqlitePool, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("turns.db").display());
-        (connect(&url).await.unwrap(), dir)
-    }
 
     /// Writers queued behind a held turn write in the order they asked, and none fails, even with SQLite's
     /// own busy wait switched off (without turns each would get "database is locked" at once).
