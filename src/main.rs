@@ -161,7 +161,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("milava-bot: {e:#}");
+            // `{e}`, not `{e:#}`: each error's message already includes its cause's.
+            eprintln!("milava-bot: {e}");
             match e.downcast_ref::<StartupError>() {
                 Some(StartupError::Config(_)) => ExitCode::from(EXIT_SETTINGS),
                 _ => ExitCode::FAILURE,

@@ -82,10 +82,23 @@ pub(crate) async fn temp_pool() -> (SqlitePool, tempfile::TempDir) {
     (connect(&url).await.expect("test database"), dir)
 }
 
-/// Creates the database file with mode 0600 before SQLite does, so personal data is not world-readable.
+/// Creates the database file with mode 0600 before SQLite does, so personal data is not world-readable; an
+/// existing file must be writable.
 fn create_private_file(path: &std::path::Path) -> Result<(), DbError> {
-    if path.as_os_str().is_empty() || path.to_string_lossy() == ":memory:" || path.exists() {
+    if path.as_os_str().is_empty() || path.to_string_lossy() == ":memory:" {
         return Ok(());
+    }
+    if path.exists() {
+        // SQLite would quietly open a file it cannot write read-only, and fail later with a vaguer
+        // "unable to open database file"; a read-only file system or file is named here instead.
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map(drop)
+            .map_err(|source| DbError::File {
+                path: path.display().to_string(),
+                source,
+            });
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| DbError::File {

@@ -65,7 +65,7 @@ impl TestBot {
         let mut settings: HashMap<String, String> = [
             ("TELOXIDE_TOKEN", FAKE_BOT_TOKEN.to_string()),
             ("TELOXIDE_API_URL", fake.api_url().to_string()),
-            ("DATABASE_URL", db_url.clone()),
+            ("DATABASE_URL", db_url),
             ("DIALOGUES_DIR", dialogues_dir().display().to_string()),
         ]
         .into_iter()
@@ -85,7 +85,8 @@ impl TestBot {
             running: None,
         };
         bot.launch().await;
-        bot.db = SqlitePool::connect(&db_url)
+        // The settings' database, which `extra` may have moved elsewhere.
+        bot.db = SqlitePool::connect(&bot.config().database_url)
             .await
             .expect("test pool on the bot's database");
         bot

@@ -11,6 +11,7 @@ mod coordinators;
 mod crash;
 mod delivery;
 mod faults;
+mod full_disk;
 mod group_assignment;
 mod group_prompts;
 mod groups;

@@ -1,0 +1,148 @@
+//! A really full disk: the database lives on a small tmpfs, which is then filled to the last byte, so SQLite's
+//! own writes fail with ENOSPC ("database or disk is full"), as on a server whose disk ran full. Mounting needs
+//! root (or CAP_SYS_ADMIN); where that is not allowed the test says so and leaves the case to the injected
+//! fault in `faults.rs`.
+use crate::harness::{TestBot, joined};
+use milava_bot::fake_telegram::FakeUser;
+use milava_bot::fault_log::Fault;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// A tmpfs of `size` mounted on a fresh temporary directory; unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700")])
+            .arg("milava-full-disk-test")
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|status| status.success());
+        mounted.then_some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a file until the file system has no byte left; returns its path.
+    fn fill(&self) -> PathBuf {
+        let filler = self.path().join("filler");
+        let mut file = std::fs::File::create(&filler).expect("filler file");
+        for chunk in [64 * 1024, 4096, 1] {
+            let bytes = vec![0xA5u8; chunk];
+            while file.write_all(&bytes).is_ok() {}
+        }
+        let _ = file.flush();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        // Lazy: whatever still holds a file there (a pool closing) does not keep the mount.
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+async fn step_of(bot: &TestBot, user: &FakeUser) -> Option<String> {
+    sqlx::query_scalar("SELECT step FROM dialogues WHERE telegram_user_id = ?")
+        .bind(user.id)
+        .fetch_optional(&bot.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_full_disk_users_are_told_politely_nothing_stored_is_lost_and_it_recovers_when_space_returns()
+ {
+    let Some(disk) = SmallDisk::mount("16m") else {
+        eprintln!(
+            "full_disk: cannot mount a tmpfs here (needs root); the injected fault test covers this case"
+        );
+        return;
+    };
+    let url = format!("sqlite://{}", disk.path().join("milava.db").display());
+    let bot = TestBot::start_with(&[("DATABASE_URL", &url)]).await;
+    let pekka = FakeUser::new(8201, "Pekka", Some("fi"));
+    let sam = FakeUser::new(8202, "Sam", Some("en"));
+    bot.send(&pekka, "/start").await;
+    bot.press(&pekka, "Isä").await;
+    assert_eq!(step_of(&bot, &pekka).await.as_deref(), Some("father_name"));
+
+    // Empty the write-ahead log, so the next write needs new blocks rather than reusing old ones.
+    let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(&bot.db)
+        .await
+        .unwrap();
+    assert_eq!(busy, 0, "the log was emptied");
+    let filler = disk.fill();
+
+    let replies = joined(&bot.send(&pekka, "Pekka").await);
+    assert!(
+        replies.contains("Tallentaminen ei juuri nyt onnistunut. Aiemmat tietosi ovat tallessa"),
+        "{replies}"
+    );
+    assert!(
+        !replies.contains("Millä alueella"),
+        "no step forward: {replies}"
+    );
+    let replies = joined(&bot.send(&sam, "/start").await);
+    assert!(
+        replies.contains("I could not save that just now"),
+        "in the user's language: {replies}"
+    );
+    let faults = bot.ctx().faults;
+    assert_eq!(faults.lines_logged(Fault::Handling), 1, "logged once");
+    assert_eq!(
+        step_of(&bot, &pekka).await.as_deref(),
+        Some("father_name"),
+        "what was stored stays"
+    );
+
+    std::fs::remove_file(filler).unwrap();
+    let replies = joined(&bot.send(&pekka, "Pekka").await);
+    assert!(replies.contains("Millä alueella"), "carries on: {replies}");
+    let replies = joined(&bot.send(&sam, "/start").await);
+    assert!(replies.contains("Who are you?"), "{replies}");
+    assert_eq!(
+        faults.lines_logged(Fault::Handling),
+        2,
+        "and once more when it is over"
+    );
+    drop(bot);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_on_a_read_only_file_system_is_named_as_such_at_start_and_left_as_it_was() {
+    let Some(disk) = SmallDisk::mount("16m") else {
+        eprintln!("read-only start: cannot mount a tmpfs here (needs root); skipped");
+        return;
+    };
+    let file = disk.path().join("milava.db");
+    let url = format!("sqlite://{}", file.display());
+    milava_bot::db::connect(&url).await.unwrap().close().await;
+    let before = std::fs::read(&file).unwrap();
+    let remounted = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(disk.path())
+        .status()
+        .unwrap();
+    assert!(remounted.success());
+
+    let error = milava_bot::db::connect(&url).await.unwrap_err().to_string();
+    assert!(
+        error.contains(&file.display().to_string()) && error.contains("Read-only file system"),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), before, "untouched");
+}
