@@ -48,6 +48,8 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, DbError> {
     create_private_file(options.get_filename())?;
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
+        // A local file has no connection to lose: no ping (one more trip to SQLite's thread) per checkout.
+        .test_before_acquire(false)
         .connect_with(options)
         .await?;
     migrate(&pool).await?;
