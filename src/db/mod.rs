@@ -63,12 +63,16 @@ pub async fn migrate(pool: &SqlitePool) -> Result<(), DbError> {
 
 /// A read-then-write transaction: this process's turn to write first (see `turns`), then `BEGIN IMMEDIATE`
 /// takes SQLite's write lock up front, so two writers never both read and then fail to upgrade (SQLITE_BUSY).
-pub async fn begin_write(pool: &SqlitePool) -> Result<Tx, DbError> {
-    let turn = write_turn(pool).await?;
-    Ok(Tx::new(
-        pool.begin_with("BEGIN IMMEDIATE").await?,
-        Some(turn),
-    ))
+#[track_caller]
+pub fn begin_write(pool: &SqlitePool) -> impl Future<Output = Result<Tx, DbError>> + '_ {
+    let turn = write_turn(pool);
+    async move {
+        let turn = turn.await?;
+        Ok(Tx::new(
+            pool.begin_with("BEGIN IMMEDIATE").await?,
+            Some(turn),
+        ))
+    }
 }
 
 /// A read-only transaction (deferred: it takes no write lock and needs no turn), for reads that must agree.

@@ -8,9 +8,10 @@
 use super::DbError;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use std::collections::HashMap;
+use std::panic::Location;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::OwnedMutexGuard;
 
 /// How long a writer waits for its turn before giving up, the same as SQLite's busy timeout: a writer that
@@ -21,22 +22,44 @@ type Gate = Arc<tokio::sync::Mutex<()>>;
 
 static GATES: LazyLock<Mutex<HashMap<PathBuf, Gate>>> = LazyLock::new(Default::default);
 
+/// A turn held this long is logged (at debug level) with where it was taken: what keeps replies waiting.
+const LONG_TURN: Duration = Duration::from_millis(100);
+
 /// This process's turn to write to the pool's database; writing is everyone else's again when it is dropped.
 #[derive(Debug)]
 pub struct WriteTurn {
     _guard: OwnedMutexGuard<()>,
+    taken: Instant,
+    by: &'static Location<'static>,
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        let held = self.taken.elapsed();
+        if held >= LONG_TURN {
+            log::debug!("{}: held the write turn for {held:.1?}", self.by);
+        }
+    }
 }
 
 /// Waits (in order) for this process's turn to write to `pool`'s database.
-pub async fn write_turn(pool: &SqlitePool) -> Result<WriteTurn, DbError> {
-    let gate = {
-        let path = pool.connect_options().get_filename().to_path_buf();
-        let mut gates = GATES.lock().unwrap_or_else(|e| e.into_inner());
-        gates.entry(path).or_default().clone()
-    };
-    match tokio::time::timeout(TURN_TIMEOUT, gate.lock_owned()).await {
-        Ok(guard) => Ok(WriteTurn { _guard: guard }),
-        Err(_) => Err(DbError::Busy(TURN_TIMEOUT)),
+#[track_caller]
+pub fn write_turn(pool: &SqlitePool) -> impl Future<Output = Result<WriteTurn, DbError>> + '_ {
+    let by = Location::caller();
+    async move {
+        let gate = {
+            let path = pool.connect_options().get_filename().to_path_buf();
+            let mut gates = GATES.lock().unwrap_or_else(|e| e.into_inner());
+            gates.entry(path).or_default().clone()
+        };
+        match tokio::time::timeout(TURN_TIMEOUT, gate.lock_owned()).await {
+            Ok(guard) => Ok(WriteTurn {
+                _guard: guard,
+                taken: Instant::now(),
+                by,
+            }),
+            Err(_) => Err(DbError::Busy(TURN_TIMEOUT)),
+        }
     }
 }
 
