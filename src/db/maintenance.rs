@@ -45,24 +45,26 @@ pub async fn people_of_series(
     tx: &mut Tx,
     series: &str,
 ) -> Result<Vec<(i64, Vec<String>)>, DbError> {
-    let people: Vec<i64> = sqlx::query_scalar(
-        "SELECT telegram_user_id FROM enrolments WHERE series_id = ?1
-         UNION SELECT telegram_user_id FROM participants WHERE series_id = ?1
-         ORDER BY 1",
+    // One query (not one per person): the purge reads this again for every batch it erases.
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "WITH people AS (
+             SELECT telegram_user_id FROM enrolments WHERE series_id = ?1
+             UNION SELECT telegram_user_id FROM participants WHERE series_id = ?1),
+         theirs AS (
+             SELECT telegram_user_id, series_id FROM enrolments
+             UNION SELECT telegram_user_id, series_id FROM participants WHERE series_id IS NOT NULL)
+         SELECT telegram_user_id, series_id FROM people JOIN theirs USING (telegram_user_id)
+         ORDER BY 1, 2",
     )
     .bind(series)
     .fetch_all(&mut **tx)
     .await?;
-    let mut out = Vec::with_capacity(people.len());
-    for user in people {
-        let all: Vec<String> = sqlx::query_scalar(
-            "SELECT series_id FROM enrolments WHERE telegram_user_id = ?1
-             UNION SELECT series_id FROM participants WHERE telegram_user_id = ?1 AND series_id IS NOT NULL",
-        )
-        .bind(user)
-        .fetch_all(&mut **tx)
-        .await?;
-        out.push((user, all));
+    let mut out: Vec<(i64, Vec<String>)> = Vec::new();
+    for (user, series) in rows {
+        match out.last_mut() {
+            Some((last, theirs)) if *last == user => theirs.push(series),
+            _ => out.push((user, vec![series])),
+        }
     }
     Ok(out)
 }

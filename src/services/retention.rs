@@ -39,8 +39,13 @@ pub fn next_due(content: &Content, tz: Tz, days: u32, now: DateTime<Utc>) -> Opt
         .min()
 }
 
-/// Erases (or with `dry_run` only lists) the people of every series past its retention time. Each series is
-/// one transaction, recorded in the audit log by counts (never names).
+/// People erased per transaction, so that a large series does not hold the write lock (and everyone's
+/// replies) for long: erasing a person is a delete in every personal table.
+const PURGE_BATCH: usize = 50;
+
+/// Erases (or with `dry_run` only lists) the people of every series past its retention time, in transactions
+/// of `PURGE_BATCH` people, each recorded in the audit log by counts (never names). Who may go is read again
+/// in each transaction, so someone who enrols in a new series meanwhile is kept.
 pub async fn purge(
     pool: &SqlitePool,
     content: &Content,
@@ -59,38 +64,115 @@ pub async fn purge(
         let (Some(ended), true) = (series.last_end(), over(&series.id)) else {
             continue;
         };
-        let mut tx = db::begin_write(pool).await?;
         let mut item = SeriesPurge {
             series_id: series.id.clone(),
             ended,
             erased: Vec::new(),
             kept: Vec::new(),
         };
-        for (user, their_series) in maintenance::people_of_series(&mut tx, &series.id).await? {
-            if their_series.iter().all(|s| over(s)) {
-                if !dry_run {
-                    db::erase_user(&mut tx, user).await?;
+        loop {
+            let mut tx = db::begin_write(pool).await?;
+            let (going, staying): (Vec<_>, Vec<_>) =
+                maintenance::people_of_series(&mut tx, &series.id)
+                    .await?
+                    .into_iter()
+                    .partition(|(_, theirs)| theirs.iter().all(|s| over(s)));
+            item.kept = staying.into_iter().map(|(user, _)| user).collect();
+            let going: Vec<i64> = going.into_iter().map(|(user, _)| user).collect();
+            if dry_run || going.is_empty() {
+                tx.rollback().await?;
+                if dry_run {
+                    item.erased = going;
                 }
-                item.erased.push(user);
-            } else {
-                item.kept.push(user);
+                break;
             }
-        }
-        if dry_run || item.erased.is_empty() {
-            tx.rollback().await?;
-        } else {
+            let batch = &going[..going.len().min(PURGE_BATCH)];
+            for &user in batch {
+                db::erase_user(&mut tx, user).await?;
+            }
             let detail = format!(
                 "series {} ended {days} days ago: {} participant(s) erased",
                 series.id,
-                item.erased.len()
+                batch.len()
             );
             audit::record(&mut tx, 0, "retention purge", &detail, now).await?;
             tx.commit().await?;
             log::info!("retention: {detail}");
+            item.erased.extend_from_slice(batch);
+            if going.len() == batch.len() {
+                break;
+            }
         }
         if !item.erased.is_empty() || !item.kept.is_empty() {
             report.push(item);
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::enrolment::{Enrolment, EnrolmentStatus};
+    use chrono::TimeZone;
+
+    async fn enrol(pool: &SqlitePool, user: i64, series: &str, at: DateTime<Utc>) {
+        let mut tx = db::begin_write(pool).await.unwrap();
+        crate::db::users::touch(&mut tx, user, user, crate::domain::Lang::Fi, at)
+            .await
+            .unwrap();
+        let enrolment = Enrolment {
+            telegram_user_id: user,
+            series_id: series.into(),
+            status: EnrolmentStatus::Enrolled,
+            offered_until: None,
+            queued_at: at,
+        };
+        crate::db::programme::put_enrolment(&mut tx, &enrolment, at)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+
+    /// A series larger than one batch is erased in several short transactions, each in the audit log, and
+    /// someone who still has a series running is kept.
+    #[tokio::test]
+    async fn a_large_series_goes_in_batches_and_keeps_whoever_still_has_a_series() {
+        let (pool, _dir) = crate::db::temp_pool().await;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dialogues");
+        let content = crate::content::load(&root).unwrap();
+        let tz = chrono_tz::Europe::Helsinki;
+        // Oulu's data is due to go 13.6.2024 9.00 UTC, Rovaniemi's a day later.
+        let now = Utc.with_ymd_and_hms(2024, 6, 13, 12, 0, 0).unwrap();
+        let people = 2 * PURGE_BATCH as i64 + 20;
+        for user in 1..=people {
+            enrol(&pool, user, "oulu-2024", now).await;
+        }
+        enrol(&pool, 7, "rovaniemi-2024", now).await;
+
+        let dry = purge(&pool, &content, tz, 30, now, true).await.unwrap();
+        assert_eq!(dry[0].erased.len() as i64, people - 1);
+        assert_eq!(dry[0].kept, vec![7]);
+
+        let done = purge(&pool, &content, tz, 30, now, false).await.unwrap();
+        assert_eq!(done.len(), 1);
+        assert_eq!(done[0].erased.len() as i64, people - 1);
+        assert!(!done[0].erased.contains(&7));
+        assert_eq!(done[0].kept, vec![7]);
+        let left: Vec<i64> = sqlx::query_scalar("SELECT telegram_user_id FROM users")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(left, vec![7]);
+        let audit: Vec<String> =
+            sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'retention purge'")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let counts: Vec<String> = [PURGE_BATCH, PURGE_BATCH, 19]
+            .iter()
+            .map(|n| format!("series oulu-2024 ended 30 days ago: {n} participant(s) erased"))
+            .collect();
+        assert_eq!(audit, counts);
+    }
 }
