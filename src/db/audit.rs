@@ -18,3 +18,13 @@ pub async fn record(
         .await?;
     Ok(())
 }
+
+/// The details recorded for `action`, oldest first (for unit tests of the services that record).
+#[cfg(test)]
+pub(crate) async fn details(pool: &sqlx::SqlitePool, action: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = ? ORDER BY id")
+        .bind(action)
+        .fetch_all(pool)
+        .await
+        .expect("audit log readable")
+}

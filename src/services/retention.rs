@@ -159,16 +159,16 @@ mod tests {
         assert_eq!(done[0].erased.len() as i64, people - 1);
         assert!(!done[0].erased.contains(&7));
         assert_eq!(done[0].kept, vec![7]);
-        let left: Vec<i64> = sqlx::query_scalar("SELECT telegram_user_id FROM users")
-            .fetch_all(&pool)
+        let mut read = db::begin_read(&pool).await.unwrap();
+        let left = maintenance::people_of_series(&mut read, "oulu-2024")
             .await
             .unwrap();
-        assert_eq!(left, vec![7]);
-        let audit: Vec<String> =
-            sqlx::query_scalar("SELECT detail FROM audit_log WHERE action = 'retention purge'")
-                .fetch_all(&pool)
-                .await
-                .unwrap();
+        read.commit().await.unwrap();
+        assert_eq!(
+            left,
+            vec![(7, vec!["oulu-2024".into(), "rovaniemi-2024".into()])]
+        );
+        let audit = audit::details(&pool, "retention purge").await;
         let counts: Vec<String> = [PURGE_BATCH, PURGE_BATCH, 19]
             .iter()
             .map(|n| format!("series oulu-2024 ended 30 days ago: {n} participant(s) erased"))
