@@ -124,6 +124,7 @@ fn send_message(st: &mut State, p: &Value) -> Result<Outcome, ApiErr> {
         edited: false,
         deleted: false,
         date: updates::now(),
+        received_at: std::time::Instant::now(),
     };
     Ok(created(st, message))
 }
@@ -172,6 +173,7 @@ fn send_file(
         edited: false,
         deleted: false,
         date: updates::now(),
+        received_at: std::time::Instant::now(),
     };
     Ok(created(st, message))
 }
@@ -215,6 +217,7 @@ fn copy_message(st: &mut State, p: &Value) -> Result<Outcome, ApiErr> {
         edited: false,
         deleted: false,
         date: updates::now(),
+        received_at: std::time::Instant::now(),
     };
     let new_id = message.message_id;
     let mut outcome = created(st, message);

@@ -195,6 +195,8 @@ pub struct SentMessage {
     pub deleted: bool,
     /// Unix time of sending.
     pub date: i64,
+    /// When the fake received it (for latency measured at the fake, not after the test's own scheduling).
+    pub received_at: std::time::Instant,
 }
 
 impl SentMessage {
