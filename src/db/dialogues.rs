@@ -36,28 +36,25 @@ pub struct DialogueState {
     pub updated_at: DateTime<Utc>,
 }
 
-pub async fn get(tx: &mut Tx, telegram_user_id: i64) -> Result<Option<DialogueState>, DbError> {
-    let row: Option<(String, String, String, String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT flow, step, answers, content_version, updated_at FROM dialogues WHERE telegram_user_id = ?",
-    )
-    .bind(telegram_user_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some((flow, step, answers, content_version, updated_at)) = row else {
-        return Ok(None);
-    };
-    // A state that no longer parses (an old deploy) is reported, not silently dropped: the caller restarts it.
+/// A `dialogues` row as stored: flow, step, answers (JSON), content version, updated at.
+pub(super) type StoredRow = (String, String, String, String, DateTime<Utc>);
+
+/// A stored row as a state. One that no longer parses (an old deploy) is reported, not silently dropped: the
+/// caller restarts it.
+pub(super) fn parse(
+    (flow, step, answers, content_version, updated_at): StoredRow,
+) -> Result<DialogueState, DbError> {
     let flow = FlowKind::parse(&flow)
         .ok_or_else(|| DbError::Corrupt(format!("dialogue flow '{flow}'")))?;
     let answers: Answers = serde_json::from_str(&answers)
         .map_err(|e| DbError::Corrupt(format!("dialogue answers: {e}")))?;
-    Ok(Some(DialogueState {
+    Ok(DialogueState {
         flow,
         step,
         answers,
         content_version,
         updated_at,
-    }))
+    })
 }
 
 pub async fn put(tx: &mut Tx, telegram_user_id: i64, state: &DialogueState) -> Result<(), DbError> {

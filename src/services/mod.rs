@@ -194,7 +194,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
         ctx.config.default_language,
     );
     let now = ctx.clock.now();
-    let user = db::users::touch(
+    let (user, dialogue) = db::users::touch_reading_dialogue(
         &mut tx,
         incoming.user_id,
         incoming.chat_id,
@@ -202,7 +202,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
         now,
     )
     .await?;
-    let (state, notify_flow_changed) = match dialogues::get(&mut tx, incoming.user_id).await {
+    let (state, notify_flow_changed) = match dialogue {
         Ok(state) => (state, false),
         Err(DbError::Corrupt(why)) => {
             log::warn!(
