@@ -97,14 +97,10 @@ fn create_private_file(path: &std::path::Path) -> Result<(), DbError> {
     if path.exists() {
         // SQLite would quietly open a file it cannot write read-only, and fail later with a vaguer
         // "unable to open database file"; a read-only file system or file is named here instead.
-        return std::fs::OpenOptions::new()
-            .write(true)
-            .open(path)
-            .map(drop)
-            .map_err(|source| DbError::File {
-                path: path.display().to_string(),
-                source,
-            });
+        return writable(path).map_err(|source| DbError::File {
+            path: path.display().to_string(),
+            source,
+        });
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|source| DbError::File {
@@ -126,6 +122,32 @@ fn create_private_file(path: &std::path::Path) -> Result<(), DbError> {
             path: path.display().to_string(),
             source,
         }),
+    }
+}
+
+/// Whether this process may write `path` (EROFS, EACCES otherwise). Asked with access(2) rather than by
+/// opening the file: closing a descriptor of a database in use would drop SQLite's locks on it.
+#[cfg(unix)]
+fn writable(path: &std::path::Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    // SAFETY: `c_path` is a valid NUL-terminated string that lives across the call.
+    if unsafe { libc::access(c_path.as_ptr(), libc::W_OK) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(unix))]
+fn writable(path: &std::path::Path) -> std::io::Result<()> {
+    match std::fs::metadata(path)?.permissions().readonly() {
+        true => Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "the file is read-only",
+        )),
+        false => Ok(()),
     }
 }
 
