@@ -49,11 +49,10 @@ pub async fn people_of_series(
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "WITH people AS (
              SELECT telegram_user_id FROM enrolments WHERE series_id = ?1
-             UNION SELECT telegram_user_id FROM participants WHERE series_id = ?1),
-         theirs AS (
-             SELECT telegram_user_id, series_id FROM enrolments
-             UNION SELECT telegram_user_id, series_id FROM participants WHERE series_id IS NOT NULL)
-         SELECT telegram_user_id, series_id FROM people JOIN theirs USING (telegram_user_id)
+             UNION SELECT telegram_user_id FROM participants WHERE series_id = ?1)
+         SELECT telegram_user_id, series_id FROM enrolments WHERE telegram_user_id IN people
+         UNION SELECT telegram_user_id, series_id FROM participants
+               WHERE series_id IS NOT NULL AND telegram_user_id IN people
          ORDER BY 1, 2",
     )
     .bind(series)

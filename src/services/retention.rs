@@ -39,6 +39,15 @@ pub fn next_due(content: &Content, tz: Tz, days: u32, now: DateTime<Utc>) -> Opt
         .min()
 }
 
+/// Who of a series may go now (everyone whose every series is `over`) and who stays, by Telegram id.
+fn split_by(people: Vec<(i64, Vec<String>)>, over: impl Fn(&str) -> bool) -> (Vec<i64>, Vec<i64>) {
+    let (going, staying): (Vec<_>, Vec<_>) = people
+        .into_iter()
+        .partition(|(_, theirs)| theirs.iter().all(|s| over(s)));
+    let ids = |list: Vec<(i64, Vec<String>)>| list.into_iter().map(|(user, _)| user).collect();
+    (ids(going), ids(staying))
+}
+
 /// People erased per transaction, so that a large series does not hold the write lock (and everyone's
 /// replies) for long: erasing a person is a delete in every personal table.
 const PURGE_BATCH: usize = 50;
@@ -59,6 +68,7 @@ pub async fn purge(
         // A series no longer in the programme has no end to wait for.
         None => true,
     };
+    let split = |people| split_by(people, over);
     let mut report = Vec::new();
     for series in &content.series {
         let (Some(ended), true) = (series.last_end(), over(&series.id)) else {
@@ -70,21 +80,34 @@ pub async fn purge(
             erased: Vec::new(),
             kept: Vec::new(),
         };
+        let mut erased = std::collections::HashSet::new();
         loop {
-            let mut tx = db::begin_write(pool).await?;
-            let (going, staying): (Vec<_>, Vec<_>) =
-                maintenance::people_of_series(&mut tx, &series.id)
-                    .await?
-                    .into_iter()
-                    .partition(|(_, theirs)| theirs.iter().all(|s| over(s)));
-            item.kept = staying.into_iter().map(|(user, _)| user).collect();
-            let going: Vec<i64> = going.into_iter().map(|(user, _)| user).collect();
+            // A look without the write turn first: most passes find nobody to erase (all kept).
+            let mut read = db::begin_read(pool).await?;
+            let (going, staying) =
+                split(maintenance::people_of_series(&mut read, &series.id).await?);
+            read.commit().await?;
+            item.kept = staying;
             if dry_run || going.is_empty() {
-                tx.rollback().await?;
                 if dry_run {
                     item.erased = going;
                 }
                 break;
+            }
+            // Read again under the turn: someone may have enrolled elsewhere meanwhile.
+            let mut tx = db::begin_write(pool).await?;
+            let (going, staying) = split(maintenance::people_of_series(&mut tx, &series.id).await?);
+            item.kept = staying;
+            if going.is_empty() {
+                tx.rollback().await?;
+                break;
+            }
+            if going.iter().any(|user| erased.contains(user)) {
+                // Erasing did not remove them from the series: stop rather than go round for ever.
+                return Err(DbError::Corrupt(format!(
+                    "retention: someone erased from {} is still listed in it",
+                    series.id
+                )));
             }
             let batch = &going[..going.len().min(PURGE_BATCH)];
             for &user in batch {
@@ -99,6 +122,7 @@ pub async fn purge(
             tx.commit().await?;
             log::info!("retention: {detail}");
             item.erased.extend_from_slice(batch);
+            erased.extend(batch.iter().copied());
             if going.len() == batch.len() {
                 break;
             }
