@@ -156,14 +156,21 @@ async fn plan_series(
     // The withdrawals, then what is new in batches of short transactions, so that a large series does not
     // hold the write lock (and users' replies) for long. Anything that changes meanwhile (someone leaves)
     // rings the scheduler, and the next pass withdraws what is no longer wanted.
+    let unwanted: Vec<i64> = pending
+        .into_iter()
+        .filter(|(_, key)| !keys.contains(key.as_str()))
+        .map(|(id, _)| id)
+        .collect();
     let mut withdrawn = 0;
-    let mut tx = db::begin_write(pool).await?;
-    for (id, key) in pending {
-        if !keys.contains(key.as_str()) && outbox::cancel(&mut tx, id, "no longer planned").await? {
-            withdrawn += 1;
+    for batch in unwanted.chunks(PLAN_BATCH) {
+        let mut tx = db::begin_write(pool).await?;
+        for &id in batch {
+            if outbox::cancel(&mut tx, id, "no longer planned").await? {
+                withdrawn += 1;
+            }
         }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     let by_user: HashMap<i64, &Member> = members.iter().map(|m| (m.telegram_user_id, m)).collect();
     let new: Vec<(&Planned, bool)> = planned
         .iter()
