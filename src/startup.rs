@@ -123,19 +123,7 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         let token = self.ctx.config.token.clone().unwrap_or_default();
-        // With its causes: reqwest's own message ("error sending request") does not say why (refused, DNS, TLS).
-        let redact = |e: teloxide::RequestError| {
-            let mut text = e.to_string();
-            let mut cause = std::error::Error::source(&e);
-            while let Some(inner) = cause {
-                let inner_text = inner.to_string();
-                if !text.contains(&inner_text) {
-                    text = format!("{text}: {inner_text}");
-                }
-                cause = inner.source();
-            }
-            text.replace(&token, "<token>")
-        };
+        let redact = |e: teloxide::RequestError| delivery::request_error_text(&e, &token);
         let me = self
             .bot
             .get_me()

@@ -50,6 +50,22 @@ use teloxide::Bot;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// A Telegram request's error as logged and stored: with its causes (reqwest's own text, "error sending
+/// request", does not say whether it timed out, was refused or failed DNS or TLS) and without the bot token
+/// (network errors name the request URL).
+pub fn request_error_text(error: &teloxide::RequestError, token: &str) -> String {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(e) = cause {
+        let part = e.to_string();
+        if !text.contains(&part) {
+            text = format!("{text}: {part}");
+        }
+        cause = e.source();
+    }
+    text.replace(token, "<token>")
+}
+
 /// How the worker runs; `from_config` gives the production values.
 #[derive(Clone, Debug)]
 pub struct Settings {

@@ -335,20 +335,12 @@ impl Worker {
         }
     }
 
-    /// The error as stored and logged: without the bot token (network errors name the request URL).
+    /// The error as stored and logged (see `request_error_text`), cut to the column's length.
     fn reason(&self, error: &RequestError) -> String {
-        // With its causes: reqwest's own text ("error sending request") does not say it timed out.
-        let mut text = error.to_string();
-        let mut cause = std::error::Error::source(error);
-        while let Some(e) = cause {
-            let part = e.to_string();
-            if !text.contains(&part) {
-                text = format!("{text}: {part}");
-            }
-            cause = e.source();
-        }
-        let text = text.replace(self.bot.token(), "<token>");
-        text.chars().take(MAX_REASON_CHARS).collect()
+        super::request_error_text(error, self.bot.token())
+            .chars()
+            .take(MAX_REASON_CHARS)
+            .collect()
     }
 
     /// After a stop: lets requests in flight finish within the grace period; rows still unanswered then go
