@@ -38,7 +38,13 @@ pub async fn touch_reading_dialogue(
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
-    let user = user_info(telegram_user_id, chat_id, &lang)?;
+    let language =
+        Lang::parse(&lang).ok_or_else(|| DbError::Corrupt(format!("language '{lang}'")))?;
+    let user = UserInfo {
+        telegram_user_id,
+        chat_id,
+        language,
+    };
     let dialogue = match (flow, step, answers, version, updated_at) {
         (Some(flow), Some(step), Some(answers), Some(version), Some(updated_at)) => {
             dialogues::parse((flow, step, answers, version, updated_at)).map(Some)
@@ -46,16 +52,6 @@ pub async fn touch_reading_dialogue(
         _ => Ok(None),
     };
     Ok((user, dialogue))
-}
-
-fn user_info(telegram_user_id: i64, chat_id: i64, lang: &str) -> Result<UserInfo, DbError> {
-    let language =
-        Lang::parse(lang).ok_or_else(|| DbError::Corrupt(format!("language '{lang}'")))?;
-    Ok(UserInfo {
-        telegram_user_id,
-        chat_id,
-        language,
-    })
 }
 
 /// Records that a user wrote (creating them with `language` on first contact) and returns their record.
@@ -67,20 +63,8 @@ pub async fn touch(
     language: Lang,
     now: DateTime<Utc>,
 ) -> Result<UserInfo, DbError> {
-    let (lang,): (String,) = sqlx::query_as(
-        "INSERT INTO users (telegram_user_id, chat_id, language, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (telegram_user_id) DO UPDATE SET chat_id = excluded.chat_id, last_seen = excluded.last_seen,
-           unreachable_since = NULL
-         RETURNING language",
-    )
-    .bind(telegram_user_id)
-    .bind(chat_id)
-    .bind(language.code())
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut **tx)
-    .await?;
-    user_info(telegram_user_id, chat_id, &lang)
+    let (user, _) = touch_reading_dialogue(tx, telegram_user_id, chat_id, language, now).await?;
+    Ok(user)
 }
 
 pub async fn set_language(
