@@ -80,51 +80,46 @@ pub async fn purge(
             erased: Vec::new(),
             kept: Vec::new(),
         };
-        let mut erased = std::collections::HashSet::new();
-        loop {
-            // A look without the write turn first: most passes find nobody to erase (all kept).
-            let mut read = db::begin_read(pool).await?;
-            let (going, staying) =
-                split(maintenance::people_of_series(&mut read, &series.id).await?);
-            read.commit().await?;
-            item.kept = staying;
-            if dry_run || going.is_empty() {
-                if dry_run {
-                    item.erased = going;
+        // A look without the write turn first: most passes find nobody to erase (all kept).
+        let mut read = db::begin_read(pool).await?;
+        let (going, staying) = split(maintenance::people_of_series(&mut read, &series.id).await?);
+        read.commit().await?;
+        item.kept = staying;
+        if dry_run {
+            item.erased = going;
+        } else {
+            let mut left = going.len();
+            while left > 0 {
+                // Read again under the turn: someone may have enrolled elsewhere meanwhile.
+                let mut tx = db::begin_write(pool).await?;
+                let (going, staying) =
+                    split(maintenance::people_of_series(&mut tx, &series.id).await?);
+                item.kept = staying;
+                if going.len() > left {
+                    // Erasing did not take them out of the series: stop rather than go round for ever.
+                    return Err(DbError::Corrupt(format!(
+                        "retention: people erased from {} are still listed in it",
+                        series.id
+                    )));
                 }
-                break;
-            }
-            // Read again under the turn: someone may have enrolled elsewhere meanwhile.
-            let mut tx = db::begin_write(pool).await?;
-            let (going, staying) = split(maintenance::people_of_series(&mut tx, &series.id).await?);
-            item.kept = staying;
-            if going.is_empty() {
-                tx.rollback().await?;
-                break;
-            }
-            if going.iter().any(|user| erased.contains(user)) {
-                // Erasing did not remove them from the series: stop rather than go round for ever.
-                return Err(DbError::Corrupt(format!(
-                    "retention: someone erased from {} is still listed in it",
-                    series.id
-                )));
-            }
-            let batch = &going[..going.len().min(PURGE_BATCH)];
-            for &user in batch {
-                db::erase_user(&mut tx, user).await?;
-            }
-            let detail = format!(
-                "series {} ended {days} days ago: {} participant(s) erased",
-                series.id,
-                batch.len()
-            );
-            audit::record(&mut tx, 0, "retention purge", &detail, now).await?;
-            tx.commit().await?;
-            log::info!("retention: {detail}");
-            item.erased.extend_from_slice(batch);
-            erased.extend(batch.iter().copied());
-            if going.len() == batch.len() {
-                break;
+                let batch = &going[..going.len().min(PURGE_BATCH)];
+                for &user in batch {
+                    db::erase_user(&mut tx, user).await?;
+                }
+                let detail = format!(
+                    "series {} ended {days} days ago: {} participant(s) erased",
+                    series.id,
+                    batch.len()
+                );
+                if !batch.is_empty() {
+                    audit::record(&mut tx, 0, "retention purge", &detail, now).await?;
+                }
+                tx.commit().await?;
+                if !batch.is_empty() {
+                    log::info!("retention: {detail}");
+                }
+                item.erased.extend_from_slice(batch);
+                left = going.len() - batch.len();
             }
         }
         if !item.erased.is_empty() || !item.kept.is_empty() {
