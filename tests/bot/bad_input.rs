@@ -12,11 +12,7 @@ async fn at_name_step(bot: &TestBot, id: i64, lang: &str) -> FakeUser {
 }
 
 async fn step_of(bot: &TestBot, user: &FakeUser) -> String {
-    sqlx::query_scalar("SELECT step FROM dialogues WHERE telegram_user_id = ?")
-        .bind(user.id)
-        .fetch_one(&bot.db)
-        .await
-        .unwrap()
+    bot.stored_step(user).await.expect("in a dialogue")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

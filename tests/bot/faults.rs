@@ -40,20 +40,21 @@ async fn step_of(bot: &TestBot, user: &FakeUser) -> Option<(String, String)> {
         .unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn when_storage_refuses_writes_users_are_told_politely_nothing_stored_is_lost_and_it_recovers()
- {
-    let bot = TestBot::start().await;
-    let pekka = FakeUser::new(8101, "Pekka", Some("fi"));
-    let sam = FakeUser::new(8102, "Sam", Some("en"));
+/// Pekka (Finnish) half-way through registering, at the question of his name; Sam (English) not started yet.
+pub(crate) async fn pekka_at_his_name_and_sam(
+    bot: &TestBot,
+    first_id: i64,
+) -> (FakeUser, FakeUser) {
+    let pekka = FakeUser::new(first_id, "Pekka", Some("fi"));
+    let sam = FakeUser::new(first_id + 1, "Sam", Some("en"));
     bot.send(&pekka, "/start").await;
     bot.press(&pekka, "Isä").await;
-    let before = step_of(&bot, &pekka)
-        .await
-        .expect("Pekka's registration is stored");
+    (pekka, sam)
+}
 
-    inject_storage_fault(&bot).await;
-    let replies = joined(&bot.send(&pekka, "Pekka").await);
+/// While storage refuses writes: both are told politely, each in their language, and Pekka does not move on.
+pub(crate) async fn assert_refused_politely(bot: &TestBot, pekka: &FakeUser, sam: &FakeUser) {
+    let replies = joined(&bot.send(pekka, "Pekka").await);
     assert!(
         replies.contains("Tallentaminen ei juuri nyt onnistunut. Aiemmat tietosi ovat tallessa"),
         "{replies}"
@@ -62,11 +63,32 @@ async fn when_storage_refuses_writes_users_are_told_politely_nothing_stored_is_l
         !replies.contains("Millä alueella"),
         "no step forward: {replies}"
     );
-    let replies = joined(&bot.send(&sam, "/start").await);
+    let replies = joined(&bot.send(sam, "/start").await);
     assert!(
         replies.contains("I could not save that just now"),
         "in the user's language: {replies}"
     );
+}
+
+/// Once storage takes writes again: the same messages go through and both carry on.
+pub(crate) async fn assert_carries_on(bot: &TestBot, pekka: &FakeUser, sam: &FakeUser) {
+    let replies = joined(&bot.send(pekka, "Pekka").await);
+    assert!(replies.contains("Millä alueella"), "carries on: {replies}");
+    let replies = joined(&bot.send(sam, "/start").await);
+    assert!(replies.contains("Who are you?"), "{replies}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_storage_refuses_writes_users_are_told_politely_nothing_stored_is_lost_and_it_recovers()
+ {
+    let bot = TestBot::start().await;
+    let (pekka, sam) = pekka_at_his_name_and_sam(&bot, 8101).await;
+    let before = step_of(&bot, &pekka)
+        .await
+        .expect("Pekka's registration is stored");
+
+    inject_storage_fault(&bot).await;
+    assert_refused_politely(&bot, &pekka, &sam).await;
     assert_eq!(
         step_of(&bot, &pekka).await,
         Some(before),
@@ -86,10 +108,7 @@ async fn when_storage_refuses_writes_users_are_told_politely_nothing_stored_is_l
     assert_eq!(faults.lines_logged(Fault::Handling), 1, "logged once");
 
     end_storage_fault(&bot).await;
-    let replies = joined(&bot.send(&pekka, "Pekka").await);
-    assert!(replies.contains("Millä alueella"), "carries on: {replies}");
-    let replies = joined(&bot.send(&sam, "/start").await);
-    assert!(replies.contains("Who are you?"), "{replies}");
+    assert_carries_on(&bot, &pekka, &sam).await;
     assert_eq!(
         faults.lines_logged(Fault::Handling),
         2,

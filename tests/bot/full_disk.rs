@@ -2,8 +2,8 @@
 //! own writes fail with ENOSPC ("database or disk is full"), as on a server whose disk ran full. Mounting needs
 //! root (or CAP_SYS_ADMIN); where that is not allowed the test says so and leaves the case to the injected
 //! fault in `faults.rs`.
-use crate::harness::{TestBot, joined};
-use milava_bot::fake_telegram::FakeUser;
+use crate::faults::{assert_carries_on, assert_refused_politely, pekka_at_his_name_and_sam};
+use crate::harness::TestBot;
 use milava_bot::fault_log::Fault;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,14 +54,6 @@ impl Drop for SmallDisk {
     }
 }
 
-async fn step_of(bot: &TestBot, user: &FakeUser) -> Option<String> {
-    sqlx::query_scalar("SELECT step FROM dialogues WHERE telegram_user_id = ?")
-        .bind(user.id)
-        .fetch_optional(&bot.db)
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_full_disk_users_are_told_politely_nothing_stored_is_lost_and_it_recovers_when_space_returns()
  {
@@ -73,11 +65,11 @@ async fn on_a_full_disk_users_are_told_politely_nothing_stored_is_lost_and_it_re
     };
     let url = format!("sqlite://{}", disk.path().join("milava.db").display());
     let bot = TestBot::start_with(&[("DATABASE_URL", &url)]).await;
-    let pekka = FakeUser::new(8201, "Pekka", Some("fi"));
-    let sam = FakeUser::new(8202, "Sam", Some("en"));
-    bot.send(&pekka, "/start").await;
-    bot.press(&pekka, "Isä").await;
-    assert_eq!(step_of(&bot, &pekka).await.as_deref(), Some("father_name"));
+    let (pekka, sam) = pekka_at_his_name_and_sam(&bot, 8201).await;
+    assert_eq!(
+        bot.stored_step(&pekka).await.as_deref(),
+        Some("father_name")
+    );
 
     // Empty the write-ahead log, so the next write needs new blocks rather than reusing old ones.
     let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -87,33 +79,17 @@ async fn on_a_full_disk_users_are_told_politely_nothing_stored_is_lost_and_it_re
     assert_eq!(busy, 0, "the log was emptied");
     let filler = disk.fill();
 
-    let replies = joined(&bot.send(&pekka, "Pekka").await);
-    assert!(
-        replies.contains("Tallentaminen ei juuri nyt onnistunut. Aiemmat tietosi ovat tallessa"),
-        "{replies}"
-    );
-    assert!(
-        !replies.contains("Millä alueella"),
-        "no step forward: {replies}"
-    );
-    let replies = joined(&bot.send(&sam, "/start").await);
-    assert!(
-        replies.contains("I could not save that just now"),
-        "in the user's language: {replies}"
-    );
+    assert_refused_politely(&bot, &pekka, &sam).await;
     let faults = bot.ctx().faults;
     assert_eq!(faults.lines_logged(Fault::Handling), 1, "logged once");
     assert_eq!(
-        step_of(&bot, &pekka).await.as_deref(),
+        bot.stored_step(&pekka).await.as_deref(),
         Some("father_name"),
         "what was stored stays"
     );
 
     std::fs::remove_file(filler).unwrap();
-    let replies = joined(&bot.send(&pekka, "Pekka").await);
-    assert!(replies.contains("Millä alueella"), "carries on: {replies}");
-    let replies = joined(&bot.send(&sam, "/start").await);
-    assert!(replies.contains("Who are you?"), "{replies}");
+    assert_carries_on(&bot, &pekka, &sam).await;
     assert_eq!(
         faults.lines_logged(Fault::Handling),
         2,

@@ -92,6 +92,15 @@ impl TestBot {
         bot
     }
 
+    /// The registration step stored for `user`, if they are in a dialogue.
+    pub async fn stored_step(&self, user: &FakeUser) -> Option<String> {
+        sqlx::query_scalar("SELECT step FROM dialogues WHERE telegram_user_id = ?")
+            .bind(user.id)
+            .fetch_optional(&self.db)
+            .await
+            .unwrap()
+    }
+
     pub fn config(&self) -> Config {
         Config::from_lookup(|k| self.settings.get(k).cloned()).expect("test settings are valid")
     }
