@@ -104,6 +104,7 @@ impl App {
             outbox: Default::default(),
             scheduler: Default::default(),
             faults: Default::default(),
+            handling: Default::default(),
         };
         Ok(App {
             delivery: delivery::Settings::from_config(&ctx.config),

@@ -70,6 +70,7 @@ pub async fn run(
         outbox: Default::default(),
         scheduler: Default::default(),
         faults: Default::default(),
+        handling: Default::default(),
     };
 
     let probe = WriteProbe::start(pool.clone());
@@ -313,6 +314,7 @@ async fn idle_cpu(ctx: &Ctx, series: &Series) -> Result<Option<f64>, BenchError>
         clock: Arc::new(clock),
         scheduler: Default::default(),
         faults: Default::default(),
+        handling: Default::default(),
         metrics: Default::default(),
         ..ctx.clone()
     };

@@ -1,7 +1,9 @@
 //! Use cases. `handle` takes one parsed input from a user and returns what to answer; all of its reads and
-//! writes happen in one `BEGIN IMMEDIATE` transaction, so a failure leaves stored data as it was.
+//! writes happen in one `BEGIN IMMEDIATE` transaction, so a failure leaves stored data as it was (inputs that
+//! arrive together may share that transaction, see `batch`).
 mod account;
 mod attendance;
+mod batch;
 mod broadcast;
 pub(crate) mod certificates;
 pub mod changes;
@@ -19,6 +21,7 @@ pub mod retention;
 mod surveys;
 pub(crate) mod waitlist;
 
+pub use batch::Batcher;
 pub use coordinator::participants_csv;
 pub use surveys::export as survey_export;
 pub(crate) use surveys::{Invitee, Occasion, invite as invite_to_survey};
@@ -48,6 +51,8 @@ pub struct Ctx {
     pub scheduler: crate::doorbell::Doorbell,
     /// Repeating faults, logged once rather than per message.
     pub faults: Arc<crate::fault_log::FaultLog>,
+    /// Inputs that arrive while others are being handled are handled together (group commit).
+    pub handling: Arc<Batcher>,
 }
 
 /// One input from a user in a private chat, parsed at the boundary.
@@ -147,8 +152,16 @@ pub(crate) fn privacy_notice(turn: &Turn<'_>) -> String {
 }
 
 /// Handles one input. Never fails: a storage problem becomes a polite "could not save" answer (and one log
-/// line when the problem begins, not one per message).
+/// line when the problem begins, not one per message). Its answer is returned once its writes are committed.
 pub async fn handle(ctx: &Ctx, incoming: &Incoming) -> Response {
+    match batch::handle_with_others(ctx, incoming).await {
+        Some(response) => response,
+        None => handle_alone(ctx, incoming).await,
+    }
+}
+
+/// Handles one input in a transaction of its own.
+async fn handle_alone(ctx: &Ctx, incoming: &Incoming) -> Response {
     match handle_in_transaction(ctx, incoming).await {
         Ok(response) => {
             ctx.faults.recovered(Fault::Handling);
@@ -189,13 +202,37 @@ fn kind_name(kind: &IncomingKind) -> &str {
 
 async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Response, DbError> {
     let mut tx = db::begin_write(&ctx.pool).await?;
+    let handled = handle_on(&mut tx, ctx, incoming).await?;
+    tx.commit().await?;
+    handled.after_commit(ctx);
+    Ok(handled.response)
+}
+
+/// What one input did inside a transaction that is not committed yet.
+struct Handled {
+    response: Response,
+    /// Queued outbox rows or changed what the scheduler plans (see `Turn::wake_after_commit`).
+    wake: bool,
+}
+
+impl Handled {
+    fn after_commit(&self, ctx: &Ctx) {
+        if self.wake {
+            ctx.outbox.wake();
+            ctx.scheduler.wake();
+        }
+    }
+}
+
+/// All reads and writes of one input, in the caller's write transaction.
+async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handled, DbError> {
     let first_language = Lang::from_telegram(
         incoming.language_code.as_deref(),
         ctx.config.default_language,
     );
     let now = ctx.clock.now();
     let (user, dialogue) = db::users::touch_reading_dialogue(
-        &mut tx,
+        tx,
         incoming.user_id,
         incoming.chat_id,
         first_language,
@@ -209,7 +246,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
                 "user {}: stored dialogue unreadable ({why}); restarting it",
                 incoming.user_id
             );
-            dialogues::delete(&mut tx, incoming.user_id).await?;
+            dialogues::delete(tx, incoming.user_id).await?;
             (None, true)
         }
         Err(e) => return Err(e),
@@ -226,9 +263,9 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
     let mut response = Response::default();
     match &incoming.kind {
         IncomingKind::Command { name, args } => {
-            on_command(&mut tx, &mut turn, name, args, &mut response).await?
+            on_command(tx, &mut turn, name, args, &mut response).await?
         }
-        IncomingKind::Button(raw) => on_button(&mut tx, &mut turn, raw, &mut response).await?,
+        IncomingKind::Button(raw) => on_button(tx, &mut turn, raw, &mut response).await?,
         IncomingKind::Text(_) | IncomingKind::Media(_)
             if turn.is_coordinator() && {
                 let text = match &incoming.kind {
@@ -236,7 +273,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
                     _ => None,
                 };
                 broadcast::on_message(
-                    &mut tx,
+                    tx,
                     &mut turn,
                     incoming.chat_id,
                     incoming.message_id,
@@ -246,17 +283,16 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
                 .await?
             } => {}
         IncomingKind::Text(text)
-            if surveys::on_text(&mut tx, &mut turn, Some(text), &mut response).await? => {}
-        IncomingKind::Media(_)
-            if surveys::on_text(&mut tx, &mut turn, None, &mut response).await? => {}
+            if surveys::on_text(tx, &mut turn, Some(text), &mut response).await? => {}
+        IncomingKind::Media(_) if surveys::on_text(tx, &mut turn, None, &mut response).await? => {}
         // A survey's open text question comes first (the person tapped into it); then an open coaching
         // reflection.
         IncomingKind::Text(text)
             if turn.state.is_none()
-                && journal::on_reflection(&mut tx, &mut turn, text, &mut response).await? => {}
+                && journal::on_reflection(tx, &mut turn, text, &mut response).await? => {}
         IncomingKind::Text(text) => {
             registration::on_answer(
-                &mut tx,
+                tx,
                 &mut turn,
                 crate::domain::Input::Text(text.clone()),
                 &mut response,
@@ -265,7 +301,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
         }
         IncomingKind::Media(kind) => {
             registration::on_answer(
-                &mut tx,
+                tx,
                 &mut turn,
                 crate::domain::Input::Media(kind.clone()),
                 &mut response,
@@ -274,15 +310,13 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
         }
         IncomingKind::Edited => {
             response.push(Reply::text(turn.text("problem.edited")));
-            registration::remind(&mut tx, &mut turn, &mut response).await?;
+            registration::remind(tx, &mut turn, &mut response).await?;
         }
     }
-    tx.commit().await?;
-    if turn.wake.load(std::sync::atomic::Ordering::Relaxed) {
-        ctx.outbox.wake();
-        ctx.scheduler.wake();
-    }
-    Ok(response)
+    Ok(Handled {
+        response,
+        wake: turn.wake.load(std::sync::atomic::Ordering::Relaxed),
+    })
 }
 
 async fn on_command(

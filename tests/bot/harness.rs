@@ -286,6 +286,34 @@ impl TestBot {
         self.fake.sent_to(chat).into_iter().skip(before).collect()
     }
 
+    /// Every user sends their text at the same moment (one poll of updates); waits until all are handled and
+    /// returns what each was sent meanwhile, in the order given.
+    pub async fn send_all_at_once(&self, messages: &[(&FakeUser, &str)]) -> Vec<Vec<SentMessage>> {
+        let before: Vec<usize> = messages
+            .iter()
+            .map(|(user, _)| self.fake.sent_to(user.id).len())
+            .collect();
+        let target = self.metrics().handled() + messages.len() as u64;
+        for (user, text) in messages {
+            self.fake.send_private_text(user, text);
+        }
+        assert!(
+            self.metrics().wait_handled(target, STEP_TIMEOUT).await,
+            "the bot did not handle the updates in time"
+        );
+        messages
+            .iter()
+            .zip(before)
+            .map(|((user, _), before)| {
+                self.fake
+                    .sent_to(user.id)
+                    .into_iter()
+                    .skip(before)
+                    .collect()
+            })
+            .collect()
+    }
+
     pub async fn send(&self, user: &FakeUser, text: &str) -> Vec<SentMessage> {
         self.exchange(user.id, |f| {
             f.send_private_text(user, text);

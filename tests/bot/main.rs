@@ -3,6 +3,7 @@ mod harness;
 
 mod authorisation;
 mod bad_input;
+mod batching;
 mod benchmarks;
 mod broadcasts;
 mod check_command;

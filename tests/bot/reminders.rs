@@ -173,6 +173,7 @@ fn offline_ctx(bot: &TestBot) -> Ctx {
         outbox: Default::default(),
         scheduler: Default::default(),
         faults: Default::default(),
+        handling: Default::default(),
     }
 }
 

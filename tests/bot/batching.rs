@@ -1,0 +1,75 @@
+//! Group commit (`services::batch`): inputs that arrive together are handled in one transaction, yet each
+//! stays all or nothing — one person's failing write is only theirs, and the others' answers are stored.
+use crate::harness::{TestBot, joined};
+use milava_bot::fake_telegram::FakeUser;
+
+const FIRST: i64 = 8_400;
+const PEOPLE: i64 = 30;
+/// This one's writes fail (a trigger as a full disk would), the others' do not.
+const UNLUCKY: i64 = FIRST + 17;
+
+async fn fail_writes_of(bot: &TestBot, user: i64) {
+    for event in ["INSERT", "UPDATE"] {
+        sqlx::query(&format!(
+            "CREATE TRIGGER injected_full_{event} BEFORE {event} ON dialogues
+             WHEN NEW.telegram_user_id = {user}
+             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+        ))
+        .execute(&bot.db)
+        .await
+        .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_arriving_together_share_a_transaction_but_one_failure_is_only_its_own() {
+    let bot = TestBot::start().await;
+    fail_writes_of(&bot, UNLUCKY).await;
+    let people: Vec<FakeUser> = (FIRST..FIRST + PEOPLE)
+        .map(|id| FakeUser::new(id, "Isä", Some("fi")))
+        .collect();
+    let handling = bot.ctx().handling;
+    // A batch that fails is retried input by input; whether the unlucky one shares a batch depends on
+    // timing, so the round is repeated (a few times at most) until one did.
+    for round in 1..=5 {
+        let messages: Vec<(&FakeUser, &str)> = people.iter().map(|p| (p, "/start")).collect();
+        let answers = bot.send_all_at_once(&messages).await;
+        for (person, answer) in people.iter().zip(&answers) {
+            let text = joined(answer);
+            if person.id == UNLUCKY {
+                assert!(
+                    text.contains("Tallentaminen ei juuri nyt onnistunut"),
+                    "round {round}: {text}"
+                );
+                assert_eq!(bot.stored_step(person).await, None, "nothing stored");
+            } else {
+                assert!(
+                    text.contains("Kuka olet?"),
+                    "round {round}, {}: {text}",
+                    person.id
+                );
+                assert!(
+                    !text.contains("Tallentaminen"),
+                    "round {round}, {}: another's failure is not theirs: {text}",
+                    person.id
+                );
+                assert!(
+                    bot.stored_step(person).await.is_some(),
+                    "{} stored",
+                    person.id
+                );
+            }
+        }
+        if handling.batches_retried_alone() > 0 {
+            break;
+        }
+    }
+    assert!(
+        handling.largest_batch() > 1,
+        "inputs that arrived together were handled together"
+    );
+    assert!(
+        handling.batches_retried_alone() > 0,
+        "a batch with the failing input was rolled back and retried input by input"
+    );
+}
