@@ -2,6 +2,8 @@ use super::dialogues::{self, DialogueState};
 use super::{DbError, Tx};
 use crate::domain::{Lang, UserInfo};
 use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
 
 /// `touch` and reading the person's dialogue in one statement: every update needs both, and each statement
 /// is a round trip to SQLite's thread (about 0.15 ms here) while this process's write turn is held. The
@@ -13,15 +15,7 @@ pub async fn touch_reading_dialogue(
     language: Lang,
     now: DateTime<Utc>,
 ) -> Result<(UserInfo, Result<Option<DialogueState>, DbError>), DbError> {
-    type Row = (
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<DateTime<Utc>>,
-    );
-    let (lang, flow, step, answers, version, updated_at): Row = sqlx::query_as(
+    let row = sqlx::query(
         "INSERT INTO users (telegram_user_id, chat_id, language, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
          ON CONFLICT (telegram_user_id) DO UPDATE SET chat_id = excluded.chat_id, last_seen = excluded.last_seen,
            unreachable_since = NULL
@@ -38,6 +32,7 @@ pub async fn touch_reading_dialogue(
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
+    let lang: String = row.try_get(0)?;
     let language =
         Lang::parse(&lang).ok_or_else(|| DbError::Corrupt(format!("language '{lang}'")))?;
     let user = UserInfo {
@@ -45,13 +40,25 @@ pub async fn touch_reading_dialogue(
         chat_id,
         language,
     };
-    let dialogue = match (flow, step, answers, version, updated_at) {
+    Ok((user, stored_dialogue(&row)))
+}
+
+/// The dialogue columns of `touch_reading_dialogue`'s row. Each is decoded on its own, so a value of the
+/// wrong type or form (a hand edit, an old deploy) makes the dialogue unreadable — restarted by the caller —
+/// instead of failing the whole input.
+fn stored_dialogue(row: &SqliteRow) -> Result<Option<DialogueState>, DbError> {
+    let unreadable = |e: sqlx::Error| DbError::Corrupt(format!("dialogue: {e}"));
+    let flow: Option<String> = row.try_get(1).map_err(unreadable)?;
+    let step: Option<String> = row.try_get(2).map_err(unreadable)?;
+    let answers: Option<String> = row.try_get(3).map_err(unreadable)?;
+    let version: Option<String> = row.try_get(4).map_err(unreadable)?;
+    let updated_at: Option<DateTime<Utc>> = row.try_get(5).map_err(unreadable)?;
+    match (flow, step, answers, version, updated_at) {
         (Some(flow), Some(step), Some(answers), Some(version), Some(updated_at)) => {
             dialogues::parse((flow, step, answers, version, updated_at)).map(Some)
         }
         _ => Ok(None),
-    };
-    Ok((user, dialogue))
+    }
 }
 
 /// Records that a user wrote (creating them with `language` on first contact) and returns their record.

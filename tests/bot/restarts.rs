@@ -60,20 +60,37 @@ async fn a_changed_flow_tells_the_user_and_continues_at_a_sensible_step() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_stored_state_is_restarted_with_a_notice() {
     let bot = TestBot::start().await;
-    let pekka = FakeUser::new(8003, "Pekka", Some("fi"));
-    bot.send(&pekka, "/start").await;
-    sqlx::query(
-        "UPDATE dialogues SET answers = '{not json', flow = 'mystery' WHERE telegram_user_id = ?",
-    )
-    .bind(pekka.id)
-    .execute(&bot.db)
-    .await
-    .unwrap();
-    let replies = bot.send(&pekka, "hei").await;
-    let text = joined(&replies);
-    assert!(
-        text.contains("Ilmoittautumisen kysymyksiä on päivitetty"),
-        "{text}"
-    );
-    assert!(text.contains("Kuka olet?"), "{text}");
+    // Ways a stored state can stop making sense: a hand edit, an old deploy, a value of another type.
+    let damage = [
+        "answers = '{not json', flow = 'mystery'",
+        "updated_at = 'last tuesday'",
+        "updated_at = x'00ff'",
+        "step = x'00ff'",
+        "content_version = 42",
+    ];
+    for (n, damage) in damage.iter().enumerate() {
+        let pekka = FakeUser::new(8003 + 10 * n as i64, "Pekka", Some("fi"));
+        bot.send(&pekka, "/start").await;
+        sqlx::query(&format!(
+            "UPDATE dialogues SET {damage} WHERE telegram_user_id = ?"
+        ))
+        .bind(pekka.id)
+        .execute(&bot.db)
+        .await
+        .unwrap();
+        let replies = bot.send(&pekka, "hei").await;
+        let text = joined(&replies);
+        assert!(
+            text.contains("Ilmoittautumisen kysymyksiä on päivitetty"),
+            "{damage}: {text}"
+        );
+        assert!(text.contains("Kuka olet?"), "{damage}: {text}");
+        // Restarted and stored again: the next answer is taken as usual.
+        let replies = bot.press(&pekka, "Isä").await;
+        assert!(
+            joined(&replies).contains("etunimesi tai nimimerkkisi"),
+            "{damage}: {}",
+            joined(&replies)
+        );
+    }
 }
