@@ -18,7 +18,8 @@ RUN touch src/main.rs src/lib.rs && cargo build --release --locked --bin milava-
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin milava \
+    && groupadd --system --gid 10001 milava \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin milava \
     && mkdir -p /data && chown milava:milava /data && chmod 0700 /data
 COPY --from=build /src/target/release/milava-bot /usr/local/bin/milava-bot
 COPY dialogues /app/dialogues
