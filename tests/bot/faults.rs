@@ -271,3 +271,46 @@ async fn a_database_locked_by_another_program_delays_answers_then_gets_a_polite_
     let replies = joined(&bot.send(&pekka, "Pekka").await);
     assert!(replies.contains("Millä alueella"), "carries on: {replies}");
 }
+
+/// Switches every connection of the running bot's pool to refusing writes as a read-only database does
+/// (`PRAGMA query_only`: SQLITE_READONLY, "attempt to write a readonly database"), or back. A file system
+/// cannot be made read-only under an open database file here (Linux refuses the remount while a file is open
+/// for writing), so this is the same error raised by SQLite itself.
+async fn set_read_only(bot: &TestBot, read_only: bool) {
+    let pool = bot.ctx().pool;
+    let mut every_connection = Vec::new();
+    for _ in 0..pool.options().get_max_connections() {
+        let mut connection = pool.acquire().await.unwrap();
+        sqlx::query(&format!("PRAGMA query_only = {}", i32::from(read_only)))
+            .execute(&mut *connection)
+            .await
+            .unwrap();
+        every_connection.push(connection);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_turning_read_only_while_running_gets_polite_answers_and_recovers_by_itself() {
+    let bot = TestBot::start().await;
+    let (pekka, sam) = pekka_at_his_name_and_sam(&bot, 8140).await;
+    let before = step_of(&bot, &pekka).await.expect("stored");
+
+    set_read_only(&bot, true).await;
+    assert_refused_politely(&bot, &pekka, &sam).await;
+    assert_eq!(
+        step_of(&bot, &pekka).await,
+        Some(before),
+        "what was stored stays"
+    );
+    assert_eq!(step_of(&bot, &sam).await, None);
+    let faults = bot.ctx().faults;
+    assert_eq!(faults.lines_logged(Fault::Handling), 1, "logged once");
+
+    set_read_only(&bot, false).await;
+    assert_carries_on(&bot, &pekka, &sam).await;
+    assert_eq!(
+        faults.lines_logged(Fault::Handling),
+        2,
+        "and once when it is over"
+    );
+}
