@@ -13,7 +13,7 @@ pub mod surveys;
 mod turns;
 pub mod users;
 
-pub use turns::{Tx, WriteTurn, write_turn};
+pub use turns::{TURN_TIMEOUT, Tx, WriteTurn, write_turn};
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -35,6 +35,30 @@ pub enum DbError {
     Busy(Duration),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+}
+
+impl DbError {
+    /// Whether the error is the database's as a whole (locked, full, read-only, failing), so that every other
+    /// write would fail the same way now, rather than one statement's or one person's data.
+    pub fn is_storage_wide(&self) -> bool {
+        match self {
+            DbError::Busy(_) | DbError::File { .. } | DbError::Migrate(_) => true,
+            DbError::Corrupt(_) => false,
+            DbError::Sqlx(sqlx::Error::Database(e)) => {
+                // SQLite's primary result codes: BUSY 5, LOCKED 6, NOMEM 7, READONLY 8, IOERR 10, CORRUPT 11,
+                // FULL 13, CANTOPEN 14, NOTADB 26. sqlx gives the extended code as a number.
+                let code = e.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0) & 0xff;
+                matches!(code, 5 | 6 | 7 | 8 | 10 | 11 | 13 | 14 | 26)
+            }
+            DbError::Sqlx(
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            DbError::Sqlx(_) => false,
+        }
+    }
 }
 
 /// Opens (creating if missing, readable by the owner only) the database, in WAL mode, and applies migrations.

@@ -16,7 +16,7 @@ use tokio::sync::OwnedMutexGuard;
 
 /// How long a writer waits for its turn before giving up, the same as SQLite's busy timeout: a writer that
 /// holds the database longer than this is stuck (or the database is locked from outside).
-const TURN_TIMEOUT: Duration = Duration::from_secs(5);
+pub const TURN_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Gate = Arc<tokio::sync::Mutex<()>>;
 

@@ -7,19 +7,26 @@
 //! times (README, Performance). Handled together, a batch pays for `BEGIN`, `COMMIT`, the turn and the pool
 //! once.
 //!
-//! Each input is still all or nothing: if any input of a batch fails (or the commit does), the batch is
-//! rolled back and every input of it is handled again alone, so one person's failure is only theirs. One
-//! chat's inputs stay in order because a chat's lane waits for each answer before sending the next input.
-use super::{Ctx, Handled, Incoming, Response, handle_alone, handle_on};
-use crate::db::{self, DbError};
+//! Each input is still all or nothing: if an input of a batch fails, the batch is rolled back, that input is
+//! handled again alone and the others again together, so one person's failure is only theirs; if the
+//! database as a whole fails (locked by another program, full, read-only), everyone waiting gets the polite
+//! answer at once. One chat's inputs stay in order because a chat's lane waits for each answer before
+//! sending the next input.
+use super::{Ctx, Handled, Incoming, Response, handle_alone, handle_on, refused};
+use crate::db::{self, DbError, TURN_TIMEOUT};
 use crate::fault_log::Fault;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most inputs handled in one transaction (there are 64 handling lanes, so rarely more wait at once);
 /// bounds how long the first of a batch waits for the rest.
 const MAX_BATCH: usize = 64;
+
+/// A transaction takes no further inputs after this long, so answers are not held back by a slow one (an
+/// input takes about 0.3 ms; a certificate PDF or a large export far longer).
+const BATCH_TIME: Duration = Duration::from_millis(10);
 
 /// The queue of inputs waiting to be handled and the task that handles them. Started on first use, in the
 /// runtime of that use; started again if it has ended (its runtime stopped, or a handler panicked).
@@ -33,13 +40,14 @@ pub struct Batcher {
 #[derive(Debug, Default)]
 struct Counts {
     largest: AtomicUsize,
-    /// Batches that failed as a whole and whose inputs were then handled alone.
+    /// Inputs that failed in a batch and were then handled alone.
     retried_alone: AtomicUsize,
 }
 
 struct Job {
     ctx: Ctx,
     incoming: Incoming,
+    queued: Instant,
     answer: oneshot::Sender<Response>,
 }
 
@@ -50,6 +58,7 @@ pub(super) async fn handle_with_others(ctx: &Ctx, incoming: &Incoming) -> Option
     let job = Job {
         ctx: ctx.clone(),
         incoming: incoming.clone(),
+        queued: Instant::now(),
         answer,
     };
     if !ctx.handling.queue(job) {
@@ -64,8 +73,8 @@ impl Batcher {
         self.counts.largest.load(Ordering::Relaxed)
     }
 
-    /// How many batches failed as a whole, so that each of their inputs was handled again alone.
-    pub fn batches_retried_alone(&self) -> usize {
+    /// How many inputs failed in a batch (which was rolled back) and were then handled alone.
+    pub fn inputs_retried_alone(&self) -> usize {
         self.counts.retried_alone.load(Ordering::Relaxed)
     }
 
@@ -96,42 +105,81 @@ async fn handle_batches(mut jobs: mpsc::UnboundedReceiver<Job>, counts: Arc<Coun
     }
 }
 
+/// Handles `batch` in as few transactions as it can: each takes inputs until they are done or `BATCH_TIME`
+/// has passed (so that one slow answer, a PDF or a large export, holds up few others) and is answered when it
+/// has committed. An input that fails on its own is handled again alone and the rest again together; a
+/// failure of the database as a whole (locked, full, read-only) gets every waiting input the polite answer
+/// at once, instead of each trying and waiting again.
 async fn handle_batch(mut batch: Vec<Job>, counts: &Counts) {
-    if batch.len() == 1 {
-        let job = batch.remove(0);
-        let response = handle_alone(&job.ctx, &job.incoming).await;
-        let _ = job.answer.send(response);
-        return;
-    }
-    match handle_together(&batch).await {
-        Ok(handled) => {
-            batch[0].ctx.faults.recovered(Fault::Handling);
-            for (job, handled) in batch.into_iter().zip(handled) {
-                handled.after_commit(&job.ctx);
-                let _ = job.answer.send(handled.response);
-            }
+    while !batch.is_empty() {
+        // Like a writer that got no turn within `TURN_TIMEOUT`: whoever has waited that long by now is
+        // answered at once (the database was busy all that time), not made to wait a second time.
+        if let Some(waited) = batch
+            .iter()
+            .position(|job| job.queued.elapsed() >= TURN_TIMEOUT)
+        {
+            let job = batch.remove(waited);
+            let response = refused(&job.ctx, &job.incoming, &DbError::Busy(TURN_TIMEOUT));
+            let _ = job.answer.send(response);
+            continue;
         }
-        Err(e) => {
-            counts.retried_alone.fetch_add(1, Ordering::Relaxed);
-            log::debug!(
-                "a batch of {} inputs failed ({e}); handling each alone",
-                batch.len()
-            );
-            for job in batch {
+        if batch.len() == 1 {
+            let job = batch.remove(0);
+            let response = handle_alone(&job.ctx, &job.incoming).await;
+            let _ = job.answer.send(response);
+            return;
+        }
+        match handle_together(&batch).await {
+            Ok(handled) => {
+                batch[0].ctx.faults.recovered(Fault::Handling);
+                for (job, handled) in batch.drain(..handled.len()).zip(handled) {
+                    let _ = job.answer.send(handled.after_commit(&job.ctx));
+                }
+            }
+            Err(Failure::Input(failed, e)) if !e.is_storage_wide() => {
+                counts.retried_alone.fetch_add(1, Ordering::Relaxed);
+                log::debug!("an input failed in a batch ({e}); handling it alone");
+                let job = batch.remove(failed);
                 let response = handle_alone(&job.ctx, &job.incoming).await;
                 let _ = job.answer.send(response);
+            }
+            Err(Failure::Input(_, e) | Failure::Whole(e)) => {
+                for job in batch.drain(..) {
+                    let response = refused(&job.ctx, &job.incoming, &e);
+                    let _ = job.answer.send(response);
+                }
             }
         }
     }
 }
 
-/// Every input of the batch in one write transaction; nothing is kept if any of them fails.
-async fn handle_together(batch: &[Job]) -> Result<Vec<Handled>, DbError> {
-    let mut tx = db::begin_write(&batch[0].ctx.pool).await?;
+/// Why a batch's transaction was rolled back.
+enum Failure {
+    /// The input at this index failed.
+    Input(usize, DbError),
+    /// Starting or committing the transaction failed.
+    Whole(DbError),
+}
+
+/// Inputs of the batch from the first on, in one write transaction, until all are done or `BATCH_TIME` has
+/// passed; returns what each of those did, once committed. Nothing is kept if any of them fails.
+async fn handle_together(batch: &[Job]) -> Result<Vec<Handled>, Failure> {
+    let began = Instant::now();
+    let mut tx = db::begin_write(&batch[0].ctx.pool)
+        .await
+        .map_err(Failure::Whole)?;
     let mut handled = Vec::with_capacity(batch.len());
-    for job in batch {
-        handled.push(handle_on(&mut tx, &job.ctx, &job.incoming).await?);
+    for (n, job) in batch.iter().enumerate() {
+        if n > 0 && began.elapsed() >= BATCH_TIME {
+            break;
+        }
+        let done = handle_on(&mut tx, &job.ctx, &job.incoming)
+            .await
+            .map_err(|e| Failure::Input(n, e))?;
+        handled.push(done);
     }
-    tx.commit().await?;
+    tx.commit()
+        .await
+        .map_err(|e| Failure::Whole(DbError::from(e)))?;
     Ok(handled)
 }

@@ -121,6 +121,8 @@ pub(crate) struct Turn<'a> {
     /// Set when this input queued outbox rows or changed what the scheduler plans; both are woken once the
     /// transaction has committed (a row they cannot see yet would otherwise wait for the next wake-up).
     wake: std::sync::atomic::AtomicBool,
+    /// Content read by `/reload`, put in use once the transaction has committed.
+    pub reloaded: Option<Content>,
 }
 
 impl Turn<'_> {
@@ -167,26 +169,30 @@ async fn handle_alone(ctx: &Ctx, incoming: &Incoming) -> Response {
             ctx.faults.recovered(Fault::Handling);
             response
         }
-        Err(e) => {
-            ctx.faults.error(
-                Fault::Handling,
-                format_args!(
-                    "user {}: could not handle {:?}: {e}",
-                    incoming.user_id,
-                    kind_name(&incoming.kind)
-                ),
-            );
-            let lang = Lang::from_telegram(
-                incoming.language_code.as_deref(),
-                ctx.config.default_language,
-            );
-            Response {
-                replies: vec![Reply::text(
-                    ctx.content.get().text(lang, "problem.save_failed"),
-                )],
-                ..Response::default()
-            }
-        }
+        Err(e) => refused(ctx, incoming, &e),
+    }
+}
+
+/// The answer when an input could not be stored: "could not save, your earlier details are safe", in the
+/// user's language; the problem is logged when it begins, not once per message.
+fn refused(ctx: &Ctx, incoming: &Incoming, e: &DbError) -> Response {
+    ctx.faults.error(
+        Fault::Handling,
+        format_args!(
+            "user {}: could not handle {:?}: {e}",
+            incoming.user_id,
+            kind_name(&incoming.kind)
+        ),
+    );
+    let lang = Lang::from_telegram(
+        incoming.language_code.as_deref(),
+        ctx.config.default_language,
+    );
+    Response {
+        replies: vec![Reply::text(
+            ctx.content.get().text(lang, "problem.save_failed"),
+        )],
+        ..Response::default()
     }
 }
 
@@ -204,8 +210,7 @@ async fn handle_in_transaction(ctx: &Ctx, incoming: &Incoming) -> Result<Respons
     let mut tx = db::begin_write(&ctx.pool).await?;
     let handled = handle_on(&mut tx, ctx, incoming).await?;
     tx.commit().await?;
-    handled.after_commit(ctx);
-    Ok(handled.response)
+    Ok(handled.after_commit(ctx))
 }
 
 /// What one input did inside a transaction that is not committed yet.
@@ -213,14 +218,21 @@ struct Handled {
     response: Response,
     /// Queued outbox rows or changed what the scheduler plans (see `Turn::wake_after_commit`).
     wake: bool,
+    /// Content to put in use (`/reload`).
+    reloaded: Option<Content>,
 }
 
 impl Handled {
-    fn after_commit(&self, ctx: &Ctx) {
+    /// What is done once the input's transaction has committed; returns the answer.
+    fn after_commit(self, ctx: &Ctx) -> Response {
+        if let Some(content) = self.reloaded {
+            ctx.content.replace(content);
+        }
         if self.wake {
             ctx.outbox.wake();
             ctx.scheduler.wake();
         }
+        self.response
     }
 }
 
@@ -259,6 +271,7 @@ async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handle
         state,
         notify_flow_changed,
         wake: Default::default(),
+        reloaded: None,
     };
     let mut response = Response::default();
     match &incoming.kind {
@@ -316,6 +329,7 @@ async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handle
     Ok(Handled {
         response,
         wake: turn.wake.load(std::sync::atomic::Ordering::Relaxed),
+        reloaded: turn.reloaded.take(),
     })
 }
 
