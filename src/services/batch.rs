@@ -28,6 +28,11 @@ const MAX_BATCH: usize = 64;
 /// input takes about 0.3 ms; a certificate PDF or a large export far longer).
 const BATCH_TIME: Duration = Duration::from_millis(10);
 
+/// An input that has waited this long when its batch starts is not tried (see `handle_batch`): most of a
+/// writer's `TURN_TIMEOUT`, so that inputs that arrived during one failed 5 s wait are not each made to wait
+/// another 5 s (under normal load an input waits milliseconds).
+const WAITED_TOO_LONG: Duration = TURN_TIMEOUT.saturating_sub(Duration::from_secs(1));
+
 /// The queue of inputs waiting to be handled and the task that handles them. Started on first use, in the
 /// runtime of that use; started again if it has ended (its runtime stopped, or a handler panicked).
 #[derive(Debug, Default)]
@@ -112,14 +117,14 @@ async fn handle_batches(mut jobs: mpsc::UnboundedReceiver<Job>, counts: Arc<Coun
 /// at once, instead of each trying and waiting again.
 async fn handle_batch(mut batch: Vec<Job>, counts: &Counts) {
     while !batch.is_empty() {
-        // Like a writer that got no turn within `TURN_TIMEOUT`: whoever has waited that long by now is
-        // answered at once (the database was busy all that time), not made to wait a second time.
+        // Like a writer that got no turn in time: whoever has waited `WAITED_TOO_LONG` by now is answered at
+        // once (the database was held most of that time), not made to wait up to `TURN_TIMEOUT` again.
         if let Some(waited) = batch
             .iter()
-            .position(|job| job.queued.elapsed() >= TURN_TIMEOUT)
+            .position(|job| job.queued.elapsed() >= WAITED_TOO_LONG)
         {
             let job = batch.remove(waited);
-            let response = refused(&job.ctx, &job.incoming, &DbError::Busy(TURN_TIMEOUT));
+            let response = refused(&job.ctx, &job.incoming, &DbError::Busy(WAITED_TOO_LONG));
             let _ = job.answer.send(response);
             continue;
         }
