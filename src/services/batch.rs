@@ -41,7 +41,7 @@ pub struct Batcher {
     counts: Arc<Counts>,
 }
 
-/// What the batches were like, for tests and the benchmark's understanding.
+/// What the batches were like (read by the tests).
 #[derive(Debug, Default)]
 struct Counts {
     largest: AtomicUsize,
@@ -54,6 +54,20 @@ struct Job {
     incoming: Incoming,
     queued: Instant,
     answer: oneshot::Sender<Response>,
+}
+
+impl Job {
+    /// Handles the input in a transaction of its own and answers it.
+    async fn handle_alone(self) {
+        let response = handle_alone(&self.ctx, &self.incoming).await;
+        let _ = self.answer.send(response);
+    }
+
+    /// Answers that the input could not be stored.
+    fn refuse(self, e: &DbError) {
+        let response = refused(&self.ctx, &self.incoming, e);
+        let _ = self.answer.send(response);
+    }
 }
 
 /// Queues `incoming` to be handled with whatever else is waiting; `None` if the handling task could not take
@@ -119,20 +133,13 @@ async fn handle_batch(mut batch: Vec<Job>, counts: &Counts) {
     while !batch.is_empty() {
         // Like a writer that got no turn in time: whoever has waited `WAITED_TOO_LONG` by now is answered at
         // once (the database was held most of that time), not made to wait up to `TURN_TIMEOUT` again.
-        if let Some(waited) = batch
-            .iter()
-            .position(|job| job.queued.elapsed() >= WAITED_TOO_LONG)
-        {
-            let job = batch.remove(waited);
-            let response = refused(&job.ctx, &job.incoming, &DbError::Busy(WAITED_TOO_LONG));
-            let _ = job.answer.send(response);
-            continue;
+        for job in batch.extract_if(.., |job| job.queued.elapsed() >= WAITED_TOO_LONG) {
+            job.refuse(&DbError::Busy(WAITED_TOO_LONG));
         }
-        if batch.len() == 1 {
-            let job = batch.remove(0);
-            let response = handle_alone(&job.ctx, &job.incoming).await;
-            let _ = job.answer.send(response);
-            return;
+        match batch.len() {
+            0 => return,
+            1 => return batch.remove(0).handle_alone().await,
+            _ => {}
         }
         match handle_together(&batch).await {
             Ok(handled) => {
@@ -144,14 +151,11 @@ async fn handle_batch(mut batch: Vec<Job>, counts: &Counts) {
             Err(Failure::Input(failed, e)) if !e.is_storage_wide() => {
                 counts.retried_alone.fetch_add(1, Ordering::Relaxed);
                 log::debug!("an input failed in a batch ({e}); handling it alone");
-                let job = batch.remove(failed);
-                let response = handle_alone(&job.ctx, &job.incoming).await;
-                let _ = job.answer.send(response);
+                batch.remove(failed).handle_alone().await;
             }
             Err(Failure::Input(_, e) | Failure::Whole(e)) => {
                 for job in batch.drain(..) {
-                    let response = refused(&job.ctx, &job.incoming, &e);
-                    let _ = job.answer.send(response);
+                    job.refuse(&e);
                 }
             }
         }

@@ -128,7 +128,8 @@ pub fn participants_csv(rows: &[Participant], tz: Tz) -> Vec<u8> {
 }
 
 /// `/reload`: reads `dialogues/` again. Broken content is refused (the old stays in use) with every problem
-/// listed; good content is put in use as soon as this input is committed, and the scheduler announces changed sessions and re-plans.
+/// listed; good content is put in use as soon as this input is committed, and the scheduler announces changed
+/// sessions and re-plans.
 pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
     let now = turn.ctx.clock.now();
     let coordinator = turn.user.telegram_user_id;

@@ -1,5 +1,6 @@
 //! Group commit (`services::batch`): inputs that arrive together are handled in one transaction, yet each
 //! stays all or nothing — one person's failing write is only theirs, and the others' answers are stored.
+use crate::faults::{another_program_locks, inject_storage_fault_where};
 use crate::harness::{TestBot, joined};
 use milava_bot::fake_telegram::FakeUser;
 
@@ -8,19 +9,6 @@ const PEOPLE: i64 = 30;
 /// This one's writes fail (a trigger as a full disk would), the others' do not.
 const UNLUCKY: i64 = FIRST + 17;
 
-async fn fail_writes_of(bot: &TestBot, user: i64) {
-    for event in ["INSERT", "UPDATE"] {
-        sqlx::query(&format!(
-            "CREATE TRIGGER injected_full_{event} BEFORE {event} ON dialogues
-             WHEN NEW.telegram_user_id = {user}
-             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
-        ))
-        .execute(&bot.db)
-        .await
-        .unwrap();
-    }
-}
-
 /// A coordinator whose `/participants` writes one audit line each time it is handled: an input that took
 /// effect twice (committed, then handled again after a rollback) would show as a second line.
 const COORDINATOR: i64 = FIRST + PEOPLE;
@@ -28,7 +16,7 @@ const COORDINATOR: i64 = FIRST + PEOPLE;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inputs_arriving_together_share_a_transaction_but_one_failure_is_only_its_own() {
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", &COORDINATOR.to_string())]).await;
-    fail_writes_of(&bot, UNLUCKY).await;
+    inject_storage_fault_where(&bot, &format!("NEW.telegram_user_id = {UNLUCKY}")).await;
     let people: Vec<FakeUser> = (FIRST..FIRST + PEOPLE)
         .map(|id| FakeUser::new(id, "Isä", Some("fi")))
         .collect();
@@ -92,16 +80,9 @@ async fn inputs_arriving_together_share_a_transaction_but_one_failure_is_only_it
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn when_another_program_holds_the_database_everyone_waiting_is_answered_after_one_timeout() {
-    use sqlx::Connection;
     use std::time::{Duration, Instant};
     let bot = TestBot::start().await;
-    let mut other = sqlx::SqliteConnection::connect(&bot.config().database_url)
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = another_program_locks(&bot).await;
     let people: Vec<FakeUser> = (9_000..9_008)
         .map(|id| FakeUser::new(id, "Isä", Some("fi")))
         .collect();

@@ -12,15 +12,35 @@ use tokio::time::Instant;
 
 /// Makes every write to the registration state fail as a full disk would, until `end_storage_fault`.
 async fn inject_storage_fault(bot: &TestBot) {
+    inject_storage_fault_where(bot, "1").await;
+}
+
+/// Like `inject_storage_fault`, for the writes whose new row matches `condition` (SQL on `NEW`).
+pub(crate) async fn inject_storage_fault_where(bot: &TestBot, condition: &str) {
     for event in ["INSERT", "UPDATE"] {
         sqlx::query(&format!(
             "CREATE TRIGGER injected_full_{event} BEFORE {event} ON dialogues
+             WHEN {condition}
              BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
         ))
         .execute(&bot.db)
         .await
         .unwrap();
     }
+}
+
+/// Another program (a backup script, an admin's sqlite3 shell) takes the database's write lock and holds it
+/// until `ROLLBACK` on the returned connection.
+pub(crate) async fn another_program_locks(bot: &TestBot) -> sqlx::SqliteConnection {
+    use sqlx::Connection;
+    let mut other = sqlx::SqliteConnection::connect(&bot.config().database_url)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    other
 }
 
 async fn end_storage_fault(bot: &TestBot) {
@@ -228,18 +248,10 @@ async fn an_api_slower_than_the_request_timeout_is_retried_and_holds_up_no_reply
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_locked_by_another_program_delays_answers_then_gets_a_polite_one_and_recovers() {
-    use sqlx::Connection;
     let bot = TestBot::start().await;
     let pekka = FakeUser::new(8105, "Pekka", Some("fi"));
     bot.send(&pekka, "/start").await;
-    // Another program (a backup script, an admin's sqlite3 shell) takes the write lock.
-    let mut other = sqlx::SqliteConnection::connect(&bot.config().database_url)
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = another_program_locks(&bot).await;
     // A short lock: the answer waits for it and then goes through.
     let release = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(800)).await;
