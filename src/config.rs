@@ -31,7 +31,7 @@ pub struct Config {
     pub coordinator_ids: BTreeSet<i64>,
     pub default_language: Lang,
     /// Outbox messages per second overall, on average (`DELIVERY_MAX_PER_SECOND`, 1–30, default 20:
-    /// Telegram allows about 30; the rest is left for answers to users' own messages — see README, Performance).
+    /// Telegram allows about 30; the rest is left for answers to users' own messages — see docs/performance.md).
     pub delivery_max_per_second: u32,
     /// Outbox requests in flight at once (`DELIVERY_CONCURRENCY`, 1–8, default 1): a crash can send at most
     /// this many messages twice.

@@ -65,7 +65,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Run a benchmark against the in-process fake Bot API and print one JSON line (see README, Performance).
+    /// Run a benchmark against the in-process fake Bot API and print one JSON line (see docs/performance.md).
     Bench {
         #[command(subcommand)]
         scenario: milava_bot::bench::Scenario,
