@@ -395,11 +395,9 @@ fn check_texts(content: &Content, report: &mut Report) {
     let field_keys = Field::ALL
         .iter()
         .map(|f| format!("profile.field.{}", f.name()));
-    let command_keys = crate::domain::commands::USER_COMMANDS
+    let command_keys = crate::domain::commands::Command::ALL
         .iter()
-        .chain(crate::domain::commands::COORDINATOR_COMMANDS)
-        .chain(crate::domain::commands::FACILITATOR_COMMANDS)
-        .map(|c| format!("commands.{c}"));
+        .map(|c| format!("commands.{}", c.name()));
     let used = CODE_KEYS
         .iter()
         .map(|k| k.to_string())

@@ -31,7 +31,7 @@ use crate::config::Config;
 use crate::content::{Content, ContentStore};
 use crate::db::dialogues::{self, DialogueState};
 use crate::db::{self, DbError, Tx};
-use crate::domain::commands::{COORDINATOR_COMMANDS, FACILITATOR_COMMANDS};
+use crate::domain::commands::{Command, Who};
 use crate::domain::{CallbackData, Lang, Reply, UserInfo};
 use crate::fault_log::Fault;
 use sqlx::SqlitePool;
@@ -69,11 +69,13 @@ pub struct Incoming {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum IncomingKind {
-    /// `/name args` (the bot's @username already removed).
+    /// `/name args`, parsed (the bot's @username already removed).
     Command {
-        name: String,
+        command: Command,
         args: String,
     },
+    /// A `/name` the bot does not know (lower-cased, without `@bot`).
+    UnknownCommand(String),
     Text(String),
     /// A sticker, photo, voice message… named by kind.
     Media(String),
@@ -198,7 +200,8 @@ fn refused(ctx: &Ctx, incoming: &Incoming, e: &DbError) -> Response {
 
 fn kind_name(kind: &IncomingKind) -> &str {
     match kind {
-        IncomingKind::Command { name, .. } => name,
+        IncomingKind::Command { command, .. } => command.name(),
+        IncomingKind::UnknownCommand(_) => "unknown command",
         IncomingKind::Text(_) => "text",
         IncomingKind::Media(kind) => kind,
         IncomingKind::Button(_) => "button",
@@ -275,8 +278,16 @@ async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handle
     };
     let mut response = Response::default();
     match &incoming.kind {
-        IncomingKind::Command { name, args } => {
-            on_command(tx, &mut turn, name, args, &mut response).await?
+        IncomingKind::Command { command, args } => {
+            on_command(tx, &mut turn, *command, args, &mut response).await?
+        }
+        IncomingKind::UnknownCommand(name) => {
+            let shown: String = name.chars().take(32).collect();
+            response.push(Reply::text(turn.fill(
+                "problem.unknown_command",
+                &[("command", &format!("/{shown}"))],
+            )));
+            registration::remind(tx, &mut turn, &mut response).await?
         }
         IncomingKind::Button(raw) => on_button(tx, &mut turn, raw, &mut response).await?,
         IncomingKind::Text(_) | IncomingKind::Media(_)
@@ -336,37 +347,44 @@ async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handle
 async fn on_command(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
-    name: &str,
+    command: Command,
     args: &str,
     out: &mut Response,
 ) -> Result<(), DbError> {
-    if COORDINATOR_COMMANDS.contains(&name) && !turn.is_coordinator() {
+    if command.access().who == Who::Coordinators && !turn.is_coordinator() {
         log::warn!(
-            "refused coordinator command /{name} from user {}",
+            "refused coordinator command /{} from user {}",
+            command.name(),
             turn.user.telegram_user_id
         );
         out.push(Reply::text(turn.text("coordinator.refused")));
         return registration::remind(tx, turn, out).await;
     }
-    match name {
-        "start" if args.trim() == help_now::START_PAYLOAD => {
+    match command {
+        Command::Start if args.trim() == help_now::START_PAYLOAD => {
             out.push(help_now::resources(&turn.content, turn.lang()));
             registration::remind(tx, turn, out).await
         }
-        "start" => registration::on_start(tx, turn, args.trim(), out).await,
-        "apua" | "help_now" => {
+        Command::Start => registration::on_start(tx, turn, args.trim(), out).await,
+        Command::Apua | Command::HelpNow => {
             out.push(help_now::resources(&turn.content, turn.lang()));
             registration::remind(tx, turn, out).await
         }
-        "group" => groups::my_group(tx, turn, out).await,
-        "rules" => groups::my_rules(tx, turn, out).await,
-        "coaching" => coaching::menu(tx, turn, out).await,
-        "journal" => journal::show(tx, turn, 0, false, out).await,
-        name if FACILITATOR_COMMANDS.contains(&name) => {
+        Command::Group => groups::my_group(tx, turn, out).await,
+        Command::Rules => groups::my_rules(tx, turn, out).await,
+        Command::Coaching => coaching::menu(tx, turn, out).await,
+        Command::Journal => journal::show(tx, turn, 0, false, out).await,
+        // Facilitators' commands work only in the linked group.
+        Command::LinkGroup
+        | Command::Prompt
+        | Command::Skip
+        | Command::Pause
+        | Command::Resume
+        | Command::Upcoming => {
             out.push(Reply::text(turn.text("groups.use_in_group")));
             registration::remind(tx, turn, out).await
         }
-        "help" => {
+        Command::Help => {
             let mut help = turn.text("help.text");
             if turn.is_coordinator() {
                 help = format!("{help}\n\n{}", turn.text("help.coordinator"));
@@ -374,48 +392,40 @@ async fn on_command(
             out.push(Reply::text(help));
             registration::remind(tx, turn, out).await
         }
-        "profile" => profile::show(tx, turn, out).await,
-        "language" => {
+        Command::Profile => profile::show(tx, turn, out).await,
+        Command::Language => {
             out.push(account::language_question(turn));
             Ok(())
         }
-        "privacy" => {
+        Command::Privacy => {
             profile::privacy(tx, turn, out).await?;
             registration::remind(tx, turn, out).await
         }
-        "mydata" => {
+        Command::MyData => {
             profile::my_data(tx, turn, out).await?;
             registration::remind(tx, turn, out).await
         }
-        "forget" => {
+        Command::Forget => {
             out.push(account::forget_question(turn));
             Ok(())
         }
-        "cancel" => account::cancel(tx, turn, out).await,
-        "next" => programme::next(tx, turn, out).await,
-        "schedule" => programme::schedule(tx, turn, out).await,
-        "reminders" => programme::reminders_menu(tx, turn, out).await,
-        "leave" => programme::leave_question(tx, turn, out).await,
-        "stats" => coordinator::stats(tx, turn, out).await,
-        "attendance" => attendance::command(tx, turn, args, out).await,
-        "broadcast" => broadcast::start(tx, turn, out).await,
-        "broadcasts" => broadcast::list(tx, turn, out).await,
-        "cancel_broadcast" => broadcast::cancel_menu(tx, turn, out).await,
-        "announcements" => broadcast::announcements(tx, turn, None, out).await,
-        "certificate" => programme::certificate(tx, turn, out).await,
-        "participants" => coordinator::participants(tx, turn, out).await,
-        "reload" => coordinator::reload(tx, turn, out).await,
-        "survey" => surveys::start_round(tx, turn, out).await,
-        "results" => surveys::results_menu(tx, turn, out).await,
-        "export" => surveys::export_menu(tx, turn, out).await,
-        other => {
-            let shown: String = other.chars().take(32).collect();
-            out.push(Reply::text(turn.fill(
-                "problem.unknown_command",
-                &[("command", &format!("/{shown}"))],
-            )));
-            registration::remind(tx, turn, out).await
-        }
+        Command::Cancel => account::cancel(tx, turn, out).await,
+        Command::Next => programme::next(tx, turn, out).await,
+        Command::Schedule => programme::schedule(tx, turn, out).await,
+        Command::Reminders => programme::reminders_menu(tx, turn, out).await,
+        Command::Leave => programme::leave_question(tx, turn, out).await,
+        Command::Stats => coordinator::stats(tx, turn, out).await,
+        Command::Attendance => attendance::command(tx, turn, args, out).await,
+        Command::Broadcast => broadcast::start(tx, turn, out).await,
+        Command::Broadcasts => broadcast::list(tx, turn, out).await,
+        Command::CancelBroadcast => broadcast::cancel_menu(tx, turn, out).await,
+        Command::Announcements => broadcast::announcements(tx, turn, None, out).await,
+        Command::Certificate => programme::certificate(tx, turn, out).await,
+        Command::Participants => coordinator::participants(tx, turn, out).await,
+        Command::Reload => coordinator::reload(tx, turn, out).await,
+        Command::Survey => surveys::start_round(tx, turn, out).await,
+        Command::Results => surveys::results_menu(tx, turn, out).await,
+        Command::Export => surveys::export_menu(tx, turn, out).await,
     }
 }
 

@@ -2,16 +2,19 @@
 //! each coordinator's private chat.
 use crate::content::Content;
 use crate::domain::Lang;
-use crate::domain::commands::{
-    COORDINATOR_COMMANDS, FACILITATOR_COMMANDS, GROUP_USER_COMMANDS, USER_COMMANDS,
-};
+use crate::domain::commands::{Command, Where, Who};
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 
-fn menu(content: &Content, lang: Lang, names: &[&str]) -> Vec<BotCommand> {
-    names
+fn menu(content: &Content, lang: Lang, commands: &[Command]) -> Vec<BotCommand> {
+    commands
         .iter()
-        .map(|name| BotCommand::new(*name, content.text(lang, &format!("commands.{name}"))))
+        .map(|c| {
+            BotCommand::new(
+                c.name(),
+                content.text(lang, &format!("commands.{}", c.name())),
+            )
+        })
         .collect()
 }
 
@@ -21,17 +24,18 @@ pub async fn publish_commands(
     default_lang: Lang,
     coordinators: &[i64],
 ) -> Result<(), teloxide::RequestError> {
-    bot.set_my_commands(menu(content, default_lang, USER_COMMANDS))
+    let everyones: Vec<Command> = Command::all_for(Who::Everyone, Where::Private).collect();
+    bot.set_my_commands(menu(content, default_lang, &everyones))
         .await?;
     for lang in Lang::ALL {
-        bot.set_my_commands(menu(content, lang, USER_COMMANDS))
+        bot.set_my_commands(menu(content, lang, &everyones))
             .language_code(lang.code())
             .await?;
     }
-    let everything: Vec<&str> = USER_COMMANDS
+    let everything: Vec<Command> = everyones
         .iter()
-        .chain(COORDINATOR_COMMANDS)
         .copied()
+        .chain(Command::all_for(Who::Coordinators, Where::Private))
         .collect();
     for id in coordinators {
         // Fails with "chat not found" until the coordinator has started the bot; the menu is a convenience.
@@ -59,13 +63,13 @@ pub async fn publish_commands(
     }
     // Group chats, after the private menus: everyone's group commands; group administrators (facilitators
     // usually are) also see the facilitators' commands.
-    let for_admins: Vec<&str> = GROUP_USER_COMMANDS
+    let for_admins: Vec<Command> = Command::GROUP_MENU
         .iter()
-        .chain(FACILITATOR_COMMANDS)
         .copied()
+        .chain(Command::all_for(Who::Facilitators, Where::Group))
         .collect();
     for (scope, names) in [
-        (BotCommandScope::AllGroupChats, GROUP_USER_COMMANDS),
+        (BotCommandScope::AllGroupChats, Command::GROUP_MENU),
         (
             BotCommandScope::AllChatAdministrators,
             for_admins.as_slice(),

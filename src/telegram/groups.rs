@@ -89,14 +89,14 @@ fn group_input(msg: &Message, me: &Me) -> Option<GroupInput> {
     if !text.text.starts_with('/') {
         return None;
     }
-    let IncomingKind::Command { name, args } = text_or_command(&text.text, me.username()) else {
+    let IncomingKind::Command { command, args } = text_or_command(&text.text, me.username()) else {
         return None;
     };
     Some(GroupInput {
         chat_id: msg.chat.id.0,
         user_id: user.id.0 as i64,
         language_code: user.language_code.clone(),
-        command: name,
+        command,
         args,
         bot_username: me.username().to_string(),
     })

@@ -1,4 +1,5 @@
 //! Telegram updates → `services::Incoming`. Only private chats are handled here.
+use crate::domain::commands::Command;
 use crate::services::{Incoming, IncomingKind};
 use teloxide::types::{MediaKind, Message, MessageKind, User};
 
@@ -41,7 +42,8 @@ pub fn incoming_from_message(msg: &Message, bot_username: &str) -> Option<Incomi
     ))
 }
 
-/// `/name@bot args` → a command (lower-cased name, the bot's own @username removed); anything else is text.
+/// `/name@bot args` → a command (the name lower-cased and parsed, the bot's own @username removed); anything
+/// else is text.
 pub fn text_or_command(text: &str, bot_username: &str) -> IncomingKind {
     let Some(rest) = text.strip_prefix('/') else {
         return IncomingKind::Text(text.to_string());
@@ -55,9 +57,13 @@ pub fn text_or_command(text: &str, bot_username: &str) -> IncomingKind {
     if name.is_empty() {
         return IncomingKind::Text(text.to_string());
     }
-    IncomingKind::Command {
-        name: name.to_lowercase(),
-        args: args.trim().to_string(),
+    let name = name.to_lowercase();
+    match Command::from_name(&name) {
+        Some(command) => IncomingKind::Command {
+            command,
+            args: args.trim().to_string(),
+        },
+        None => IncomingKind::UnknownCommand(name),
     }
 }
 
@@ -85,7 +91,7 @@ mod tests {
     #[test]
     fn commands_are_parsed_and_other_bots_ignored() {
         let cmd = |name: &str, args: &str| IncomingKind::Command {
-            name: name.into(),
+            command: Command::from_name(name).unwrap(),
             args: args.into(),
         };
         assert_eq!(
@@ -103,6 +109,10 @@ mod tests {
         assert_eq!(
             text_or_command("hello", "milava_bot"),
             IncomingKind::Text("hello".into())
+        );
+        assert_eq!(
+            text_or_command("/Nonsense x", "milava_bot"),
+            IncomingKind::UnknownCommand("nonsense".into())
         );
         assert_eq!(
             text_or_command("/", "milava_bot"),

@@ -4,67 +4,60 @@
 use crate::harness::{TestBot, joined};
 use crate::registration::register_father;
 use milava_bot::domain::CallbackData;
-use milava_bot::domain::commands::{
-    COORDINATOR_COMMANDS, FACILITATOR_COMMANDS, GROUP_USER_COMMANDS, USER_COMMANDS,
-};
+use milava_bot::domain::commands::{Command, Where, Who};
+
+fn facilitator_commands() -> Vec<&'static str> {
+    Command::names_for(Who::Facilitators, Where::Group)
+}
+
+fn coordinator_commands() -> Vec<&'static str> {
+    Command::names_for(Who::Coordinators, Where::Private)
+}
 
 const COORDINATOR: &str = "900";
 const REFUSED: &str = "Tämä komento on vain hankkeen koordinaattoreille.";
 
-/// The command names `services::on_command` dispatches, read from its source (`"name" =>` and
-/// `"one" | "other" =>` arms).
-fn dispatched_commands() -> Vec<String> {
-    let source = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/services/mod.rs"),
-    )
-    .unwrap();
-    let start = source
-        .find("async fn on_command(")
-        .expect("on_command exists");
-    let end = start
-        + source[start..]
-            .find("async fn on_button(")
-            .expect("on_button follows");
-    source[start..end]
-        .lines()
-        .filter_map(|line| {
-            let (pattern, _) = line.trim().split_once("=>")?;
-            pattern
-                .split('|')
-                .map(|part| {
-                    let name = part.trim().strip_prefix('"')?.strip_suffix('"')?;
-                    Some(name.to_string())
-                })
-                .collect::<Option<Vec<String>>>()
-        })
-        .flatten()
-        .collect()
-}
-
-#[test]
-fn every_command_has_exactly_one_access_rule() {
-    let dispatched = dispatched_commands();
-    assert!(dispatched.len() >= 20, "parsed too few: {dispatched:?}");
-    let lists = [USER_COMMANDS, COORDINATOR_COMMANDS, FACILITATOR_COMMANDS];
-    for name in dispatched
-        .iter()
-        .map(String::as_str)
-        .chain(FACILITATOR_COMMANDS.iter().copied())
-    {
-        let rules = lists.iter().filter(|list| list.contains(&name)).count();
-        assert_eq!(rules, 1, "/{name} must be in exactly one access list");
-    }
-    for name in USER_COMMANDS.iter().chain(COORDINATOR_COMMANDS) {
+/// Walks `Command::ALL`: every command answered in private chats is handled there (a coordinator gets past
+/// every access check and never hears "unknown command"), and a facilitator's command sent privately points
+/// to the group. The access rules themselves are an exhaustive match (`Command::access`), so a new command
+/// cannot compile without one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_command_is_handled_where_its_access_rule_says() {
+    let bot = TestBot::start_with(&[("COORDINATOR_IDS", COORDINATOR)]).await;
+    let venla = milava_bot::fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
+    let content = bot.ctx().content.get();
+    let unknown = |command: &str| {
+        content.fill(
+            milava_bot::domain::Lang::Fi,
+            "problem.unknown_command",
+            &[("command", command)],
+        )
+    };
+    let use_in_group = content
+        .text(milava_bot::domain::Lang::Fi, "groups.use_in_group")
+        .to_string();
+    for &command in Command::ALL {
+        let typed = format!("/{}", command.name());
+        let replies = joined(&bot.send(&venla, &typed).await);
         assert!(
-            dispatched.iter().any(|d| d == name),
-            "/{name} is listed but not handled"
+            !replies.contains(&unknown(&typed)),
+            "{typed} is not handled: {replies}"
         );
+        let access = command.access();
+        if access.who == Who::Facilitators {
+            assert!(replies.starts_with(&use_in_group), "{typed}: {replies}");
+        } else {
+            assert!(!replies.contains(&use_in_group), "{typed}: {replies}");
+        }
+        assert!(
+            access.answered_in.private() || access.answered_in.group(),
+            "{typed}"
+        );
+        // Leave any dialogue the command opened, so the next one starts clean.
+        bot.send(&venla, "/cancel").await;
     }
-    // In groups the bot answers everyone's group commands, and facilitators' commands only from facilitators
-    // (tested below); everyone's group commands are ordinary user commands.
-    for name in GROUP_USER_COMMANDS {
-        assert!(USER_COMMANDS.contains(name), "/{name}");
-    }
+    let replies = joined(&bot.send(&venla, "/nonsense").await);
+    assert!(replies.contains(&unknown("/nonsense")), "{replies}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,8 +68,8 @@ async fn only_facilitators_and_coordinators_may_use_facilitator_commands_in_a_gr
     let member = milava_bot::fake_telegram::FakeUser::new(7103, "Jussi", Some("fi"));
     let refused = "Tämä komento on vain ryhmän ohjaajille.";
     let prompts_before = crate::groups::prompts_recorded(&bot).await;
-    for name in FACILITATOR_COMMANDS {
-        let command = match *name {
+    for name in facilitator_commands() {
+        let command = match name {
             "linkgroup" => "/linkgroup isat-oulu".to_string(),
             other => format!("/{other}"),
         };
@@ -86,7 +79,10 @@ async fn only_facilitators_and_coordinators_may_use_facilitator_commands_in_a_gr
     assert_eq!(crate::groups::prompts_recorded(&bot).await, prompts_before);
     // A coordinator gets past the check for each of them.
     let venla = crate::groups::coordinator();
-    for name in FACILITATOR_COMMANDS.iter().filter(|n| **n != "linkgroup") {
+    for name in facilitator_commands()
+        .into_iter()
+        .filter(|n| *n != "linkgroup")
+    {
         let replies = crate::groups::in_group(&bot, &group, &venla, &format!("/{name}")).await;
         assert_ne!(joined(&replies), refused, "/{name}");
     }
@@ -112,7 +108,7 @@ async fn everyone_but_coordinators_is_refused_every_coordinator_command() {
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", COORDINATOR)]).await;
     let pekka = register_father(&bot, 7101, "Pekka").await;
     let before = footprint(&bot).await;
-    for name in COORDINATOR_COMMANDS {
+    for name in coordinator_commands() {
         for command in [format!("/{name}"), format!("/{name} oulu-2024 1")] {
             let replies = bot.send(&pekka, &command).await;
             assert!(
@@ -132,7 +128,7 @@ async fn everyone_but_coordinators_is_refused_every_coordinator_command() {
 
     // A coordinator gets past the check for every one of them.
     let venla = milava_bot::fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
-    for name in COORDINATOR_COMMANDS {
+    for name in coordinator_commands() {
         let replies = bot.send(&venla, &format!("/{name}")).await;
         assert!(
             !joined(&replies).contains(REFUSED),

@@ -93,7 +93,8 @@ async fn command_menus_are_published_per_language_and_longer_for_coordinators() 
         .iter()
         .map(|c| c["command"].as_str().unwrap())
         .collect();
-    assert_eq!(names, milava_bot::domain::commands::USER_COMMANDS);
+    use milava_bot::domain::commands::{Command, Where, Who};
+    assert_eq!(names, Command::names_for(Who::Everyone, Where::Private));
     let english = sets
         .iter()
         .find(|s| s["language_code"] == "en" && s.get("scope").is_none())
@@ -118,7 +119,7 @@ async fn command_menus_are_published_per_language_and_longer_for_coordinators() 
         .collect();
     assert_eq!(
         coordinator_names.len(),
-        names.len() + milava_bot::domain::commands::COORDINATOR_COMMANDS.len()
+        names.len() + Command::names_for(Who::Coordinators, Where::Private).len()
     );
-    assert!(coordinator_names.ends_with(milava_bot::domain::commands::COORDINATOR_COMMANDS));
+    assert!(coordinator_names.ends_with(&Command::names_for(Who::Coordinators, Where::Private)));
 }

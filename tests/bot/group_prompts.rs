@@ -6,7 +6,7 @@ use crate::groups::{
 };
 use crate::harness::{Arrival, joined};
 use crate::registration::register_father;
-use milava_bot::domain::commands::FACILITATOR_COMMANDS;
+use milava_bot::domain::commands::{Command, Where, Who};
 use milava_bot::fake_telegram::FakeUser;
 
 /// The Oulu group's Tuesday 19.00 prompts from 12.3. to 14.5.2024: 19.00 is 17:00 UTC before 31.3. and 16:00
@@ -122,8 +122,8 @@ async fn facilitators_post_and_skip_prompts_at_once_and_others_are_refused() {
     link_oulu(&bot).await;
     let father = register_father(&bot, 7201, "Pekka").await;
 
-    for command in FACILITATOR_COMMANDS {
-        let text = if *command == "linkgroup" {
+    for command in Command::names_for(Who::Facilitators, Where::Group) {
+        let text = if command == "linkgroup" {
             "/linkgroup isat-oulu".to_string()
         } else {
             format!("/{command}")

@@ -2,7 +2,7 @@
 //! The bot reads nothing else in groups and stores no group message.
 use super::{GroupAdmin, prompts, rules_text};
 use crate::db::{self, DbError, audit, groups as store};
-use crate::domain::commands::{FACILITATOR_COMMANDS, GROUP_USER_COMMANDS};
+use crate::domain::commands::Command;
 use crate::domain::groups::PeerGroup;
 use crate::domain::{Lang, Reply};
 use crate::services::{Ctx, Response, help_now};
@@ -13,8 +13,8 @@ pub struct GroupInput {
     pub chat_id: i64,
     pub user_id: i64,
     pub language_code: Option<String>,
-    /// The command name without `/` and `@bot`, lower-cased.
-    pub command: String,
+    /// A command the bot answers in groups (`Command::access`).
+    pub command: Command,
     pub args: String,
     /// The bot's @username, for links to its private chat.
     pub bot_username: String,
@@ -23,9 +23,7 @@ pub struct GroupInput {
 /// Answers a group command; anything the bot does not handle in groups gets no answer. Never fails: a storage
 /// problem becomes a polite answer in the group.
 pub async fn on_group_command(ctx: &Ctx, admin: &dyn GroupAdmin, input: &GroupInput) -> Response {
-    let known = GROUP_USER_COMMANDS.contains(&input.command.as_str())
-        || FACILITATOR_COMMANDS.contains(&input.command.as_str());
-    if !known {
+    if !input.command.access().answered_in.group() {
         return Response::default();
     }
     match handle(ctx, admin, input).await {
@@ -34,7 +32,7 @@ pub async fn on_group_command(ctx: &Ctx, admin: &dyn GroupAdmin, input: &GroupIn
             log::error!(
                 "group {}: /{} from user {} failed: {e}",
                 input.chat_id,
-                input.command,
+                input.command.name(),
                 input.user_id
             );
             let lang =
@@ -59,10 +57,10 @@ async fn handle(
     let content = ctx.content.get();
     let user_lang =
         Lang::from_telegram(input.language_code.as_deref(), ctx.config.default_language);
-    if matches!(input.command.as_str(), "apua" | "help_now") {
+    if matches!(input.command, Command::Apua | Command::HelpNow) {
         return Ok(help_now::in_group(&content, user_lang, &input.bot_username));
     }
-    if input.command == "linkgroup" {
+    if input.command == Command::LinkGroup {
         return link(ctx, admin, input, user_lang).await;
     }
     let mut tx = db::begin_write(&ctx.pool).await?;
@@ -73,13 +71,13 @@ async fn handle(
         return Ok(reply(content.text(user_lang, "groups.not_linked")));
     };
     let lang = group.language;
-    if input.command == "rules" {
+    if input.command == Command::Rules {
         return Ok(reply(rules_text(&content, &group, lang)));
     }
     if !may_facilitate(ctx, &group, input.user_id) {
         log::warn!(
             "refused facilitator command /{} from user {} in group {}",
-            input.command,
+            input.command.name(),
             input.user_id,
             group.id
         );
@@ -88,7 +86,7 @@ async fn handle(
     if !link.active {
         return Ok(reply(content.text(lang, "groups.inactive")));
     }
-    let response = prompts::command(ctx, &mut tx, &content, &group, &link, &input.command).await?;
+    let response = prompts::command(ctx, &mut tx, &content, &group, &link, input.command).await?;
     tx.commit().await?;
     ctx.outbox.wake();
     ctx.scheduler.wake();

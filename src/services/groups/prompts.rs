@@ -7,6 +7,7 @@ use crate::content::Content;
 use crate::db::groups::{self as store, GroupLink};
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::{DbError, Tx};
+use crate::domain::commands::Command;
 use crate::domain::groups::{PeerGroup, Prompt, plan_prompts};
 use crate::domain::outbox::Payload;
 use crate::domain::schedule::LocalSchedule;
@@ -128,17 +129,17 @@ pub(crate) async fn command(
     content: &Content,
     group: &PeerGroup,
     link: &GroupLink,
-    command: &str,
+    command: Command,
 ) -> Result<Response, DbError> {
     let lang = group.language;
     let now = ctx.clock.now();
     let text = match command {
         // The prompt itself, posted at once, is the answer.
-        "prompt" => match queue_next(tx, content, group, link, now, now).await? {
+        Command::Prompt => match queue_next(tx, content, group, link, now, now).await? {
             Some(_) => return Ok(Response::default()),
             None => content.text(lang, "groups.plan_done").to_string(),
         },
-        "skip" => match next_prompt(tx, content, group).await?.into_iter().next() {
+        Command::Skip => match next_prompt(tx, content, group).await?.into_iter().next() {
             Some(prompt) => {
                 store::record_prompt(tx, &group.id, &prompt.id, false, now).await?;
                 log::info!("group {}: prompt {} skipped", group.id, prompt.id);
@@ -150,18 +151,18 @@ pub(crate) async fn command(
             }
             None => content.text(lang, "groups.plan_done").to_string(),
         },
-        "pause" => {
+        Command::Pause => {
             store::set_paused(tx, &group.id, true, now).await?;
             content.text(lang, "groups.paused").to_string()
         }
-        "resume" => {
+        Command::Resume => {
             store::set_paused(tx, &group.id, false, now).await?;
             // Slots that passed while paused stay passed: the schedule continues from now.
             store::set_last_slot(tx, &group.id, now.max(link.last_slot)).await?;
             let next = next_slot_text(ctx, content, group, now);
             content.fill(lang, "groups.resumed", &[("next", &next)])
         }
-        "upcoming" => upcoming(ctx, tx, content, group, link, now).await?,
+        Command::Upcoming => upcoming(ctx, tx, content, group, link, now).await?,
         _ => return Ok(Response::default()),
     };
     Ok(Response {
