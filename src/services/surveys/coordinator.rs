@@ -118,13 +118,10 @@ fn scopes(turn: &Turn<'_>, survey: &Survey) -> Vec<(String, String)> {
                 .iter()
                 .any(|t| t.covers_session(series, session));
             if listed {
+                // With the series: two series may have a session of the same name a week apart.
                 sessions.push((
                     session.id.clone(),
-                    format!(
-                        "{} {}",
-                        session.start.format("%-d.%-m."),
-                        session.title.get(lang)
-                    ),
+                    crate::services::labels::session_in_series(series, session, lang),
                 ));
             }
         }
