@@ -32,6 +32,10 @@ pub enum CallbackData {
     Attendance { session: String, user: i64 },
     /// A coordinator asks for a session's attendance as CSV.
     AttendanceCsv { session: String },
+    /// `/attendance`: a coordinator chose a workshop series; next its sessions.
+    AttendanceSeries { series: String },
+    /// `/attendance`: a coordinator chose a session; show its attendance list.
+    AttendanceList { session: String },
     /// A step of putting a broadcast together (coordinators only).
     Broadcast(BroadcastAction),
     /// `/announcements`: on (true) or off.
@@ -147,6 +151,8 @@ impl CallbackData {
         match self {
             CallbackData::Attendance { .. }
             | CallbackData::AttendanceCsv { .. }
+            | CallbackData::AttendanceSeries { .. }
+            | CallbackData::AttendanceList { .. }
             | CallbackData::Broadcast(_) => true,
             CallbackData::Survey(action) => action.is_coordinators(),
             CallbackData::Coaching(_) | CallbackData::Journal(_) => false,
@@ -186,6 +192,8 @@ impl CallbackData {
             }
             CallbackData::Attendance { session, user } => format!("{VERSION}|at|{session}|{user}"),
             CallbackData::AttendanceCsv { session } => format!("{VERSION}|ac|{session}"),
+            CallbackData::AttendanceSeries { series } => format!("{VERSION}|as|{series}"),
+            CallbackData::AttendanceList { session } => format!("{VERSION}|al|{session}"),
             CallbackData::Broadcast(BroadcastAction::Audience(code)) => {
                 format!("{VERSION}|b|a|{code}")
             }
@@ -265,6 +273,12 @@ impl CallbackData {
                     user,
                 }),
             ("ac", [session]) if valid(session) => Some(CallbackData::AttendanceCsv {
+                session: session.to_string(),
+            }),
+            ("as", [series]) if valid(series) => Some(CallbackData::AttendanceSeries {
+                series: series.to_string(),
+            }),
+            ("al", [session]) if valid(session) => Some(CallbackData::AttendanceList {
                 session: session.to_string(),
             }),
             ("b", ["a", code]) if valid(code) => Some(CallbackData::Broadcast(
@@ -494,6 +508,12 @@ mod tests {
             },
             CallbackData::AttendanceCsv {
                 session: "oulu-2024-3".into(),
+            },
+            CallbackData::AttendanceSeries {
+                series: "rovaniemi-2024".into(),
+            },
+            CallbackData::AttendanceList {
+                session: "rovaniemi-2024-3".into(),
             },
             CallbackData::Broadcast(BroadcastAction::Audience("all".into())),
             CallbackData::Broadcast(BroadcastAction::Audience("group-online-fathers-en".into())),

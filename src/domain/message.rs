@@ -39,7 +39,8 @@ pub struct Document {
     pub caption: Option<String>,
 }
 
-/// A reply to a user: plain text (HTML-escaped by the adapter) with optional inline buttons, or a document.
+/// A reply to a user: plain text (HTML-escaped by the adapter) with optional inline buttons, a document or
+/// a photo.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
     Text {
@@ -47,6 +48,8 @@ pub enum Reply {
         buttons: Vec<Vec<Button>>,
     },
     Document(Document),
+    /// A picture shown in the chat (a results chart), with its caption.
+    Photo(Document),
     /// A copy of an existing message (a broadcast's preview), with its formatting and media.
     Copy {
         from_chat_id: i64,

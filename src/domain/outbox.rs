@@ -83,7 +83,8 @@ impl From<Reply> for Payload {
     fn from(reply: Reply) -> Self {
         match reply {
             Reply::Text { text, buttons } => Payload::Text { text, buttons },
-            Reply::Document(document) => Payload::document(document),
+            // The outbox sends no photos of its own: one would go as a file.
+            Reply::Document(document) | Reply::Photo(document) => Payload::document(document),
             Reply::Copy {
                 from_chat_id,
                 message_id,

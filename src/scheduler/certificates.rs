@@ -1,5 +1,6 @@
 //! After a series' last session, everyone who attended at least the number of sessions the content requires
-//! gets a PDF certificate in their language, through the outbox, once.
+//! gets a PDF certificate in their language, through the outbox, once. A series with a series-end survey
+//! gets its certificates once that survey has opened (`due`), after the invitations (the pass invites first).
 //!
 //! Making a PDF takes CPU time, so the pass does not hold the database's write lock meanwhile: attendance is
 //! read first, the PDFs are made on a blocking thread in batches, and each batch is queued in its own short
@@ -31,7 +32,7 @@ pub async fn send_if_due(
     members: &[Member],
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
-    let Some(end) = series.last_end().map(|end| local_to_utc(tz, end)) else {
+    let Some(end) = due(content, tz, series) else {
         return Ok(0);
     };
     let mark = format!("certificates:{}", series.id);
@@ -75,6 +76,13 @@ pub async fn send_if_due(
     tx.commit().await?;
     log::info!("series {}: {sent} certificates queued", series.id);
     Ok(sent)
+}
+
+/// When the series' certificates are due: at its last session's end, or when its series-end survey opens if
+/// that is later.
+pub fn due(content: &Content, tz: Tz, series: &Series) -> Option<DateTime<Utc>> {
+    let end = local_to_utc(tz, series.last_end()?);
+    Some(super::surveys::series_end_opens(content, tz, series).map_or(end, |opens| opens.max(end)))
 }
 
 /// Makes the PDFs of one batch on a blocking thread (CPU work off the async workers).

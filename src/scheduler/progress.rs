@@ -9,6 +9,7 @@ use crate::domain::broadcast::{BroadcastStatus, seconds_left};
 use crate::domain::outbox::Payload;
 use crate::domain::time::utc_to_local;
 use crate::services::Ctx;
+use chrono::Timelike;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use teloxide::prelude::*;
@@ -34,13 +35,16 @@ pub fn status_text(
 ) -> String {
     let rate = f64::from(ctx.config.delivery_max_per_second.max(1));
     let finish = now + chrono::Duration::seconds(seconds_left(progress.remaining, rate));
+    // Shown to the minute, rounded up: "9.01", not "9.00.01".
+    let finish = utc_to_local(ctx.config.timezone, finish);
+    let finish = match finish.with_second(0).and_then(|t| t.with_nanosecond(0)) {
+        Some(whole) if whole < finish => whole + chrono::Duration::minutes(1),
+        Some(whole) => whole,
+        None => finish,
+    };
     let eta = match lang {
-        Lang::Fi => utc_to_local(ctx.config.timezone, finish)
-            .format("%-H.%M.%S")
-            .to_string(),
-        Lang::En => utc_to_local(ctx.config.timezone, finish)
-            .format("%H:%M:%S")
-            .to_string(),
+        Lang::Fi => finish.format("%-H.%M").to_string(),
+        Lang::En => finish.format("%H:%M").to_string(),
     };
     content.fill(
         lang,

@@ -92,11 +92,8 @@ async fn next_run(
     let certificates = content
         .series
         .iter()
-        .filter_map(|s| {
-            s.last_end()
-                .map(|end| crate::domain::time::local_to_utc(tz, end))
-        })
-        .filter(|end| *end > now);
+        .filter_map(|s| super::certificates::due(content, tz, s))
+        .filter(|due| *due > now);
     let offers = store::next_offer_expiry(&ctx.pool, now)
         .await?
         .filter(|t| *t > now);
@@ -269,7 +266,7 @@ async fn announce_changes(
             Change::Cancelled { snapshot } => {
                 (snapshot.series_id.clone(), snapshot.session_id.clone())
             }
-            Change::Moved { session_id }
+            Change::Moved { session_id, .. }
             | Change::Link { session_id }
             | Change::Place { session_id } => match content.session(session_id) {
                 Some((series, _)) => (series.id.clone(), session_id.clone()),
@@ -285,7 +282,21 @@ async fn announce_changes(
                 "change:{session_id}:{}:{change_id}:{user}",
                 change_kind(&change)
             );
-            let delivery = NewDelivery::new(key, chat_id, Payload::text(text), now).for_user(user);
+            // A moved session's notice carries the calendar button, so the new time is one tap away.
+            let payload = match &change {
+                Change::Moved { .. } => Payload::with_buttons(
+                    text,
+                    vec![vec![Button::callback(
+                        content.text(lang, "button.programme.add_to_calendar"),
+                        CallbackData::Calendar {
+                            session: session_id.clone(),
+                        }
+                        .encode(),
+                    )]],
+                ),
+                _ => Payload::text(text),
+            };
+            let delivery = NewDelivery::new(key, chat_id, payload, now).for_user(user);
             if outbox::enqueue(tx, &delivery).await? {
                 notices += 1;
             }
@@ -316,16 +327,7 @@ fn change_kind(change: &Change) -> &'static str {
 fn notice_text(content: &Content, tz: Tz, change: &Change, lang: Lang) -> Option<String> {
     match change {
         Change::Cancelled { snapshot } => {
-            let session = crate::domain::programme::Session {
-                id: snapshot.session_id.clone(),
-                start: crate::domain::time::utc_to_local(tz, snapshot.starts_at),
-                end: crate::domain::time::utc_to_local(tz, snapshot.ends_at),
-                place: None,
-                online: snapshot.online,
-                link: None,
-                title: serde_json::from_str(&snapshot.title).unwrap_or_default(),
-                theme: None,
-            };
+            let session = told(tz, snapshot);
             let title = session.title.get(lang).to_string();
             Some(content.fill(
                 lang,
@@ -336,13 +338,14 @@ fn notice_text(content: &Content, tz: Tz, change: &Change, lang: Lang) -> Option
                 ],
             ))
         }
-        Change::Moved { session_id } => {
+        Change::Moved { session_id, before } => {
             let (_, session) = content.session(session_id)?;
             Some(content.fill(
                 lang,
                 "changes.moved",
                 &[
                     ("title", session.title.get(lang)),
+                    ("old", &programme::when(content, lang, &told(tz, before))),
                     ("when", &programme::when(content, lang, session)),
                 ],
             ))
@@ -367,5 +370,19 @@ fn notice_text(content: &Content, tz: Tz, change: &Change, lang: Lang) -> Option
                 &[("title", session.title.get(lang)), ("place", place)],
             ))
         }
+    }
+}
+
+/// A session as participants were last told of it (its snapshot), for the time in a notice.
+fn told(tz: Tz, snapshot: &crate::db::programme::Snapshot) -> crate::domain::programme::Session {
+    crate::domain::programme::Session {
+        id: snapshot.session_id.clone(),
+        start: crate::domain::time::utc_to_local(tz, snapshot.starts_at),
+        end: crate::domain::time::utc_to_local(tz, snapshot.ends_at),
+        place: None,
+        online: snapshot.online,
+        link: None,
+        title: serde_json::from_str(&snapshot.title).unwrap_or_default(),
+        theme: None,
     }
 }

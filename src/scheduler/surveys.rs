@@ -35,8 +35,13 @@ fn openings<'a>(
         match spec {
             TriggerSpec::SessionEnd { to, delay: d, .. } => {
                 for s in &content.series {
+                    // The last session of a series that has a series-end survey gets that one only.
+                    let last = s.sessions_in_order().last().map(|l| l.id.clone());
+                    let series_end = series_end_opens(content, tz, s).is_some();
                     for session in &s.sessions {
-                        if !spec.covers_session(s, session) {
+                        if !spec.covers_session(s, session)
+                            || (series_end && last.as_deref() == Some(session.id.as_str()))
+                        {
                             continue;
                         }
                         let trigger = Trigger::Session {
@@ -62,6 +67,24 @@ fn openings<'a>(
         }
     }
     all
+}
+
+/// When the first series-end survey of `series` opens (its last session's end plus the trigger's delay), if
+/// it has one. Its certificates wait for it, so the survey comes first; and its last session gets no
+/// session survey of its own (two surveys within a day).
+pub fn series_end_opens(content: &Content, tz: Tz, series: &Series) -> Option<DateTime<Utc>> {
+    let end = local_to_utc(tz, series.last_end()?);
+    content
+        .surveys
+        .iter()
+        .flat_map(|survey| &survey.triggers)
+        .filter_map(|trigger| match trigger {
+            TriggerSpec::SeriesEnd { delay: d, .. } if trigger.covers_series(series) => {
+                Some(end + delay(d))
+            }
+            _ => None,
+        })
+        .min()
 }
 
 /// Invites everyone due now; returns how many invitations were new.

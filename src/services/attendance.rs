@@ -1,7 +1,7 @@
-//! Coordinators' attendance lists: `/attendance <session>` shows everyone enrolled with a toggle button each,
-//! and a CSV export. Participants check themselves in with the button sent at the start of a session.
+//! Coordinators' attendance lists: `/attendance` picks the series and the session with buttons (or takes a
+//! session id), then shows everyone enrolled with a toggle button each, and a CSV export. Participants check themselves in with the button sent at the start of a session.
 use super::registration::remind;
-use super::{Response, Turn, csv, programme};
+use super::{Response, Turn, csv, labels, programme};
 use crate::db::programme::{self as store, AttendanceRow};
 use crate::db::{DbError, Tx, audit};
 use crate::domain::{Button, CallbackData, Document, Reply};
@@ -14,32 +14,88 @@ pub async fn command(
 ) -> Result<(), DbError> {
     let content = turn.content.clone();
     let session_id = args.split_whitespace().next().unwrap_or("");
-    if session_id.is_empty() || content.session(session_id).is_none() {
-        let lines: Vec<String> = content
-            .series
-            .iter()
-            .flat_map(|series| series.sessions_in_order())
-            .map(|s| {
-                format!(
-                    "{} – {}, {}",
-                    s.id,
-                    s.title.get(turn.lang()),
-                    programme::when(&content, turn.lang(), s)
-                )
-            })
-            .collect();
-        if !session_id.is_empty() {
-            out.push(Reply::text(
-                turn.fill("attendance.unknown_session", &[("session", session_id)]),
-            ));
-        }
-        out.push(Reply::text(
-            turn.fill("attendance.usage", &[("sessions", &lines.join("\n"))]),
-        ));
+    // A typed session id still works; without one (or with a wrong one) the session is picked with buttons.
+    if !session_id.is_empty() && content.session(session_id).is_some() {
+        out.push(list(tx, turn, session_id).await?);
         return remind(tx, turn, out).await;
     }
-    out.push(list(tx, turn, session_id).await?);
+    if !session_id.is_empty() {
+        out.push(Reply::text(
+            turn.fill("attendance.unknown_session", &[("session", session_id)]),
+        ));
+    }
+    let lang = turn.lang();
+    let rows: Vec<Vec<Button>> = content
+        .series
+        .iter()
+        .filter(|s| !s.sessions.is_empty())
+        .map(|s| {
+            vec![Button::callback(
+                s.name.get(lang),
+                CallbackData::AttendanceSeries {
+                    series: s.id.clone(),
+                }
+                .encode(),
+            )]
+        })
+        .collect();
+    if rows.is_empty() {
+        out.push(Reply::text(turn.text("attendance.no_sessions")));
+    } else {
+        out.push(Reply::with_buttons(
+            turn.text("attendance.choose_series"),
+            rows,
+        ));
+    }
     remind(tx, turn, out).await
+}
+
+/// A series was chosen: its sessions as buttons.
+pub fn pick_session(turn: &mut Turn<'_>, series_id: &str, out: &mut Response) {
+    let content = turn.content.clone();
+    let lang = turn.lang();
+    let Some(series) = content.series(series_id) else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return;
+    };
+    let rows: Vec<Vec<Button>> = series
+        .sessions_in_order()
+        .into_iter()
+        .map(|s| {
+            vec![Button::callback(
+                labels::session(s, lang),
+                CallbackData::AttendanceList {
+                    session: s.id.clone(),
+                }
+                .encode(),
+            )]
+        })
+        .collect();
+    out.mark_pressed = Some(format!("✅ {}", series.name.get(lang)));
+    out.push(Reply::with_buttons(
+        turn.fill(
+            "attendance.choose_session",
+            &[("series", series.name.get(lang))],
+        ),
+        rows,
+    ));
+}
+
+/// A session was chosen: its attendance list.
+pub async fn show(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    session_id: &str,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let content = turn.content.clone();
+    let Some((_, session)) = content.session(session_id) else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    out.mark_pressed = Some(format!("✅ {}", labels::session(session, turn.lang())));
+    out.push(list(tx, turn, session_id).await?);
+    Ok(())
 }
 
 async fn list(tx: &mut Tx, turn: &Turn<'_>, session_id: &str) -> Result<Reply, DbError> {

@@ -10,7 +10,7 @@ use crate::domain::broadcast::{Audience, BroadcastStatus};
 use crate::domain::callback::BroadcastAction;
 use crate::domain::outbox::Payload;
 use crate::domain::participant::Role;
-use crate::domain::time::local_to_utc;
+use crate::domain::time::{local_to_utc, parse_local_datetime, utc_to_local};
 use crate::domain::{Button, CallbackData, Field, Reply};
 use crate::scheduler::progress;
 
@@ -272,7 +272,8 @@ pub async fn on_message(
         }
         ("time", _) => {
             let raw = text.unwrap_or("").trim();
-            let Some(local) = parse_local_time(raw) else {
+            let today = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now()).date();
+            let Some(local) = parse_local_datetime(raw, today) else {
                 out.push(Reply::text(
                     turn.fill("broadcast.bad_time", &[("text", raw)]),
                 ));
@@ -291,18 +292,6 @@ pub async fn on_message(
         }
         _ => Ok(false),
     }
-}
-
-/// `27.3.2024 9.00`, `27.3.2024 9:00`, `2024-03-27 09:00`.
-fn parse_local_time(raw: &str) -> Option<chrono::NaiveDateTime> {
-    [
-        "%d.%m.%Y %H.%M",
-        "%d.%m.%Y %H:%M",
-        "%d.%m.%Y klo %H.%M",
-        "%Y-%m-%d %H:%M",
-    ]
-    .iter()
-    .find_map(|f| chrono::NaiveDateTime::parse_from_str(raw, f).ok())
 }
 
 /// Queues a copy for every recipient — now, or at `at` — in one transaction with the decision.
@@ -447,7 +436,12 @@ async fn cancel(
 
 /// `/broadcasts`: the latest ones with their progress.
 pub async fn list(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
-    let recent = store::recent(tx, 10).await?;
+    // A draft that was never confirmed (abandoned or cancelled while being written) was never a broadcast.
+    let recent: Vec<Broadcast> = store::recent(tx, 10)
+        .await?
+        .into_iter()
+        .filter(|b| b.send_at.is_some())
+        .collect();
     if recent.is_empty() {
         out.push(Reply::text(turn.text("broadcast.nothing")));
         return remind(tx, turn, out).await;
@@ -507,25 +501,34 @@ pub async fn cancel_menu(
         out.push(Reply::text(turn.text("broadcast.none_to_cancel")));
         return remind(tx, turn, out).await;
     }
-    let rows = active
-        .iter()
-        .map(|b| {
-            let audience = b
-                .audience
-                .as_ref()
-                .map(|a| audience_label(turn, a))
-                .unwrap_or_default();
-            let label: String = format!("#{} {audience}", b.id).chars().take(30).collect();
-            vec![Button::callback(
-                label,
-                CallbackData::Broadcast(BroadcastAction::Cancel(b.id)).encode(),
-            )]
-        })
-        .collect();
-    out.push(Reply::with_buttons(
-        turn.text("broadcast.cancel_question"),
-        rows,
-    ));
+    // The question lists each one in full; the buttons stay short (a label is cut off on phones after ≈ 30
+    // characters, and an audience's name is often longer).
+    let mut lines = vec![turn.text("broadcast.cancel_question")];
+    let mut rows = Vec::new();
+    for b in &active {
+        let audience = b
+            .audience
+            .as_ref()
+            .map(|a| audience_label(turn, a))
+            .unwrap_or_default();
+        let when = b
+            .send_at
+            .map(|t| profile::local_time(turn, t))
+            .unwrap_or_default();
+        lines.push(turn.fill(
+            "broadcast.cancel_line",
+            &[
+                ("id", &b.id.to_string()),
+                ("when", &when),
+                ("audience", &audience),
+            ],
+        ));
+        rows.push(vec![Button::callback(
+            turn.fill("button.broadcast.cancel_one", &[("id", &b.id.to_string())]),
+            CallbackData::Broadcast(BroadcastAction::Cancel(b.id)).encode(),
+        )]);
+    }
+    out.push(Reply::with_buttons(lines.join("\n"), rows));
     Ok(())
 }
 

@@ -7,8 +7,11 @@ use chrono_tz::Tz;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Change {
-    /// The session has a new start or end time.
-    Moved { session_id: String },
+    /// The session has a new start or end time (`before` is what participants were told, for the notice).
+    Moved {
+        session_id: String,
+        before: Snapshot,
+    },
     /// The session is no longer in the programme (its last known state is kept for the notice).
     Cancelled { snapshot: Snapshot },
     /// The join link was added or changed.
@@ -49,6 +52,7 @@ pub fn diff(before: &[Snapshot], after: &[Snapshot]) -> Vec<Change> {
             Some(new) if new.starts_at != old.starts_at || new.ends_at != old.ends_at => changes
                 .push(Change::Moved {
                     session_id: new.session_id.clone(),
+                    before: old.clone(),
                 }),
             Some(new) if new.link != old.link && new.link.is_some() => changes.push(Change::Link {
                 session_id: new.session_id.clone(),
@@ -69,7 +73,7 @@ pub fn change_id(change: &Change, after: &[Snapshot]) -> String {
     let now_state = |id: &str| after.iter().find(|s| s.session_id == id);
     let text = match change {
         Change::Cancelled { snapshot } => format!("cancelled {}", snapshot.starts_at.timestamp()),
-        Change::Moved { session_id } => now_state(session_id)
+        Change::Moved { session_id, .. } => now_state(session_id)
             .map(|s| format!("moved {} {}", s.starts_at, s.ends_at))
             .unwrap_or_default(),
         Change::Link { session_id } => now_state(session_id)
@@ -119,7 +123,8 @@ mod tests {
             diff(&before, &after),
             vec![
                 Change::Moved {
-                    session_id: "a".into()
+                    session_id: "a".into(),
+                    before: snapshot("a", 5),
                 },
                 Change::Link {
                     session_id: "b".into()

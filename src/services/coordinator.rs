@@ -73,15 +73,27 @@ pub async fn participants(
             ("count", &all.len().to_string()),
         ],
     );
+    // Headers and answers in the coordinator's language ("Rooli: Ammattilainen", not "role: professional");
+    // the research export keeps the codes.
+    let headers: Vec<String> = PARTICIPANT_COLUMNS
+        .iter()
+        .map(|c| turn.text(&format!("participants_csv.{c}")))
+        .collect();
+    let yes_no = [
+        turn.text("participants_csv.yes"),
+        turn.text("participants_csv.no"),
+    ];
+    let label = |field: Field, value: &str| render::value_label(turn, field, value);
     out.push(Reply::Document(Document {
         file_name: format!("milava-participants-{date}.csv"),
-        bytes: participants_csv(&all, tz),
+        bytes: participants_csv(&all, tz, &headers, &label, &yes_no),
         caption: Some(caption),
     }));
     remind(tx, turn, out).await
 }
 
-/// Stable column names for the participant list (identifiers, not prose: the university's scripts rely on them).
+/// The participant list's columns; each one's header is the text `participants_csv.<column>` in the
+/// coordinator's language.
 pub const PARTICIPANT_COLUMNS: &[&str] = &[
     "telegram_user_id",
     "role",
@@ -99,32 +111,46 @@ pub const PARTICIPANT_COLUMNS: &[&str] = &[
     "registered_at",
 ];
 
-/// Participants as CSV for Excel (see `csv::table`), times in local time.
-pub fn participants_csv(rows: &[Participant], tz: Tz) -> Vec<u8> {
+/// Participants as CSV for Excel (see `csv::table`), times in local time: one header per column of
+/// `PARTICIPANT_COLUMNS`, chosen answers as `label` shows them, the research consent as `yes_no`.
+pub fn participants_csv(
+    rows: &[Participant],
+    tz: Tz,
+    headers: &[String],
+    label: &dyn Fn(Field, &str) -> String,
+    yes_no: &[String; 2],
+) -> Vec<u8> {
     let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let shown = |field: Field, v: &Option<String>| {
+        v.as_deref()
+            .filter(|v| !v.is_empty())
+            .map(|v| label(field, v))
+            .unwrap_or_default()
+    };
     let rows: Vec<Vec<String>> = rows
         .iter()
         .map(|p| {
             vec![
                 p.telegram_user_id.to_string(),
-                p.role.as_str().to_string(),
+                label(Field::Role, p.role.as_str()),
                 p.name.clone(),
-                opt(&p.area),
-                opt(&p.wants),
+                shown(Field::Area, &p.area),
+                shown(Field::Wants, &p.wants),
                 opt(&p.organisation),
-                opt(&p.profession),
+                shown(Field::Profession, &p.profession),
                 opt(&p.email),
-                opt(&p.series_id),
-                opt(&p.group_id),
+                shown(Field::Series, &p.series_id),
+                shown(Field::Group, &p.group_id),
                 p.privacy_version.clone(),
                 local(p.consent_at),
-                if p.research_consent { "1" } else { "0" }.to_string(),
+                yes_no[usize::from(!p.research_consent)].clone(),
                 local(p.registered_at),
             ]
         })
         .collect();
-    csv::table(PARTICIPANT_COLUMNS, &rows)
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    csv::table(&headers, &rows)
 }
 
 /// `/reload`: reads `dialogues/` again. Broken content is refused (the old stays in use) with every problem
@@ -154,7 +180,7 @@ pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Res
                     super::changes::Change::Cancelled { snapshot } => {
                         Some(snapshot.series_id.clone())
                     }
-                    super::changes::Change::Moved { session_id }
+                    super::changes::Change::Moved { session_id, .. }
                     | super::changes::Change::Link { session_id }
                     | super::changes::Change::Place { session_id } => {
                         content.session(session_id).map(|(s, _)| s.id.clone())

@@ -13,6 +13,7 @@ mod csv;
 pub mod groups;
 mod help_now;
 mod journal;
+mod labels;
 mod profile;
 pub(crate) mod programme;
 mod registration;
@@ -466,6 +467,11 @@ async fn on_button(
         CallbackData::AttendanceCsv { session } => {
             attendance::export(tx, turn, &session, out).await
         }
+        CallbackData::AttendanceSeries { series } => {
+            attendance::pick_session(turn, &series, out);
+            Ok(())
+        }
+        CallbackData::AttendanceList { session } => attendance::show(tx, turn, &session, out).await,
         CallbackData::Broadcast(action) => broadcast::on_button(tx, turn, action, out).await,
         CallbackData::Announcements(on) => broadcast::announcements(tx, turn, Some(on), out).await,
         CallbackData::Calendar { session } => {

@@ -460,7 +460,8 @@ pub async fn check_in(
             &[("when", &when(&content, turn.lang(), session))],
         )));
     } else if store::mark_attended(tx, session_id, user, user, turn.ctx.clock.now()).await? {
-        out.mark_pressed = Some("✅".into());
+        // The prompt keeps the session's name next to the mark (not a lone "✅").
+        out.mark_pressed = Some(turn.fill("checkin.pressed", &[("title", title)]));
         out.push(Reply::text(turn.fill("checkin.done", &[("title", title)])));
     } else {
         out.push(Reply::text(

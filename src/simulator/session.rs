@@ -650,10 +650,16 @@ impl Session {
         }
         if let Some(document) = &message.document {
             let path = self.save_document(&document.file_name, &document.bytes);
+            // A photo shows in the chat; a document is a file to open.
+            let icon = if matches!(message.kind, SentKind::Photo) {
+                "🖼"
+            } else {
+                "📎"
+            };
             self.out.line(
                 Style::Bot,
                 &format!(
-                    "  📎 {} ({} bytes) saved to {path}",
+                    "  {icon} {} ({} bytes) saved to {path}",
                     document.file_name,
                     document.bytes.len()
                 ),

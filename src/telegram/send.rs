@@ -69,6 +69,14 @@ async fn reply_one(bot: &Bot, chat: ChatId, reply: &Reply) -> Result<(), teloxid
             }
             request.await.map(drop)
         }
+        Reply::Photo(photo) => {
+            let file = InputFile::memory(photo.bytes.clone()).file_name(photo.file_name.clone());
+            let mut request = bot.send_photo(chat, file);
+            if let Some(caption) = &photo.caption {
+                request = request.caption(caption.clone());
+            }
+            request.await.map(drop)
+        }
     }
 }
 

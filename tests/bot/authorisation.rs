@@ -182,6 +182,8 @@ async fn coordinators_buttons_pressed_by_anyone_else_are_refused() {
             user: 7102,
         },
         CallbackData::AttendanceCsv { session: session() },
+        CallbackData::AttendanceSeries { series: series() },
+        CallbackData::AttendanceList { session: session() },
         CallbackData::Broadcast(BroadcastAction::Audience("all".into())),
         CallbackData::Broadcast(BroadcastAction::Menu("series".into())),
         CallbackData::Broadcast(BroadcastAction::SendNow(1)),
@@ -222,7 +224,7 @@ async fn coordinators_buttons_pressed_by_anyone_else_are_refused() {
         }
     }
     assert_eq!(
-        refused, 12,
-        "attendance, its CSV, the five broadcast steps and the five survey menus"
+        refused, 14,
+        "attendance, its CSV, its series and session pickers, the five broadcast steps and the five survey menus"
     );
 }

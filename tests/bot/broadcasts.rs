@@ -449,6 +449,13 @@ async fn a_broadcast_is_previewed_then_sent_once_to_each_recipient_with_progress
         )),
         "{text}"
     );
+    // The estimated finish is to the minute ("9.01", not "9.00.01").
+    let eta = text.rsplit(": ").next().unwrap();
+    let (hour, minute) = eta.split_once('.').expect("h.mm");
+    assert!(
+        hour.parse::<u32>().is_ok() && minute.len() == 2 && minute.parse::<u32>().is_ok(),
+        "{eta}"
+    );
     let all = bot.fake.sent_messages();
     let status_at = all
         .iter()
@@ -1162,11 +1169,16 @@ async fn scheduled_broadcasts_go_out_at_their_local_time_on_both_sides_of_the_ds
 
     // 1.4. is on summer time (UTC+3), 29.3. still on winter time (UTC+2); 3.30 on 31.3. does not exist
     // (the clocks jump from 3.00 to 4.00) and means 4.30 summer time.
-    let (summer, summer_source, reply) = schedule(&bot, "Kesäaika", "1.4.2024 9.00").await;
+    // Times as Finns write them: with or without the year, "klo", "9", "9.00" or "9:00".
+    let (summer, summer_source, reply) = schedule(&bot, "Kesäaika", "1.4. klo 9").await;
     assert!(
         reply.contains(&format!(
             "Tiedote #{summer} on ajastettu: 1.4.2024 klo 9.00, 4 vastaanottajaa."
         )),
+        "{reply}"
+    );
+    assert!(
+        reply.ends_with("/broadcasts näyttää tiedotteet ja /cancel_broadcast peruu sen."),
         "{reply}"
     );
     let (winter, winter_source, reply) = schedule(&bot, "Talviaika", "29.3.2024 9:00").await;
@@ -1176,7 +1188,7 @@ async fn scheduled_broadcasts_go_out_at_their_local_time_on_both_sides_of_the_ds
         )),
         "{reply}"
     );
-    let (gap, gap_source, reply) = schedule(&bot, "Aukossa", "31.3.2024 3.30").await;
+    let (gap, gap_source, reply) = schedule(&bot, "Aukossa", "31.3.2024 klo 3.30").await;
     assert!(
         reply.contains(&format!(
             "Tiedote #{gap} on ajastettu: 31.3.2024 klo 4.30, 4 vastaanottajaa."
@@ -1208,6 +1220,13 @@ async fn scheduled_broadcasts_go_out_at_their_local_time_on_both_sides_of_the_ds
     }
 
     let list = joined(&bot.send(&venla, "/broadcasts").await);
+    // The abandoned draft is not listed (it was never a broadcast).
+    assert!(!list.contains("· · ·"), "{list}");
+    assert_eq!(
+        list.lines().count(),
+        4,
+        "the title and three broadcasts: {list}"
+    );
     for line in [
         format!("#{gap} · ajastettu · 31.3.2024 klo 4.30 · kaikki ilmoittautuneet · lähetetty 0/4"),
         format!(
@@ -1238,18 +1257,19 @@ async fn scheduled_broadcasts_go_out_at_their_local_time_on_both_sides_of_the_ds
     assert!(status_message(&bot, winter).is_some());
 
     // The one in the DST gap is cancelled: its rows (and its status message) never go.
+    // The question lists them in full; the buttons stay short and whole.
     let replies = bot.send(&venla, "/cancel_broadcast").await;
     assert_eq!(
+        joined(&replies),
+        format!(
+            "Minkä tiedotteen perut? Jo lähteneitä viestejä ei voi perua.\n#{gap} · 31.3.2024 klo 4.30 · kaikki ilmoittautuneet\n#{summer} · 1.4.2024 klo 9.00 · kaikki ilmoittautuneet"
+        )
+    );
+    assert_eq!(
         labels(&replies),
-        [
-            format!("#{gap} kaikki ilmoittautuneet"),
-            format!("#{summer} kaikki ilmoittautuneet")
-        ]
+        [format!("Peru #{gap}"), format!("Peru #{summer}")]
     );
-    let replies = joined(
-        &bot.press(&venla, &format!("#{gap} kaikki ilmoittautuneet"))
-            .await,
-    );
+    let replies = joined(&bot.press(&venla, &format!("Peru #{gap}")).await);
     assert_eq!(
         replies,
         format!("Tiedote #{gap} peruttu; 4 viestiä jäi lähettämättä.")

@@ -48,22 +48,51 @@ async fn coordinators_see_stats_and_get_the_participant_list_as_excel_friendly_c
     let csv = String::from_utf8(document.bytes[3..].to_vec()).unwrap();
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 3);
-    assert!(lines[0].starts_with("telegram_user_id;role;name;area;"));
+    // Headers and answers in the coordinator's language, not codes.
+    assert_eq!(
+        lines[0],
+        "Telegram-tunnus;Rooli;Nimi;Alue;Kiinnostus;Organisaatio;Ala;Sähköposti;Työpajasarja;Vertaisryhmä;Tietosuojaselosteen versio;Tietosuoja hyväksytty;Tutkimuskäyttö sallittu;Ilmoittautunut"
+    );
     assert!(
-        lines[1].starts_with("7002;father;Pekka;oulu;both;"),
+        lines[1].starts_with("7002;Isä;Pekka;Oulu;Molemmat;"),
         "{}",
         lines[1]
     );
     assert!(
-        lines[2].starts_with("7003;father;\"Matti; \"\"Masa\"\"\";oulu;"),
+        lines[2].starts_with("7003;Isä;\"Matti; \"\"Masa\"\"\";Oulu;"),
         "quoted: {}",
         lines[2]
     );
     assert!(
-        lines[1].contains(";2024-03-12 09:00;1;"),
-        "local times and the research flag: {}",
+        lines[1].contains(";2024-03-12 09:00;kyllä;"),
+        "local times and the research consent: {}",
         lines[1]
     );
+    assert!(
+        !csv.contains("father") && !csv.contains("both"),
+        "no codes: {csv}"
+    );
+
+    // An English-speaking coordinator gets English headers and answers.
+    let beth = FakeUser::new(901, "Beth", Some("en"));
+    let replies = bot.send(&beth, "/participants").await;
+    let document = replies
+        .iter()
+        .find_map(|m| m.document.clone())
+        .expect("a CSV document");
+    let csv = String::from_utf8(document.bytes[3..].to_vec()).unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert!(
+        lines[0].starts_with("Telegram ID;Role;Name;Area;Interest;"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].starts_with("7002;Father;Pekka;Oulu;Both;"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].contains(";yes;"), "{}", lines[1]);
     assert_eq!(
         bot.count(
             "SELECT COUNT(*) FROM audit_log WHERE actor = ? AND action = 'participants_export'",

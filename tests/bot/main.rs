@@ -8,6 +8,7 @@ mod benchmarks;
 mod broadcasts;
 mod check_command;
 mod coaching;
+mod coordinator_edges;
 mod coordinators;
 mod crash;
 mod delivery;

@@ -96,14 +96,15 @@ async fn reminders_can_be_turned_off_and_chosen_one_by_one() {
     let anna = register_professional(&bot, 9003, "Anna").await;
     let replies = bot.send(&anna, "/reminders").await;
     assert!(
-        joined(&replies).contains("Muistutukset ovat päällä: päivää ennen klo 16.00, 1 h ennen."),
+        joined(&replies)
+            .contains("Muistutukset ovat päällä: edellisenä päivänä klo 16.00, 1 h ennen."),
         "{}",
         joined(&replies)
     );
     assert_eq!(
         labels(&replies),
         [
-            "✅ päivää ennen klo 16.00",
+            "✅ edellisenä päivänä klo 16.00",
             "✅ 1 h ennen",
             "🔕 Muistutukset pois"
         ]
@@ -123,7 +124,7 @@ async fn reminders_can_be_turned_off_and_chosen_one_by_one() {
     assert_eq!(
         labels(std::slice::from_ref(&menu)),
         [
-            "✅ päivää ennen klo 16.00",
+            "✅ edellisenä päivänä klo 16.00",
             "⬜ 1 h ennen",
             "🔕 Muistutukset pois"
         ],
@@ -142,7 +143,7 @@ async fn reminders_can_be_turned_off_and_chosen_one_by_one() {
     assert_eq!(
         labels(&replies),
         [
-            "✅ päivää ennen klo 16.00",
+            "✅ edellisenä päivänä klo 16.00",
             "⬜ 1 h ennen",
             "🔕 Muistutukset pois"
         ],
@@ -212,18 +213,39 @@ async fn check_in_works_only_during_the_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coordinators_mark_attendance_and_export_it_and_others_cannot() {
-    let bot = TestBot::start_with(&[("COORDINATOR_IDS", "900")]).await;
+    let bot = TestBot::start_with(&[("COORDINATOR_IDS", "900, 901")]).await;
     let anna = register_professional(&bot, 9006, "Anna").await;
     let ben = register_professional(&bot, 9007, "Ben Berg").await;
     let coordinator = FakeUser::new(900, "Venla", Some("fi"));
 
-    let text = joined(&bot.send(&coordinator, "/attendance").await);
-    assert!(
-        text.contains("oulu-2024-2 – Verkkotapaaminen 1, ke 3.4.2024 klo 8.00–12.00"),
-        "{text}"
+    // No session id to type: the series, then the session, with buttons.
+    let replies = bot.send(&coordinator, "/attendance").await;
+    assert_eq!(
+        joined(&replies),
+        "Minkä työpajasarjan läsnäolo? Valitse sarja, sitten tapaaminen."
     );
-
-    let replies = bot.send(&coordinator, "/attendance oulu-2024-2").await;
+    assert_eq!(
+        labels(&replies),
+        ["Rovaniemi, kevät 2024", "Oulu, kevät 2024"]
+    );
+    let replies = bot.press(&coordinator, "Oulu, kevät 2024").await;
+    assert_eq!(joined(&replies), "Mikä tapaaminen (Oulu, kevät 2024)?");
+    assert_eq!(
+        labels(&replies),
+        [
+            "19.3. Aloitustapaaminen",
+            "3.4. Verkkotapaaminen 1",
+            "9.4. Verkkotapaaminen 2",
+            "23.4. Verkkotapaaminen 3",
+            "14.5. Päätöstapaaminen"
+        ]
+    );
+    let replies = bot.press(&coordinator, "3.4. Verkkotapaaminen 1").await;
+    assert!(
+        joined(&replies).starts_with("Läsnäolo – Verkkotapaaminen 1 (ke 3.4.2024 klo 8.00–12.00)"),
+        "{}",
+        joined(&replies)
+    );
     assert!(
         joined(&replies).contains("Paikalla 0/2."),
         "{}",
@@ -262,6 +284,26 @@ async fn coordinators_mark_attendance_and_export_it_and_others_cannot() {
             "session_id;telegram_user_id;name;organisation;present;marked_at;marked_by\r\noulu-2024-2;{};Anna;Oulun kaupunki;0;;\r\noulu-2024-2;{};Ben Berg;Oulun kaupunki;1;2024-03-12 09:00;900\r\n",
             anna.id, ben.id
         )
+    );
+
+    // A mistyped id is named, and the series are offered; in English too.
+    let replies = bot.send(&coordinator, "/attendance oulu-2024-9").await;
+    assert_eq!(
+        joined(&replies),
+        "Tapaamista ”oulu-2024-9” ei löydy.\n---\nMinkä työpajasarjan läsnäolo? Valitse sarja, sitten tapaaminen."
+    );
+    let english = FakeUser::new(901, "Beth", Some("en"));
+    let replies = bot.send(&english, "/attendance").await;
+    assert_eq!(
+        joined(&replies),
+        "Attendance of which workshop series? Choose the series, then the session."
+    );
+    bot.press(&english, "Oulu, spring 2024").await;
+    let replies = bot.press(&english, "3.4. Online meeting 1").await;
+    assert!(
+        joined(&replies).contains("Present 1/2."),
+        "{}",
+        joined(&replies)
     );
 
     // A participant pressing a forged attendance button is refused and nothing changes.

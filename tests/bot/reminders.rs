@@ -715,6 +715,7 @@ async fn a_moved_session_gets_one_notice_each_and_new_reminders_and_the_old_ones
                     "changes.moved",
                     &[
                         ("title", "Aloitustapaaminen"),
+                        ("old", "ti 19.3.2024 klo 8.00–12.00"),
                         ("when", "ke 20.3.2024 klo 9.00–13.00")
                     ]
                 )
@@ -755,10 +756,37 @@ async fn a_moved_session_gets_one_notice_each_and_new_reminders_and_the_old_ones
             "changes.moved",
             &[
                 ("title", "Kick-off meeting"),
+                ("old", "Tue 19.3.2024, 8:00–12:00"),
                 ("when", "Wed 20.3.2024, 9:00–13:00")
             ]
         )
     );
+    // The notice names the old time and the new, and has the calendar button of the moved session.
+    for (user, old_time, label) in [
+        (
+            anna.id,
+            "Aiempi aika: ti 19.3.2024 klo 8.00–12.00\nUusi aika: ke 20.3.2024 klo 9.00–13.00",
+            "📅 Lisää kalenteriin",
+        ),
+        (
+            ben.id,
+            "Previous time: Tue 19.3.2024, 8:00–12:00\nNew time: Wed 20.3.2024, 9:00–13:00",
+            "📅 Add to calendar",
+        ),
+    ] {
+        let notice = arrivals
+            .iter()
+            .find(|a| a.message.chat_id == user)
+            .map(|a| a.message.clone())
+            .unwrap();
+        let shown = notice.text.clone().unwrap_or_default();
+        assert!(shown.ends_with(old_time), "{shown}");
+        assert_eq!(
+            notice.button_data(label).as_deref(),
+            Some("1|c|oulu-2024-1"),
+            "{notice:?}"
+        );
+    }
     for (key, _) in &old {
         let row = milava_bot::db::outbox::by_key(&bot.db, key)
             .await
@@ -1037,7 +1065,8 @@ async fn check_in_and_corrected_attendance_decide_who_gets_a_certificate() {
     assert_eq!(certificates.len(), 1, "only Anna qualifies (4 of 5)");
     let certificate = &certificates[0];
     assert_eq!(certificate.message.chat_id, anna.id);
-    assert_eq!(certificate.at, utc("2024-05-14 09:00"));
+    // It waits for the series-end survey, half an hour after the end (coordinator_edges.rs).
+    assert_eq!(certificate.at, utc("2024-05-14 09:30"));
     assert_eq!(
         certificate.message.text.clone().unwrap_or_default(),
         text(

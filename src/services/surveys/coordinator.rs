@@ -6,7 +6,7 @@ use super::{Invitee, Occasion, export, results};
 use crate::db::{DbError, Tx, audit, broadcasts, programme, surveys as store};
 use crate::domain::broadcast::Audience;
 use crate::domain::callback::SurveyAction;
-use crate::domain::survey::{Survey, Trigger};
+use crate::domain::survey::{Survey, Trigger, TriggerSpec};
 use crate::domain::{Button, CallbackData, Document, Reply};
 
 fn button(label: String, action: SurveyAction) -> Vec<Button> {
@@ -112,19 +112,27 @@ fn scopes(turn: &Turn<'_>, survey: &Survey) -> Vec<(String, String)> {
             continue;
         }
         scopes.push((series.id.clone(), series.name.get(lang).to_string()));
-        for session in series.sessions_in_order() {
+        // A series with a series-end survey gets no session survey after its last session (see
+        // scheduler::surveys), so that session has no results of its own.
+        let series_end = turn.content.surveys.iter().any(|other| {
+            other
+                .triggers
+                .iter()
+                .any(|t| matches!(t, TriggerSpec::SeriesEnd { .. }) && t.covers_series(series))
+        });
+        let sessions_in_order = series.sessions_in_order();
+        let last = sessions_in_order.last().map(|s| s.id.clone());
+        for session in sessions_in_order {
             let listed = survey
                 .triggers
                 .iter()
-                .any(|t| t.covers_session(series, session));
+                .any(|t| t.covers_session(series, session))
+                && !(series_end && last.as_deref() == Some(session.id.as_str()));
             if listed {
+                // With the series: two series may have a session of the same name a week apart.
                 sessions.push((
                     session.id.clone(),
-                    format!(
-                        "{} {}",
-                        session.start.format("%-d.%-m."),
-                        session.title.get(lang)
-                    ),
+                    crate::services::labels::session_in_series(series, session, lang),
                 ));
             }
         }

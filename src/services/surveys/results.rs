@@ -168,11 +168,16 @@ pub async fn show(
     }
     out.push(Reply::text(lines.join("\n")));
     match bar_chart(&title, &sections) {
-        Ok(png) => out.push(Reply::Document(Document {
-            file_name: format!("{}-{scope}.png", survey.id),
-            bytes: png,
-            caption: Some(title.clone()),
-        })),
+        Ok(png) => {
+            // As a photo, so it shows in the chat; and as a file, to keep at full resolution.
+            let chart = Document {
+                file_name: format!("{}-{scope}.png", survey.id),
+                bytes: png,
+                caption: Some(title.clone()),
+            };
+            out.push(Reply::Photo(chart.clone()));
+            out.push(Reply::Document(chart));
+        }
         Err(e) => log::error!("survey {}: results chart failed: {e}", survey.id),
     }
     if !texts.is_empty() {
