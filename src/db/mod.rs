@@ -68,7 +68,10 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, DbError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        // Deleted rows (a forgotten person's name and email) are overwritten with zeros, not left readable
+        // in free space of the file.
+        .pragma("secure_delete", "ON");
     create_private_file(options.get_filename())?;
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
@@ -194,8 +197,17 @@ pub async fn personal_tables(pool: &SqlitePool) -> Result<Vec<String>, DbError> 
     Ok(personal)
 }
 
-/// Erases every personal row of one user, in one transaction (`/forget`).
+/// The audit log's `actor` of lines whose actor has since been erased: no id of a forgotten person stays.
+pub const FORGOTTEN_ACTOR: i64 = -1;
+
+/// Erases every personal row of one user, in one transaction (`/forget`), and takes their id out of the
+/// audit log (lines they wrote keep the action and time, with `FORGOTTEN_ACTOR` as the actor).
 pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE audit_log SET actor = ?1 WHERE actor = ?2")
+        .bind(FORGOTTEN_ACTOR)
+        .bind(telegram_user_id)
+        .execute(&mut **tx)
+        .await?;
     for statement in [
         "DELETE FROM dialogues WHERE telegram_user_id = ?",
         "DELETE FROM deliveries WHERE telegram_user_id = ?1 OR chat_id = ?1",
@@ -220,6 +232,27 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
 
 #[cfg(test)]
 mod tests {
+    /// A forgotten coordinator's or facilitator's id leaves the audit lines they wrote; others' stay.
+    #[tokio::test]
+    async fn erasing_a_person_takes_their_id_out_of_the_audit_log() {
+        let (pool, _dir) = super::temp_pool().await;
+        let now = chrono::Utc::now();
+        let mut tx = super::begin_write(&pool).await.unwrap();
+        super::audit::record(&mut tx, 77, "linkgroup", "oulu -> chat -5", now)
+            .await
+            .unwrap();
+        super::audit::record(&mut tx, 78, "linkgroup", "kajaani -> chat -6", now)
+            .await
+            .unwrap();
+        super::erase_user(&mut tx, 77).await.unwrap();
+        tx.commit().await.unwrap();
+        let actors: Vec<i64> = sqlx::query_scalar("SELECT actor FROM audit_log ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(actors, vec![super::FORGOTTEN_ACTOR, 78]);
+    }
+
     /// SQL only through bound parameters: SQL text appears only in `src/db/`, and where it is put together
     /// with `format!`, only constants (`{COLUMNS}`) or the `&'static str` filters of `broadcasts.rs`
     /// (`{filter}`) go into it — never a value.
