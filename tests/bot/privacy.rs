@@ -15,7 +15,7 @@ async fn mydata_shows_everything_stored() {
         "Nimi: Pekka",
         "Alue: Oulu",
         "Toive: Molemmat",
-        "Tietosuojasuostumus: versio 2026-11-25, 12.3.2024 klo 9.00",
+        "Tietosuojasuostumus: versio 2026-12-07, 12.3.2024 klo 9.00",
         "Tutkimussuostumus: kyllä (12.3.2024 klo 9.00)",
     ] {
         assert!(text.contains(expected), "missing '{expected}' in:\n{text}");
@@ -78,8 +78,8 @@ async fn privacy_shows_the_notice_and_the_consents_given() {
     let bot = TestBot::start().await;
     let pekka = register_father(&bot, 6004, "Pekka").await;
     let text = joined(&bot.send(&pekka, "/privacy").await);
-    assert!(text.contains("Tietosuojaseloste (versio 2026-11-25)"));
-    assert!(text.contains("Hyväksyit tietosuojaselosteen version 2026-11-25 12.3.2024 klo 9.00."));
+    assert!(text.contains("Tietosuojaseloste (versio 2026-12-07)"));
+    assert!(text.contains("Hyväksyit tietosuojaselosteen version 2026-12-07 12.3.2024 klo 9.00."));
     assert!(text.contains("Tutkimuskäyttö: olet antanut suostumuksen"));
 
     // Withdrawing research consent through /profile is stored with the change.
