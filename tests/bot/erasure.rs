@@ -236,3 +236,29 @@ async fn unfinished_registrations_and_join_requests_go_after_thirty_quiet_days()
     bot.advance_to(utc("2024-05-01 07:00")).await;
     assert_eq!(rows_of(&bot, later.id).await, vec![]);
 }
+
+/// `check` requires the programme's end date and names a malformed one.
+#[test]
+fn check_requires_the_programme_end_as_a_date() {
+    use crate::check_command::{check, copy_dir, edit};
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&crate::harness::dialogues_dir(), dir.path());
+    let content = dir.path().join("content.toml");
+    edit(
+        &content,
+        "programme_ends = 2025-07-31",
+        "programme_ends = \"31.7.2025\"",
+    );
+    let (ok, text) = check(dir.path());
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("content.toml") && text.contains("'31.7.2025' is not a date like 2025-07-31"),
+        "{text}"
+    );
+    edit(&content, "programme_ends = \"31.7.2025\"", "");
+    let (ok, text) = check(dir.path());
+    assert!(
+        !ok && text.contains("missing field `programme_ends`"),
+        "{text}"
+    );
+}
