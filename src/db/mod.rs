@@ -232,6 +232,49 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
 
 #[cfg(test)]
 mod tests {
+    /// Migration 0008 rewrites attendance lines written before it ("<session> <Telegram id>"): a registered
+    /// person by their registration's row id, a person already forgotten without any id.
+    #[tokio::test]
+    async fn migration_0008_takes_telegram_ids_out_of_old_attendance_lines() {
+        let (pool, _dir) = super::temp_pool().await;
+        let at = "2024-04-03T09:00:00+00:00";
+        sqlx::query(
+            "INSERT INTO participants (id, telegram_user_id, role, name, privacy_version, consent_at,
+                 registered_at, updated_at) VALUES (17, 555, 'professional', 'A', 'v', ?1, ?1, ?1)",
+        )
+        .bind(at)
+        .execute(&pool)
+        .await
+        .unwrap();
+        for detail in [
+            "oulu-2024-2 555",
+            "oulu-2024-2 556",
+            "oulu-2024-2 participant #17",
+        ] {
+            sqlx::query("INSERT INTO audit_log (actor, action, detail, at) VALUES (900, 'attendance_changed', ?, ?)")
+                .bind(detail)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let migration = include_str!("../../migrations/0008_erasure.sql");
+        let rewrite = migration.split("-- /forget and").next().unwrap();
+        sqlx::raw_sql(rewrite).execute(&pool).await.unwrap();
+        let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            details,
+            [
+                "oulu-2024-2 participant #17",
+                "oulu-2024-2 a person since forgotten",
+                "oulu-2024-2 participant #17"
+            ]
+        );
+    }
+
     /// A forgotten coordinator's or facilitator's id leaves the audit lines they wrote; others' stay.
     #[tokio::test]
     async fn erasing_a_person_takes_their_id_out_of_the_audit_log() {
