@@ -41,6 +41,10 @@ pub struct Config {
     /// Days after a workshop series ends before its participants' personal data is erased
     /// (`PERSONAL_DATA_RETENTION_DAYS`, 1–3650, default 180; the privacy notice states the number).
     pub personal_data_retention_days: u32,
+    /// Days without a message after which an unfinished registration, or whatever is kept of someone who
+    /// never registered (a join request), is erased (`UNFINISHED_RETENTION_DAYS`, 1–3650, default 30; the
+    /// privacy notice states the number).
+    pub unfinished_retention_days: u32,
     /// Where `/health` is served over HTTP (`HEALTH_ADDR`, e.g. 127.0.0.1:8080); none = no endpoint.
     pub health_addr: Option<SocketAddr>,
     /// Webhook mode (`run --webhook <url>`): the local address Telegram's requests arrive at
@@ -59,6 +63,7 @@ pub const DEFAULT_DELIVERY_MAX_PER_SECOND: u32 = 20;
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1;
 pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_PERSONAL_DATA_RETENTION_DAYS: u32 = 180;
+pub const DEFAULT_UNFINISHED_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
 pub const DEFAULT_SURVEY_MIN_RESPONSES: u32 = 5;
 pub const DEFAULT_TELEGRAM_TIMEOUT_SECONDS: u32 = 17;
@@ -142,6 +147,10 @@ impl Config {
             Some(raw) => parse_in_range("PERSONAL_DATA_RETENTION_DAYS", &raw, 1, 3650)?,
             None => DEFAULT_PERSONAL_DATA_RETENTION_DAYS,
         };
+        let unfinished_retention_days = match get("UNFINISHED_RETENTION_DAYS") {
+            Some(raw) => parse_in_range("UNFINISHED_RETENTION_DAYS", &raw, 1, 3650)?,
+            None => DEFAULT_UNFINISHED_RETENTION_DAYS,
+        };
         let health_addr = match get("HEALTH_ADDR") {
             Some(raw) => Some(parse_addr("HEALTH_ADDR", &raw)?),
             None => None,
@@ -165,6 +174,7 @@ impl Config {
         Ok(Config {
             telegram_timeout: std::time::Duration::from_secs(telegram_timeout.into()),
             personal_data_retention_days,
+            unfinished_retention_days,
             health_addr,
             webhook_listen,
             webhook_secret,
@@ -304,6 +314,7 @@ mod tests {
         assert_eq!(c.default_language, Lang::Fi);
         assert!(c.coordinator_ids.is_empty());
         assert_eq!(c.personal_data_retention_days, 180);
+        assert_eq!(c.unfinished_retention_days, 30);
         assert_eq!(c.health_addr, None);
         assert_eq!(c.webhook_listen.port(), 8443);
         assert_eq!(c.webhook_secret, None);

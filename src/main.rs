@@ -229,13 +229,13 @@ async fn simulate(
 async fn purge(config: &Config, dry_run: bool) -> anyhow::Result<()> {
     let report = milava_bot::ops::purge(config, dry_run).await?;
     let verb = if dry_run { "would be erased" } else { "erased" };
-    if report.is_empty() {
+    if report.series.is_empty() {
         println!(
-            "nothing to erase: no workshop series ended more than {} days ago has people left",
+            "workshop series: nothing to erase (no series ended more than {} days ago has people left)",
             config.personal_data_retention_days
         );
     }
-    for series in &report {
+    for series in &report.series {
         println!(
             "series {} (ended {}): {} people {verb}; {} kept (another series of theirs is not over yet)",
             series.series_id,
@@ -248,6 +248,17 @@ async fn purge(config: &Config, dry_run: bool) -> anyhow::Result<()> {
             println!("  Telegram ids: {}", ids.join(", "));
         }
     }
+    match &report.programme {
+        Some(programme) => println!(
+            "programme ended {}: {} father(s) and {} other(s) {verb} (coordinators are kept)",
+            programme.ended, programme.fathers, programme.others
+        ),
+        None => println!("programme: not over yet, fathers and others are kept"),
+    }
+    println!(
+        "never registered, no message for {} days: {} person(s) {verb}",
+        config.unfinished_retention_days, report.unfinished
+    );
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 use crate::config::Config;
 use crate::content::ContentError;
 use crate::db::{self, DbError, maintenance};
-use crate::services::retention::{self, SeriesPurge};
+use crate::services::retention::{self, ProgrammePurge, SeriesPurge};
 use chrono::Utc;
 use sqlx::sqlite::SqliteConnectOptions;
 use std::path::{Path, PathBuf};
@@ -93,19 +93,43 @@ fn copy_private(from: &Path, to: &Path) -> std::io::Result<()> {
     target.sync_all()
 }
 
-/// `milava-bot purge [--dry-run]`: erases (or lists) the people of series past their retention time now.
-pub async fn purge(config: &Config, dry_run: bool) -> Result<Vec<SeriesPurge>, OpsError> {
+/// What `purge` erased (or would erase).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Workshop series past their retention time.
+    pub series: Vec<SeriesPurge>,
+    /// Fathers and others, once the programme is over (None before).
+    pub programme: Option<ProgrammePurge>,
+    /// People who never registered and have not written for `UNFINISHED_RETENTION_DAYS`.
+    pub unfinished: usize,
+}
+
+/// `milava-bot purge [--dry-run]`: erases (or lists) what the retention rules say must go at `now`.
+pub async fn purge_at(
+    config: &Config,
+    now: chrono::DateTime<Utc>,
+    dry_run: bool,
+) -> Result<PurgeReport, OpsError> {
     let content = crate::content::load(&config.dialogues_dir)?;
     let pool = db::connect(&config.database_url).await?;
-    let report = retention::purge(
-        &pool,
-        &content,
-        config.timezone,
-        config.personal_data_retention_days,
-        Utc::now(),
-        dry_run,
-    )
-    .await?;
+    let tz = config.timezone;
+    let days = config.personal_data_retention_days;
+    let series = retention::purge(&pool, &content, tz, days, now, dry_run).await?;
+    let coordinators = &config.coordinator_ids;
+    let programme =
+        retention::purge_programme_end(&pool, &content, tz, coordinators, now, dry_run).await?;
+    let keep = retention::never_unfinished(config, &content);
+    let days = config.unfinished_retention_days;
+    let unfinished = retention::purge_unfinished(&pool, &keep, days, now, dry_run).await?;
     pool.close().await;
-    Ok(report)
+    Ok(PurgeReport {
+        series,
+        programme,
+        unfinished,
+    })
+}
+
+/// `milava-bot purge [--dry-run]` now.
+pub async fn purge(config: &Config, dry_run: bool) -> Result<PurgeReport, OpsError> {
+    purge_at(config, Utc::now(), dry_run).await
 }

@@ -49,7 +49,7 @@ const STEPS: &[Action] = &[
 type Mailboxes = Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<SentMessage>>>>;
 
 pub async fn run(
-    config: Config,
+    mut config: Config,
     users: usize,
     registered: usize,
     think_ms: u64,
@@ -57,6 +57,8 @@ pub async fn run(
     if users == 0 {
         return Err(BenchError::Failed("--users must be at least 1".into()));
     }
+    let content = super::content_with_programme_running(&config.dialogues_dir)?;
+    config.dialogues_dir = content.path().to_path_buf();
     let fake = FakeTelegram::start().await?;
     fake.set_request_log(false);
     let dir = tempfile::tempdir()?;

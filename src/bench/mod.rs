@@ -49,6 +49,39 @@ pub enum BenchError {
     Failed(String),
 }
 
+/// The benchmarks run on today's clock, which may be past the programme's end (when fathers are no longer
+/// registered and are erased): they measure load, so they use a copy of the content (in the returned
+/// directory, kept while it lives) whose programme runs for ever.
+pub fn content_with_programme_running(
+    dialogues: &std::path::Path,
+) -> std::io::Result<tempfile::TempDir> {
+    fn copy(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), target)?;
+            }
+        }
+        Ok(())
+    }
+    let dir = tempfile::tempdir()?;
+    copy(dialogues, dir.path())?;
+    let meta = dir.path().join("content.toml");
+    let text: String = std::fs::read_to_string(&meta)?
+        .lines()
+        .map(|line| match line.starts_with("programme_ends") {
+            true => "programme_ends = 9999-12-30\n".to_string(),
+            false => format!("{line}\n"),
+        })
+        .collect();
+    std::fs::write(meta, text)?;
+    Ok(dir)
+}
+
 /// Runs one scenario; the result is the JSON line to print.
 pub async fn run(
     config: crate::config::Config,

@@ -13,6 +13,8 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 struct Meta {
     privacy_version: String,
+    #[serde(deserialize_with = "crate::domain::programme::local_date")]
+    programme_ends: chrono::NaiveDate,
 }
 
 #[derive(Deserialize, Default)]
@@ -118,6 +120,7 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
         flow_version: registration.fingerprint(),
         registration,
         privacy_version: meta.privacy_version,
+        programme_ends: meta.programme_ends,
         series: programme.series,
         reminder_offsets: Vec::new(),
         groups: groups.group,

@@ -19,6 +19,9 @@ pub struct Content {
     pub texts: Texts,
     pub registration: Flow,
     pub privacy_version: String,
+    /// The programme's last day (content.toml `programme_ends`): fathers' and others' data is erased when it
+    /// is over, and fathers and others are no longer registered after it.
+    pub programme_ends: chrono::NaiveDate,
     pub series: Vec<Series>,
     pub groups: Vec<PeerGroup>,
     /// When participants are reminded before each session (programme.toml `[reminders]`).
@@ -82,6 +85,29 @@ impl fmt::Display for ContentProblem {
 pub struct ContentError(pub Vec<ContentProblem>);
 
 impl Content {
+    /// The moment the programme is over: the start of the day after `programme_ends`, local time.
+    pub fn programme_over_at(&self, tz: chrono_tz::Tz) -> chrono::DateTime<chrono::Utc> {
+        let next_day = self
+            .programme_ends
+            .succ_opt()
+            .unwrap_or(self.programme_ends);
+        crate::domain::time::local_to_utc(tz, next_day.and_time(chrono::NaiveTime::MIN))
+    }
+
+    /// Whether the programme is over at `now`.
+    pub fn programme_over(&self, tz: chrono_tz::Tz, now: chrono::DateTime<chrono::Utc>) -> bool {
+        now >= self.programme_over_at(tz)
+    }
+
+    /// The programme's last day as people read it: 31.7.2025, or 31 July 2025 in English.
+    pub fn programme_ends_text(&self, lang: Lang) -> String {
+        let format = match lang {
+            Lang::Fi => "%-d.%-m.%Y",
+            Lang::En => "%-d %B %Y",
+        };
+        self.programme_ends.format(format).to_string()
+    }
+
     /// The version persisted with dialogue state: changes when the registration flow's structure changes.
     pub fn flow_version(&self) -> String {
         self.flow_version.clone()

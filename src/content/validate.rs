@@ -162,6 +162,7 @@ pub const CODE_KEYS: &[&str] = &[
     "coordinator.stats_series",
     "coordinator.stats_title",
     "coordinator.stats_unreachable",
+    "erasure.programme_ended",
     "forget.done",
     "forget.kept",
     "forget.question",

@@ -1,6 +1,7 @@
 //! Operations on the database as a whole: a consistent online backup, a checked restore, and the queries of
 //! the retention purge.
 use super::{DbError, Tx};
+use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use std::path::Path;
 
@@ -66,4 +67,77 @@ pub async fn people_of_series(
         }
     }
     Ok(out)
+}
+
+/// Up to `limit` fathers and others (the people the programme's end erases), by Telegram id with their role,
+/// leaving out `keep` (coordinators: a JSON array of ids).
+pub async fn programme_people(
+    tx: &mut Tx,
+    keep: &str,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT telegram_user_id, role FROM participants
+         WHERE role IN ('father', 'other') AND telegram_user_id NOT IN (SELECT value FROM json_each(?1))
+         ORDER BY telegram_user_id LIMIT ?2",
+    )
+    .bind(keep)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// Up to `limit` people who never registered and have not written since `cutoff`: their users row, an
+/// unfinished registration or a join request is all there is, and all of it is older than `cutoff`. `keep`
+/// (a JSON array of ids: coordinators, facilitators) are never listed.
+pub async fn unfinished_people(
+    tx: &mut Tx,
+    cutoff: DateTime<Utc>,
+    keep: &str,
+    limit: i64,
+) -> Result<Vec<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT telegram_user_id FROM users WHERE last_seen <= ?1
+         UNION SELECT telegram_user_id FROM dialogues WHERE updated_at <= ?1
+         UNION SELECT telegram_user_id FROM group_members WHERE at <= ?1
+         EXCEPT SELECT telegram_user_id FROM participants
+         EXCEPT SELECT telegram_user_id FROM users WHERE last_seen > ?1
+         EXCEPT SELECT telegram_user_id FROM dialogues WHERE updated_at > ?1
+         EXCEPT SELECT telegram_user_id FROM group_members WHERE at > ?1
+         EXCEPT SELECT value FROM json_each(?2)
+         ORDER BY 1 LIMIT ?3",
+    )
+    .bind(cutoff)
+    .bind(keep)
+    .bind(limit)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The oldest moment after `cutoff` at which someone who never registered (not in `keep`) last left a
+/// trace (wrote, answered, asked to join): when `unfinished_people` may next find someone, less the days.
+pub async fn oldest_unfinished_after(
+    pool: &SqlitePool,
+    cutoff: DateTime<Utc>,
+    keep: &str,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    let oldest: Option<String> = sqlx::query_scalar(
+        "SELECT MIN(t) FROM (
+             SELECT last_seen AS t, telegram_user_id AS u FROM users
+             UNION ALL SELECT updated_at, telegram_user_id FROM dialogues
+             UNION ALL SELECT at, telegram_user_id FROM group_members)
+         WHERE t > ?1 AND u NOT IN (SELECT telegram_user_id FROM participants)
+           AND u NOT IN (SELECT value FROM json_each(?2))",
+    )
+    .bind(cutoff)
+    .bind(keep)
+    .fetch_one(pool)
+    .await?;
+    oldest
+        .map(|t| {
+            DateTime::parse_from_rfc3339(&t)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|e| DbError::Corrupt(format!("time '{t}': {e}")))
+        })
+        .transpose()
 }

@@ -68,7 +68,10 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, DbError> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
+        .busy_timeout(Duration::from_secs(5))
+        // Deleted rows (a forgotten person's name and email) are overwritten with zeros, not left readable
+        // in free space of the file.
+        .pragma("secure_delete", "ON");
     create_private_file(options.get_filename())?;
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
@@ -194,8 +197,17 @@ pub async fn personal_tables(pool: &SqlitePool) -> Result<Vec<String>, DbError> 
     Ok(personal)
 }
 
-/// Erases every personal row of one user, in one transaction (`/forget`).
+/// The audit log's `actor` of lines whose actor has since been erased: no id of a forgotten person stays.
+pub const FORGOTTEN_ACTOR: i64 = -1;
+
+/// Erases every personal row of one user, in one transaction (`/forget`), and takes their id out of the
+/// audit log (lines they wrote keep the action and time, with `FORGOTTEN_ACTOR` as the actor).
 pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE audit_log SET actor = ?1 WHERE actor = ?2")
+        .bind(FORGOTTEN_ACTOR)
+        .bind(telegram_user_id)
+        .execute(&mut **tx)
+        .await?;
     for statement in [
         "DELETE FROM dialogues WHERE telegram_user_id = ?",
         "DELETE FROM deliveries WHERE telegram_user_id = ?1 OR chat_id = ?1",
@@ -220,6 +232,70 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
 
 #[cfg(test)]
 mod tests {
+    /// Migration 0008 rewrites attendance lines written before it ("<session> <Telegram id>"): a registered
+    /// person by their registration's row id, a person already forgotten without any id.
+    #[tokio::test]
+    async fn migration_0008_takes_telegram_ids_out_of_old_attendance_lines() {
+        let (pool, _dir) = super::temp_pool().await;
+        let at = "2024-04-03T09:00:00+00:00";
+        sqlx::query(
+            "INSERT INTO participants (id, telegram_user_id, role, name, privacy_version, consent_at,
+                 registered_at, updated_at) VALUES (17, 555, 'professional', 'A', 'v', ?1, ?1, ?1)",
+        )
+        .bind(at)
+        .execute(&pool)
+        .await
+        .unwrap();
+        for detail in [
+            "oulu-2024-2 555",
+            "oulu-2024-2 556",
+            "oulu-2024-2 participant #17",
+        ] {
+            sqlx::query("INSERT INTO audit_log (actor, action, detail, at) VALUES (900, 'attendance_changed', ?, ?)")
+                .bind(detail)
+                .bind(at)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let migration = include_str!("../../migrations/0008_erasure.sql");
+        let rewrite = migration.split("-- /forget and").next().unwrap();
+        sqlx::raw_sql(rewrite).execute(&pool).await.unwrap();
+        let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            details,
+            [
+                "oulu-2024-2 participant #17",
+                "oulu-2024-2 a person since forgotten",
+                "oulu-2024-2 participant #17"
+            ]
+        );
+    }
+
+    /// A forgotten coordinator's or facilitator's id leaves the audit lines they wrote; others' stay.
+    #[tokio::test]
+    async fn erasing_a_person_takes_their_id_out_of_the_audit_log() {
+        let (pool, _dir) = super::temp_pool().await;
+        let now = chrono::Utc::now();
+        let mut tx = super::begin_write(&pool).await.unwrap();
+        super::audit::record(&mut tx, 77, "linkgroup", "oulu -> chat -5", now)
+            .await
+            .unwrap();
+        super::audit::record(&mut tx, 78, "linkgroup", "kajaani -> chat -6", now)
+            .await
+            .unwrap();
+        super::erase_user(&mut tx, 77).await.unwrap();
+        tx.commit().await.unwrap();
+        let actors: Vec<i64> = sqlx::query_scalar("SELECT actor FROM audit_log ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(actors, vec![super::FORGOTTEN_ACTOR, 78]);
+    }
+
     /// SQL only through bound parameters: SQL text appears only in `src/db/`, and where it is put together
     /// with `format!`, only constants (`{COLUMNS}`) or the `&'static str` filters of `broadcasts.rs`
     /// (`{filter}`) go into it — never a value.

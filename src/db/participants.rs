@@ -51,6 +51,16 @@ impl TryFrom<Row> for Participant {
     }
 }
 
+/// The registration's row id (never reused, deleted with the person): how audit lines name a participant.
+pub async fn row_id(tx: &mut Tx, telegram_user_id: i64) -> Result<Option<i64>, DbError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM participants WHERE telegram_user_id = ?")
+            .bind(telegram_user_id)
+            .fetch_optional(&mut **tx)
+            .await?,
+    )
+}
+
 pub async fn get(tx: &mut Tx, telegram_user_id: i64) -> Result<Option<Participant>, DbError> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM participants WHERE telegram_user_id = ?"

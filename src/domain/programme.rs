@@ -71,6 +71,24 @@ impl Series {
 
 /// Accepts a TOML local date-time (`2024-03-13T08:00:00`) or the same as a string; offsets are refused,
 /// because session times are wall-clock times in BOT_TIMEZONE.
+/// A date written as a TOML local date (`2025-07-31`) or as text.
+pub(crate) fn local_date<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<chrono::NaiveDate, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Toml(toml::value::Datetime),
+        Text(String),
+    }
+    let text = match Raw::deserialize(deserializer)? {
+        Raw::Toml(dt) => dt.to_string(),
+        Raw::Text(s) => s,
+    };
+    chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+        .map_err(|_| serde::de::Error::custom(format!("'{text}' is not a date like 2025-07-31")))
+}
+
 fn local_datetime<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<NaiveDateTime, D::Error> {

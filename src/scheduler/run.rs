@@ -33,7 +33,8 @@ pub struct PassReport {
     pub notices: usize,
     pub offers_expired: usize,
     pub certificates: usize,
-    /// People whose data was erased because their series ended long enough ago (retention).
+    /// People whose data was erased by the retention rules (a series ended long enough ago, the programme
+    /// is over, a registration never finished).
     pub purged: usize,
     pub survey_invitations: usize,
     /// Peer-group prompts and coaching steps queued.
@@ -70,7 +71,16 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
         .await?
         .iter()
         .map(|series| series.erased.len())
-        .sum();
+        .sum::<usize>();
+    let coordinators = &ctx.config.coordinator_ids;
+    let retention = crate::services::retention::purge_programme_end;
+    if let Some(done) = retention(&ctx.pool, &content, tz, coordinators, now, false).await? {
+        report.purged += done.fathers + done.others;
+    }
+    let keep = crate::services::retention::never_unfinished(&ctx.config, &content);
+    let days = ctx.config.unfinished_retention_days;
+    report.purged +=
+        crate::services::retention::purge_unfinished(&ctx.pool, &keep, days, now, false).await?;
     let (prompts, steps) = super::groups::plan(ctx, &content, tz, now).await?;
     report.prompts = prompts;
     report.coaching_steps = steps;
@@ -103,12 +113,22 @@ async fn next_run(
         ctx.config.personal_data_retention_days,
         now,
     );
+    let others = crate::services::retention::next_other_due(
+        &ctx.pool,
+        content,
+        tz,
+        &crate::services::retention::never_unfinished(&ctx.config, content),
+        ctx.config.unfinished_retention_days,
+        now,
+    )
+    .await?;
     let surveys = super::surveys::next_due(&ctx.pool, content, tz, now).await?;
     let groups = super::groups::next_run(ctx, content, tz).await?;
     Ok(planning
         .chain(certificates)
         .chain(offers)
         .chain(retention)
+        .chain(others)
         .chain(surveys)
         .chain(groups)
         .min())

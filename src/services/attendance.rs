@@ -176,11 +176,16 @@ pub async fn toggle(
             return Ok(());
         }
     }
+    // The person by their registration's row id, which is deleted with them (never their Telegram id).
+    let person = match crate::db::participants::row_id(tx, user).await? {
+        Some(row) => format!("participant #{row}"),
+        None => "a person not registered".to_string(),
+    };
     audit::record(
         tx,
         coordinator,
         "attendance_changed",
-        &format!("{session_id} {user}"),
+        &format!("{session_id} {person}"),
         now,
     )
     .await?;

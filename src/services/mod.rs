@@ -150,10 +150,19 @@ impl Turn<'_> {
     }
 }
 
-/// The privacy notice with the retention period of the settings filled in.
+/// The privacy notice with the retention periods of the settings and the programme's end filled in.
 pub(crate) fn privacy_notice(turn: &Turn<'_>) -> String {
     let days = turn.ctx.config.personal_data_retention_days.to_string();
-    turn.fill("privacy.notice", &[("retention_days", &days)])
+    let unfinished = turn.ctx.config.unfinished_retention_days.to_string();
+    let ends = turn.content.programme_ends_text(turn.lang());
+    turn.fill(
+        "privacy.notice",
+        &[
+            ("retention_days", &days),
+            ("unfinished_days", &unfinished),
+            ("programme_ends", &ends),
+        ],
+    )
 }
 
 /// Handles one input. Never fails: a storage problem becomes a polite "could not save" answer (and one log

@@ -25,23 +25,68 @@ pub async fn on_start(
         out.push(profile::render(turn, &participant));
         return Ok(());
     }
-    if matches!(&turn.state, Some(s) if s.flow == FlowKind::Registration) {
+    if let Some(state) = turn
+        .state
+        .clone()
+        .filter(|s| s.flow == FlowKind::Registration)
+    {
+        if closed_for(tx, turn, &state.answers, out).await? {
+            return Ok(());
+        }
         if !version_changed(turn) {
             out.push(Reply::text(turn.text("start.resume")));
         }
         return remind(tx, turn, out).await;
     }
+    let mut answers = Answers::new();
+    let mut notes = Response::default();
+    if !payload.is_empty() {
+        apply_deep_link(turn, payload, &mut answers, &mut notes);
+    }
+    if closed_for(tx, turn, &answers, out).await? {
+        return Ok(());
+    }
     out.push(Reply::text(
         turn.fill("start.welcome", &[("first_name", turn.first_name)]),
     ));
-    let mut answers = Answers::new();
-    if !payload.is_empty() {
-        apply_deep_link(turn, payload, &mut answers, out);
-    }
+    out.replies.append(&mut notes.replies);
     let flow = &turn.content.registration;
     let step = flow.first_open_step(&answers, &flow.start);
     save(tx, turn, FlowKind::Registration, step, answers).await?;
+    // The scheduler learns of someone new who may never finish (erased after UNFINISHED_RETENTION_DAYS).
+    turn.wake_after_commit();
     remind(tx, turn, out).await
+}
+
+/// After the programme is over, fathers and others are not registered (their data would be erased at once):
+/// once the answers say father or other, the person is told so kindly and whatever the bot holds of them
+/// (the dialogue, their users row) is erased. Returns whether that happened.
+async fn closed_for(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    answers: &Answers,
+    out: &mut Response,
+) -> Result<bool, DbError> {
+    let role = answers.get(&Field::Role).and_then(|r| Role::parse(r));
+    let now = turn.ctx.clock.now();
+    if !matches!(role, Some(Role::Father | Role::Other))
+        || !turn.content.programme_over(turn.ctx.config.timezone, now)
+    {
+        return Ok(false);
+    }
+    let user_id = turn.user.telegram_user_id;
+    if turn.is_coordinator() {
+        dialogues::delete(tx, user_id).await?;
+    } else {
+        crate::db::erase_user(tx, user_id).await?;
+    }
+    turn.state = None;
+    log::info!("user {user_id}: not registered, the programme is over");
+    let ended = turn.content.programme_ends_text(turn.lang());
+    out.push(Reply::text(
+        turn.fill("erasure.programme_ended", &[("ended", &ended)]),
+    ));
+    Ok(true)
 }
 
 /// A series or group code preselects the role and the series or group; anything else gets a friendly note.
@@ -108,6 +153,9 @@ pub async fn on_answer(
         (&input, matches!(outcome, Outcome::Reask { .. }))
     {
         out.mark_pressed = render::pressed_label(turn, step, value);
+    }
+    if state.flow == FlowKind::Registration && closed_for(tx, turn, &answers, out).await? {
+        return Ok(());
     }
     match outcome {
         Outcome::Ask(next) => {

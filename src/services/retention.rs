@@ -1,7 +1,13 @@
-//! Retention: the personal data of a workshop series' participants is erased `PERSONAL_DATA_RETENTION_DAYS`
-//! after the series' last session, as the privacy notice promises. Someone who also belongs to a series that
-//! is not that far past yet is kept until that one is. The scheduler purges when due; `milava-bot purge
-//! --dry-run` shows what would go now.
+//! Retention, as the privacy notice promises:
+//! - the personal data of a workshop series' participants is erased `PERSONAL_DATA_RETENTION_DAYS` after the
+//!   series' last session; someone who also belongs to a series that is not that far past yet is kept until
+//!   that one is;
+//! - fathers and others (everything of theirs) are erased when the programme is over (content.toml
+//!   `programme_ends`); coordinators never;
+//! - people who never registered (an unfinished registration, a join request, the language they chose) are
+//!   erased `UNFINISHED_RETENTION_DAYS` after they last wrote; coordinators and facilitators never.
+//!
+//! The scheduler purges when due; `milava-bot purge --dry-run` shows what would go now.
 use crate::content::Content;
 use crate::db::{self, DbError, audit, maintenance};
 use crate::domain::programme::Series;
@@ -127,6 +133,160 @@ pub async fn purge(
         }
     }
     Ok(report)
+}
+
+/// What the programme's end erases (or, in a dry run, would erase): counts, never names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgrammePurge {
+    /// The programme's last day.
+    pub ended: chrono::NaiveDate,
+    pub fathers: usize,
+    pub others: usize,
+}
+
+/// Ids as the JSON array the purge queries take for the people they must leave alone.
+fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
+    let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
+/// Erases (or with `dry_run` only counts) every father and other once the programme is over at `now`, in
+/// transactions of `PURGE_BATCH` people, each in the audit log by counts; `coordinators` are never erased.
+/// None while the programme is not over.
+pub async fn purge_programme_end(
+    pool: &SqlitePool,
+    content: &Content,
+    tz: Tz,
+    coordinators: &std::collections::BTreeSet<i64>,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<Option<ProgrammePurge>, DbError> {
+    if !content.programme_over(tz, now) {
+        return Ok(None);
+    }
+    let keep = id_list(coordinators.iter().copied());
+    let mut report = ProgrammePurge {
+        ended: content.programme_ends,
+        ..Default::default()
+    };
+    let count = |report: &mut ProgrammePurge, people: &[(i64, String)]| {
+        for (_, role) in people {
+            match role.as_str() {
+                "father" => report.fathers += 1,
+                _ => report.others += 1,
+            }
+        }
+    };
+    // A look without the write turn first: after the first pass there is nobody left.
+    let mut read = db::begin_read(pool).await?;
+    let everyone = maintenance::programme_people(&mut read, &keep, i64::MAX).await?;
+    read.commit().await?;
+    if dry_run || everyone.is_empty() {
+        count(&mut report, &everyone);
+        return Ok(Some(report));
+    }
+    loop {
+        let mut tx = db::begin_write(pool).await?;
+        let batch = maintenance::programme_people(&mut tx, &keep, PURGE_BATCH as i64).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for (user, _) in &batch {
+            db::erase_user(&mut tx, *user).await?;
+        }
+        let mut this = ProgrammePurge::default();
+        count(&mut this, &batch);
+        let detail = format!(
+            "programme ended {}: {} father(s) and {} other(s) erased",
+            content.programme_ends, this.fathers, this.others
+        );
+        audit::record(&mut tx, 0, "retention purge", &detail, now).await?;
+        tx.commit().await?;
+        log::info!("retention: {detail}");
+        report.fathers += this.fathers;
+        report.others += this.others;
+        if batch.len() < PURGE_BATCH {
+            break;
+        }
+    }
+    Ok(Some(report))
+}
+
+/// People who are never erased for not having registered: coordinators and the peer groups' facilitators.
+pub fn never_unfinished(config: &crate::config::Config, content: &Content) -> Vec<i64> {
+    let facilitators = content
+        .groups
+        .iter()
+        .flat_map(|g| g.facilitators.iter().filter_map(|f| f.id()));
+    config
+        .coordinator_ids
+        .iter()
+        .copied()
+        .chain(facilitators)
+        .collect()
+}
+
+/// Erases (or with `dry_run` only counts) everyone who never registered and has left no trace for `days`
+/// (an unfinished registration, a join request, their users row), except `keep`, in transactions of
+/// `PURGE_BATCH` people read under the write turn (someone who writes meanwhile is kept), each in the audit
+/// log by count. Returns how many.
+pub async fn purge_unfinished(
+    pool: &SqlitePool,
+    keep: &[i64],
+    days: u32,
+    now: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<usize, DbError> {
+    let keep = id_list(keep.iter().copied());
+    let cutoff = now - Duration::days(i64::from(days));
+    let mut read = db::begin_read(pool).await?;
+    let everyone = maintenance::unfinished_people(&mut read, cutoff, &keep, i64::MAX).await?;
+    read.commit().await?;
+    if dry_run || everyone.is_empty() {
+        return Ok(everyone.len());
+    }
+    let mut erased = 0;
+    loop {
+        let mut tx = db::begin_write(pool).await?;
+        let batch =
+            maintenance::unfinished_people(&mut tx, cutoff, &keep, PURGE_BATCH as i64).await?;
+        if batch.is_empty() {
+            break;
+        }
+        for &user in &batch {
+            db::erase_user(&mut tx, user).await?;
+        }
+        let detail = format!(
+            "never registered, no message for {days} days: {} person(s) erased",
+            batch.len()
+        );
+        audit::record(&mut tx, 0, "retention purge", &detail, now).await?;
+        tx.commit().await?;
+        log::info!("retention: {detail}");
+        erased += batch.len();
+        if batch.len() < PURGE_BATCH {
+            break;
+        }
+    }
+    Ok(erased)
+}
+
+/// When the programme-end or unfinished-registration rules next have something to do after `now`.
+pub async fn next_other_due(
+    pool: &SqlitePool,
+    content: &Content,
+    tz: Tz,
+    keep: &[i64],
+    days: u32,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, DbError> {
+    let span = Duration::days(i64::from(days));
+    let unfinished =
+        maintenance::oldest_unfinished_after(pool, now - span, &id_list(keep.iter().copied()))
+            .await?
+            .map(|t| t + span);
+    let programme = Some(content.programme_over_at(tz)).filter(|at| *at > now);
+    Ok(unfinished.into_iter().chain(programme).min())
 }
 
 #[cfg(test)]

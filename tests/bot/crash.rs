@@ -38,10 +38,17 @@ impl Rng {
 }
 
 fn spawn_bot(fake: &FakeTelegram, dir: &Path, rate: &str) -> Child {
+    // The real clock may be past the programme's end (fathers no longer registered): a copy of the content
+    // whose programme runs on, next to the database.
+    let content = dir.join("dialogues");
+    if !content.exists() {
+        let copy = milava_bot::bench::content_with_programme_running(&dialogues_dir()).unwrap();
+        std::fs::rename(copy.keep(), &content).unwrap();
+    }
     Command::new(env!("CARGO_BIN_EXE_milava-bot"))
         .arg("run")
         .current_dir(dir)
-        .env("DIALOGUES_DIR", dialogues_dir())
+        .env("DIALOGUES_DIR", &content)
         .env("TELOXIDE_TOKEN", FAKE_BOT_TOKEN)
         .env("TELOXIDE_API_URL", fake.api_url().as_str())
         .env("DATABASE_URL", database_url(dir))

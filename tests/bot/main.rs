@@ -12,6 +12,7 @@ mod coordinator_edges;
 mod coordinators;
 mod crash;
 mod delivery;
+mod erasure;
 mod faults;
 mod full_disk;
 mod group_assignment;

@@ -33,7 +33,7 @@ async fn a_father_registers_in_finnish() {
     );
     bot.press(&pekka, "Kajaani").await;
     let replies = bot.press(&pekka, "Molemmat").await;
-    assert!(joined(&replies).contains("tietosuojaseloste (versio 2026-11-25)"));
+    assert!(joined(&replies).contains("tietosuojaseloste (versio 2026-12-07)"));
     // The retention period the notice promises is the one the purge uses (PERSONAL_DATA_RETENTION_DAYS).
     assert!(
         joined(&replies).contains("poistetaan 180 päivän kuluttua sarjan päättymisestä"),
@@ -64,7 +64,7 @@ async fn a_father_registers_in_finnish() {
             "Pekka".into(),
             "kajaani".into(),
             "both".into(),
-            "2026-11-25".into(),
+            "2026-12-07".into(),
             true,
             None
         )
