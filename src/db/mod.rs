@@ -196,12 +196,13 @@ pub async fn personal_tables(pool: &SqlitePool) -> Result<Vec<String>, DbError> 
 
 /// Erases every personal row of one user, in one transaction (`/forget`).
 pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbError> {
+    surveys::unlink_responses(tx, telegram_user_id).await?;
     for statement in [
         "DELETE FROM dialogues WHERE telegram_user_id = ?",
         "DELETE FROM deliveries WHERE telegram_user_id = ?1 OR chat_id = ?1",
         "DELETE FROM enrolments WHERE telegram_user_id = ?",
         "DELETE FROM attendance WHERE telegram_user_id = ?",
-        // Survey progress and the pseudonym link; submitted responses stay, unlinkable.
+        // Survey progress and the pseudonym link; submitted responses stay, without the pseudonym.
         "DELETE FROM survey_invitations WHERE telegram_user_id = ?",
         "DELETE FROM survey_pseudonyms WHERE telegram_user_id = ?",
         "DELETE FROM group_members WHERE telegram_user_id = ?",

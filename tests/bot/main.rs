@@ -25,6 +25,7 @@ mod properties;
 mod registration;
 mod reminders;
 mod restarts;
+mod survey_anonymity;
 mod survey_check;
 mod survey_results;
 mod survey_triggers;
