@@ -1,6 +1,7 @@
 //! Integration tests: the real bot over real HTTP against the fake Telegram Bot API.
 mod harness;
 
+mod access;
 mod authorisation;
 mod bad_input;
 mod batching;
