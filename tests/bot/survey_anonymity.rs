@@ -5,7 +5,7 @@ use crate::harness::{TestBot, joined};
 use crate::programme::register_professional;
 use crate::reminders::utc;
 use crate::surveys::{OPENS, answer_feedback, attend, start};
-use milava_bot::fake_telegram::FakeUser;
+use milava_bot::fake_telegram::{FakeUser, SentMessage};
 use pretty_assertions::assert_eq;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,5 +47,95 @@ async fn after_forget_a_submitted_response_no_longer_carries_the_pseudonym_shown
     .await
     .unwrap();
     assert_eq!(anywhere, 0, "the pseudonym is nowhere in the database");
-    let _ = FakeUser::new(1, "unused", None);
+}
+
+/// Stores a submitted response of the final survey of `series` directly (answering through the bot is tested
+/// elsewhere); research-consented, with a free-text answer.
+async fn stored_response(bot: &TestBot, series: &str, text: &str) {
+    let answers = serde_json::json!({"overall": {"likert": 4}, "improve": {"text": text}});
+    sqlx::query(
+        "INSERT INTO survey_responses (survey_id, survey_version, trigger_key, series_id, session_id, pseudonym,
+           research_consent, answers, submitted_at)
+         VALUES ('series-end', 1, ?, ?, NULL, NULL, 1, ?, '2024-05-16T09:13:00Z')",
+    )
+    .bind(format!("series:{series}"))
+    .bind(series)
+    .bind(answers.to_string())
+    .execute(&bot.db)
+    .await
+    .unwrap();
+}
+
+async fn final_results(bot: &TestBot, coordinator: &FakeUser, scope: &str) -> Vec<SentMessage> {
+    bot.send(coordinator, "/results").await;
+    bot.press(coordinator, "Loppukysely: työpajasarja").await;
+    bot.press(coordinator, scope).await
+}
+
+fn free_texts(replies: &[SentMessage]) -> Option<String> {
+    replies
+        .iter()
+        .filter_map(|m| m.document.as_ref())
+        .find(|d| d.file_name.ends_with("-texts.csv"))
+        .map(|d| String::from_utf8(d.bytes.clone()).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_withhold_a_scope_whose_complement_within_a_shown_scope_is_too_small() {
+    let bot =
+        TestBot::start_with(&[("COORDINATOR_IDS", "900"), ("SURVEY_MIN_RESPONSES", "5")]).await;
+    let coordinator = FakeUser::new(900, "Kirsi", Some("fi"));
+    for i in 0..5 {
+        stored_response(&bot, "oulu-2024", &format!("Oulu {i}")).await;
+    }
+    stored_response(&bot, "rovaniemi-2024", "Rovaniemen ainoa").await;
+
+    // 5 Oulu + 1 Rovaniemi: all six are shown together, with every free text among six.
+    let all = final_results(&bot, &coordinator, "Kaikki vastaukset").await;
+    assert!(
+        joined(&all).contains("Vastauksia 6 / kutsuttuja"),
+        "{}",
+        joined(&all)
+    );
+    assert!(free_texts(&all).unwrap().contains("Rovaniemen ainoa"));
+    // Oulu alone would give away Rovaniemi's one (all minus Oulu): withheld, free texts too.
+    let oulu = final_results(&bot, &coordinator, "Oulu, kevät 2024").await;
+    assert_eq!(
+        joined(&oulu),
+        "Loppukysely: työpajasarja – Oulu, kevät 2024\n\nVastauksia on 5, mutta tuloksia ei näytetä: laajemman joukon tuloksista vähennettyinä ne paljastaisivat alle 5 vastaajan vastaukset. Katso laajempi joukko, esimerkiksi ”Kaikki vastaukset”."
+    );
+    assert!(oulu.iter().all(|m| m.document.is_none()), "{oulu:?}");
+    let rovaniemi = joined(&final_results(&bot, &coordinator, "Rovaniemi, kevät 2024").await);
+    assert!(
+        rovaniemi.contains("Vastauksia on 1. Tulokset näytetään vasta"),
+        "{rovaniemi}"
+    );
+
+    // A safe case: 5 + 5, every scope is shown.
+    for i in 0..4 {
+        stored_response(&bot, "rovaniemi-2024", &format!("Rovaniemi {i}")).await;
+    }
+    let oulu = final_results(&bot, &coordinator, "Oulu, kevät 2024").await;
+    assert!(
+        joined(&oulu).contains("Vastauksia 5 / kutsuttuja"),
+        "{}",
+        joined(&oulu)
+    );
+    let texts = free_texts(&oulu).unwrap();
+    assert!(
+        texts.contains("Oulu 4") && !texts.contains("Rovaniemi"),
+        "{texts}"
+    );
+    let rovaniemi = final_results(&bot, &coordinator, "Rovaniemi, kevät 2024").await;
+    assert!(
+        joined(&rovaniemi).contains("Vastauksia 5 / kutsuttuja"),
+        "{}",
+        joined(&rovaniemi)
+    );
+    let all = final_results(&bot, &coordinator, "Kaikki vastaukset").await;
+    assert!(
+        joined(&all).contains("Vastauksia 10 / kutsuttuja"),
+        "{}",
+        joined(&all)
+    );
 }
