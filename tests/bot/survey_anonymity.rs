@@ -139,3 +139,67 @@ async fn results_withhold_a_scope_whose_complement_within_a_shown_scope_is_too_s
         joined(&all)
     );
 }
+
+/// The in-chat export's data rows (header and BOM left out), split into cells.
+async fn exported_rows(bot: &TestBot, coordinator: &FakeUser) -> Vec<Vec<String>> {
+    bot.send(coordinator, "/export").await;
+    let replies = bot.press(coordinator, "Loppukysely: työpajasarja").await;
+    let data = replies
+        .iter()
+        .filter_map(|m| m.document.as_ref())
+        .find(|d| !d.file_name.contains("codebook"))
+        .unwrap_or_else(|| panic!("no export: {}", joined(&replies)));
+    let text = String::from_utf8(data.bytes.clone()).unwrap();
+    text.split("\r\n")
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .map(|l| l.split(';').map(str::to_string).collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_export_gives_dates_only_and_leaves_out_series_cells_that_are_too_small() {
+    let bot =
+        TestBot::start_with(&[("COORDINATOR_IDS", "900"), ("SURVEY_MIN_RESPONSES", "5")]).await;
+    let coordinator = FakeUser::new(900, "Kirsi", Some("fi"));
+    for i in 0..4 {
+        stored_response(&bot, "oulu-2024", &format!("Oulu {i}")).await;
+    }
+    // Four in all: nothing is given in chat, with the reason.
+    bot.send(&coordinator, "/export").await;
+    let replies = bot.press(&coordinator, "Loppukysely: työpajasarja").await;
+    assert!(replies.iter().all(|m| m.document.is_none()));
+    assert!(
+        joined(&replies).contains("Tutkimukseen suostuneita vastauksia on 4. Aineisto annetaan täällä vasta, kun niitä on vähintään 5"),
+        "{}",
+        joined(&replies)
+    );
+
+    // 5 Oulu + 1 Rovaniemi: the rows are given, but no series cell (Oulu's would single out Rovaniemi's).
+    stored_response(&bot, "oulu-2024", "Oulu 4").await;
+    stored_response(&bot, "rovaniemi-2024", "Rovaniemen ainoa").await;
+    let rows = exported_rows(&bot, &coordinator).await;
+    assert_eq!(rows.len(), 6);
+    for row in &rows {
+        // trigger, series, session, submitted_at
+        assert_eq!(row[4..8], ["series", "", "", "2024-05-16"], "{row:?}");
+    }
+
+    // 5 + 5: each series' cells are large enough.
+    for i in 0..4 {
+        stored_response(&bot, "rovaniemi-2024", &format!("Rovaniemi {i}")).await;
+    }
+    let rows = exported_rows(&bot, &coordinator).await;
+    let series: Vec<&str> = rows.iter().map(|r| r[5].as_str()).collect();
+    assert_eq!(
+        series.iter().filter(|s| **s == "oulu-2024").count(),
+        5,
+        "{series:?}"
+    );
+    assert_eq!(
+        series.iter().filter(|s| **s == "rovaniemi-2024").count(),
+        5,
+        "{series:?}"
+    );
+    assert!(rows.iter().all(|r| r[7] == "2024-05-16"));
+}
