@@ -67,6 +67,9 @@ fn decide(id: &str, node: &Node, min: usize, shown: &mut BTreeSet<String>) {
 mod tests {
     use super::*;
 
+    /// A series ("" for none), a session and how many responses it has.
+    type Place = (&'static str, Option<&'static str>, usize);
+
     fn places(
         list: &[(&'static str, Option<&'static str>, usize)],
     ) -> Vec<(Option<&'static str>, Option<&'static str>)> {
@@ -77,7 +80,7 @@ mod tests {
             .collect()
     }
 
-    fn shown(list: &[(&'static str, Option<&'static str>, usize)], min: usize) -> Vec<String> {
+    fn shown(list: &[Place], min: usize) -> Vec<String> {
         shown_scopes(places(list), min).into_iter().collect()
     }
 
@@ -148,12 +151,11 @@ mod tests {
             }
             list.push(("", None, next(3) as usize));
             let shown = shown_scopes(places(&list), min);
-            let count = |f: &dyn Fn(&(&str, Option<&str>, usize)) -> bool| -> usize {
+            let count = |f: &dyn Fn(&Place) -> bool| -> usize {
                 list.iter().filter(|p| f(p)).map(|p| p.2).sum()
             };
-            let in_scope = |scope: &str, p: &(&str, Option<&str>, usize)| {
-                scope == ALL || p.0 == scope || p.1 == Some(scope)
-            };
+            let in_scope =
+                |scope: &str, p: &Place| scope == ALL || p.0 == scope || p.1 == Some(scope);
             for scope in &shown {
                 let inner: Vec<&String> = shown
                     .iter()
