@@ -203,6 +203,7 @@ pub const FORGOTTEN_ACTOR: i64 = -1;
 /// Erases every personal row of one user, in one transaction (`/forget`), and takes their id out of the
 /// audit log (lines they wrote keep the action and time, with `FORGOTTEN_ACTOR` as the actor).
 pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbError> {
+    surveys::unlink_responses(tx, telegram_user_id).await?;
     sqlx::query("UPDATE audit_log SET actor = ?1 WHERE actor = ?2")
         .bind(FORGOTTEN_ACTOR)
         .bind(telegram_user_id)
@@ -213,7 +214,7 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
         "DELETE FROM deliveries WHERE telegram_user_id = ?1 OR chat_id = ?1",
         "DELETE FROM enrolments WHERE telegram_user_id = ?",
         "DELETE FROM attendance WHERE telegram_user_id = ?",
-        // Survey progress and the pseudonym link; submitted responses stay, unlinkable.
+        // Survey progress and the pseudonym link; submitted responses stay, without the pseudonym.
         "DELETE FROM survey_invitations WHERE telegram_user_id = ?",
         "DELETE FROM survey_pseudonyms WHERE telegram_user_id = ?",
         "DELETE FROM group_members WHERE telegram_user_id = ?",

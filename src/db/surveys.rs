@@ -236,6 +236,20 @@ pub async fn pseudonym(tx: &mut Tx, user: i64, now: DateTime<Utc>) -> Result<Str
     }
 }
 
+/// `/forget` and the retention purge: the person's submitted responses lose the pseudonym they saw in
+/// `/mydata` (and with it any research consent), so nothing stored still matches what they were shown. The
+/// answers stay, anonymous. Runs before the pseudonym row itself is deleted.
+pub async fn unlink_responses(tx: &mut Tx, user: i64) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "UPDATE survey_responses SET pseudonym = NULL, research_consent = 0
+         WHERE pseudonym IN (SELECT pseudonym FROM survey_pseudonyms WHERE telegram_user_id = ?)",
+    )
+    .bind(user)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn pseudonym_of(tx: &mut Tx, user: i64) -> Result<Option<String>, DbError> {
     Ok(
         sqlx::query_scalar("SELECT pseudonym FROM survey_pseudonyms WHERE telegram_user_id = ?")

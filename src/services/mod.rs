@@ -484,10 +484,10 @@ async fn on_button(
         CallbackData::Broadcast(action) => broadcast::on_button(tx, turn, action, out).await,
         CallbackData::Announcements(on) => broadcast::announcements(tx, turn, Some(on), out).await,
         CallbackData::Calendar { session } => {
-            programme::calendar(turn, Some(&session), None, out).await
+            programme::calendar(tx, turn, Some(&session), None, out).await
         }
         CallbackData::CalendarAll { series } => {
-            programme::calendar(turn, None, Some(&series), out).await
+            programme::calendar(tx, turn, None, Some(&series), out).await
         }
         CallbackData::Survey(action) if action.is_coordinators() => {
             surveys::on_coordinator_button(tx, turn, action, out).await

@@ -502,8 +502,11 @@ pub async fn leave(
     Ok(())
 }
 
-/// An .ics file of one session (`Some(session)`) or of a whole series.
+/// An .ics file of one session (`Some(session)`) or of a whole series, for someone in that series (enrolled,
+/// offered a place or waiting: whoever `/schedule` shows it to) or a coordinator. The file carries online
+/// sessions' join links, so a button with made-up data gets a refusal, not the file.
 pub async fn calendar(
+    tx: &mut Tx,
     turn: &mut Turn<'_>,
     session_id: Option<&str>,
     series_id: Option<&str>,
@@ -522,6 +525,18 @@ pub async fn calendar(
         },
         (None, None) => return expired(turn, out),
     };
+    let user = turn.user.telegram_user_id;
+    let in_series = store::enrolment_of(tx, user, &series.id)
+        .await?
+        .is_some_and(|e| e.status != EnrolmentStatus::Left);
+    if !in_series && !turn.is_coordinator() {
+        log::warn!(
+            "refused a calendar of series {} to user {user}: not in it",
+            series.id
+        );
+        out.toast = Some(turn.text("access.calendar_not_in_series"));
+        return Ok(());
+    }
     let events: Vec<CalendarEvent> = sessions
         .iter()
         .map(|s| CalendarEvent::from_session(&content, lang, series, s))

@@ -457,6 +457,12 @@ impl Session {
         self.fake.add_group(&group);
         if !self.groups.contains(&group) {
             self.groups.push(group.clone());
+            // Whoever opens a group chat first created it, so administers it (what /linkgroup asks).
+            self.fake.set_chat_member(
+                id,
+                self.users[self.current].id,
+                serde_json::json!({"status": "creator", "is_anonymous": false}),
+            );
         }
         self.out.line(
             Style::System,

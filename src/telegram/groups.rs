@@ -27,6 +27,19 @@ impl GroupAdmin for TelegramAdmin {
         Ok(rights(&member.kind))
     }
 
+    async fn is_chat_admin(&self, chat: i64, user: i64) -> Result<bool, String> {
+        let user = UserId(u64::try_from(user).map_err(|e| e.to_string())?);
+        let member = self
+            .bot
+            .get_chat_member(ChatId(chat), user)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(matches!(
+            member.kind,
+            ChatMemberKind::Owner(_) | ChatMemberKind::Administrator(_)
+        ))
+    }
+
     async fn create_join_link(&self, chat: i64, name: &str) -> Result<String, String> {
         let name: String = name.chars().take(MAX_LINK_NAME_CHARS).collect();
         let link = self

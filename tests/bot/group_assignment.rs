@@ -51,6 +51,7 @@ async fn a_father_who_moves_area_before_joining_gets_his_new_areas_group() {
 async fn an_english_speaking_father_in_oulu_gets_the_online_group_and_english_prompts() {
     let bot = start().await;
     let online = FakeGroup::new(-100_555, "Fathers online");
+    crate::access::set_chat_role(&bot, online.id, crate::groups::COORDINATOR, true);
     let replies = in_group(&bot, &online, &coordinator(), "/linkgroup fathers-online").await;
     assert!(
         joined(&replies).contains("Done! This group is now Fathers' online group (English). ")

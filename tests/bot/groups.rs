@@ -35,6 +35,7 @@ pub async fn in_group(
 
 /// The coordinator links the Oulu group; returns the invite link the bot created.
 pub async fn link_oulu(bot: &TestBot) -> String {
+    crate::access::set_chat_role(bot, oulu_group().id, COORDINATOR, true);
     let replies = in_group(bot, &oulu_group(), &coordinator(), "/linkgroup isat-oulu").await;
     assert!(
         joined(&replies).contains("Valmista! Tämä ryhmä on nyt Oulun isien vertaisryhmä"),
@@ -114,6 +115,7 @@ async fn linking_a_group_names_exactly_the_right_the_bot_lacks() {
     let bot = start().await;
     let group = oulu_group();
     let coordinator = coordinator();
+    crate::access::set_chat_role(&bot, group.id, COORDINATOR, true);
 
     bot.fake
         .set_chat_member(group.id, FAKE_BOT_ID, json!({"status": "member"}));

@@ -1,6 +1,7 @@
 //! Integration tests: the real bot over real HTTP against the fake Telegram Bot API.
 mod harness;
 
+mod access;
 mod authorisation;
 mod bad_input;
 mod batching;
@@ -27,6 +28,7 @@ mod properties;
 mod registration;
 mod reminders;
 mod restarts;
+mod survey_anonymity;
 mod survey_check;
 mod survey_results;
 mod survey_triggers;

@@ -126,8 +126,8 @@ async fn results_are_withheld_below_the_minimum_then_shown_with_a_chart_and_the_
         String::from_utf8(files[0].1.clone()).unwrap(),
         format!(
             "\u{feff}response_id;pseudonym;survey_id;survey_version;trigger;series;session;submitted_at;useful;try_method;comment\r\n\
-             1;{pa};session-feedback;1;session:oulu-2024:oulu-2024-2;oulu-2024;oulu-2024-2;2024-04-03 12:30;4;yes;\"Hyvä; kiitos\"\r\n\
-             2;{pb};session-feedback;1;session:oulu-2024:oulu-2024-2;oulu-2024;oulu-2024-2;2024-04-03 12:30;2;no;\r\n"
+             1;{pa};session-feedback;1;session;oulu-2024;oulu-2024-2;2024-04-03;4;yes;\"Hyvä; kiitos\"\r\n\
+             2;{pb};session-feedback;1;session;oulu-2024;oulu-2024-2;2024-04-03;2;no;\r\n"
         )
     );
     assert_eq!(files[1].0, "session-feedback-2024-04-03.codebook.csv");
@@ -139,8 +139,8 @@ async fn results_are_withheld_below_the_minimum_then_shown_with_a_chart_and_the_
     );
     assert_eq!(
         lines.len(),
-        1 + 5 + 3 + 1 + 1,
-        "5 Likert points, 3 options, 1 text question, final line end"
+        1 + 5 + 3 + 1 + 8 + 1,
+        "5 Likert points, 3 options, 1 text question, 8 fixed columns, final line end"
     );
     assert!(
         lines[1].starts_with("useful;likert;0;Tapaamisesta oli hyötyä"),
@@ -158,6 +158,11 @@ async fn results_are_withheld_below_the_minimum_then_shown_with_a_chart_and_the_
         lines[7]
     );
     assert!(lines[9].starts_with("comment;text;1;"), "{}", lines[9]);
+    assert!(
+        lines[17].starts_with("submitted_at;column;;\"Lähetyspäivä paikallista aikaa (VVVV-KK-PP); kellonaikaa ei anneta.\";"),
+        "{}",
+        lines[17]
+    );
     let audited = bot
         .count(
             "SELECT COUNT(*) FROM audit_log WHERE actor = ? AND action = 'survey_export'",
@@ -202,6 +207,17 @@ async fn results_are_withheld_below_the_minimum_then_shown_with_a_chart_and_the_
         rows[1]["answers"],
         serde_json::json!({"useful": 2, "try_method": "no", "comment": null})
     );
-    let codebook_file = std::fs::read(dir.path().join("feedback.codebook.csv")).unwrap();
-    assert_eq!(String::from_utf8(codebook_file).unwrap(), codebook);
+    // The command line's export is not coarsened (the minute, the trigger's ids); its codebook says so.
+    assert_eq!(rows[0]["trigger"], "session:oulu-2024:oulu-2024-2");
+    let codebook_file =
+        String::from_utf8(std::fs::read(dir.path().join("feedback.codebook.csv")).unwrap())
+            .unwrap();
+    let cli_lines: Vec<&str> = codebook_file.split("\r\n").collect();
+    assert_eq!(cli_lines[..10], lines[..10], "the same questions");
+    assert!(
+        cli_lines[17]
+            .starts_with("submitted_at;column;;Lähetysaika paikallista aikaa (VVVV-KK-PP TT:MM).;"),
+        "{}",
+        cli_lines[17]
+    );
 }

@@ -97,9 +97,30 @@ pub(crate) fn may_facilitate(ctx: &Ctx, group: &PeerGroup, user: i64) -> bool {
     group.is_facilitator(user) || ctx.config.is_coordinator(user)
 }
 
-/// `/linkgroup <code>`: a facilitator of that group (or a coordinator) links this Telegram group to it. The bot
-/// checks its own rights first and names the one that is missing; then it creates the invite link that asks
-/// to join (join requests are how fathers get in).
+/// Why `/linkgroup` may not (re)link a chat that is already linked to another peer group: the person must
+/// facilitate that group too (or be a coordinator). Returns the other group's name in `lang` when refused.
+fn takeover_refused(
+    ctx: &Ctx,
+    content: &crate::content::Content,
+    current: Option<&store::GroupLink>,
+    target: &PeerGroup,
+    user: i64,
+    lang: Lang,
+) -> Option<String> {
+    let current = current.filter(|l| l.group_id != target.id)?;
+    match content.group(&current.group_id) {
+        Some(other) if may_facilitate(ctx, other, user) => None,
+        Some(other) => Some(other.name.get(lang).to_string()),
+        // A group no longer in the content: only a coordinator may reuse its chat.
+        None if ctx.config.is_coordinator(user) => None,
+        None => Some(current.group_id.clone()),
+    }
+}
+
+/// `/linkgroup <code>`: a facilitator of that group (or a coordinator) who administers this Telegram chat links
+/// it to the group. A chat already linked to another group stays with it unless the person facilitates that
+/// group too (or is a coordinator). The bot checks its own rights next and names the one that is missing;
+/// then it creates the invite link that asks to join (join requests are how fathers get in).
 async fn link(
     ctx: &Ctx,
     admin: &dyn GroupAdmin,
@@ -120,6 +141,44 @@ async fn link(
             input.chat_id
         );
         return Ok(reply(content.text(lang, "groups.facilitators_only")));
+    }
+    let current = {
+        let mut read = db::begin_read(&ctx.pool).await?;
+        store::link_of_chat(&mut read, input.chat_id).await?
+    };
+    if let Some(other) =
+        takeover_refused(ctx, &content, current.as_ref(), &group, input.user_id, lang)
+    {
+        log::warn!(
+            "refused /linkgroup {} from user {} in chat {}: linked to another group",
+            group.id,
+            input.user_id,
+            input.chat_id
+        );
+        return Ok(reply(content.fill(
+            lang,
+            "access.link_taken",
+            &[("group", &other)],
+        )));
+    }
+    match admin.is_chat_admin(input.chat_id, input.user_id).await {
+        Ok(true) => {}
+        Ok(false) => {
+            log::warn!(
+                "refused /linkgroup {} from user {} in chat {}: not a chat administrator",
+                group.id,
+                input.user_id,
+                input.chat_id
+            );
+            return Ok(reply(content.text(lang, "access.link_not_admin")));
+        }
+        Err(e) => {
+            log::warn!(
+                "group {}: cannot read a member's status: {e}",
+                input.chat_id
+            );
+            return Ok(reply(content.text(lang, "groups.link_failed")));
+        }
     }
     let rights = match admin.bot_rights(input.chat_id).await {
         Ok(rights) => rights,
@@ -156,6 +215,17 @@ async fn link(
     };
     let now = ctx.clock.now();
     let mut tx = db::begin_write(&ctx.pool).await?;
+    // Linked meanwhile (while Telegram was asked) by someone else: the same rule again.
+    let current = store::link_of_chat(&mut tx, input.chat_id).await?;
+    if let Some(other) =
+        takeover_refused(ctx, &content, current.as_ref(), &group, input.user_id, lang)
+    {
+        return Ok(reply(content.fill(
+            lang,
+            "access.link_taken",
+            &[("group", &other)],
+        )));
+    }
     store::put_link(&mut tx, &group.id, input.chat_id, &invite, now).await?;
     audit::record(
         &mut tx,

@@ -17,12 +17,14 @@ use crate::domain::{Button, Lang, Participant, Reply, Role};
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
-/// What the services need from Telegram to run a group: the bot's rights, an invite link with join
-/// requests, and deciding a join request. The telegram adapter implements it; the fake Bot API answers in
+/// What the services need from Telegram to run a group: the bot's rights, whether a person administers the
+/// chat, an invite link with join requests, and deciding a join request. The telegram adapter implements it; the fake Bot API answers in
 /// tests. Called outside database transactions.
 #[async_trait::async_trait]
 pub trait GroupAdmin: Send + Sync {
     async fn bot_rights(&self, chat: i64) -> Result<BotRights, String>;
+    /// Whether `user` administers the chat (its creator or an administrator), by `getChatMember`.
+    async fn is_chat_admin(&self, chat: i64, user: i64) -> Result<bool, String>;
     async fn create_join_link(&self, chat: i64, name: &str) -> Result<String, String>;
     async fn decide_join(&self, chat: i64, user: i64, approve: bool) -> Result<(), String>;
 }

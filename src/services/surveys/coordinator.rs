@@ -281,10 +281,23 @@ pub async fn on_button(
         SurveyAction::Export(_) => {
             let tz = turn.ctx.config.timezone;
             let responses = export::research_responses(tx, survey, None).await?;
+            let min = turn.ctx.config.survey_min_responses as usize;
+            let detail = export::Detail::in_chat(&responses, min);
+            if detail.withholds_all(responses.len()) {
+                out.push(Reply::text(turn.fill(
+                    "survey_anonymity.export_withheld",
+                    &[
+                        ("title", survey.title.get(turn.lang())),
+                        ("count", &responses.len().to_string()),
+                        ("min", &min.to_string()),
+                    ],
+                )));
+                return Ok(());
+            }
             let stamp = now.with_timezone(&tz).format("%Y-%m-%d").to_string();
             out.push(Reply::Document(Document {
                 file_name: format!("{}-{stamp}.csv", survey.id),
-                bytes: export::csv_file(survey, &responses, tz),
+                bytes: export::csv_file(survey, &responses, tz, &detail),
                 caption: Some(turn.fill(
                     "survey.export_caption",
                     &[
@@ -295,7 +308,7 @@ pub async fn on_button(
             }));
             out.push(Reply::Document(Document {
                 file_name: format!("{}-{stamp}.codebook.csv", survey.id),
-                bytes: export::codebook(survey),
+                bytes: export::codebook(&content, survey, &detail),
                 caption: None,
             }));
             audit::record(

@@ -1,12 +1,15 @@
 //! The research export: one row per research-consented response, stable columns (fixed ones, then one per
 //! question id), pseudonyms only, local times; CSV (`;`, UTF-8 with BOM) or JSON, and a codebook CSV beside it.
-//! Used by `/export` in chat and by `milava-bot export` on the command line.
+//! Used by `/export` in chat (coarsened: see `Detail`) and by `milava-bot export` on the command line.
+use crate::content::Content;
 use crate::db::surveys::{self as store, StoredResponse};
 use crate::db::{DbError, Tx};
+use crate::domain::Lang;
 use crate::domain::survey::{Answer, QuestionKind, Survey};
 use crate::services::csv;
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
 
 /// The columns before the question ids.
 pub const FIXED_COLUMNS: [&str; 8] = [
@@ -31,6 +34,49 @@ pub async fn research_responses(
     Ok(all.into_iter().filter(|r| r.research_consent).collect())
 }
 
+/// How detailed the rows are. The command line's export is `Full`: whoever can run it can read the database
+/// file anyway. The chat's `/export` is coarsened, so that with `/participants` a coordinator cannot tell who
+/// wrote a row: the trigger without its ids, the submission date without the time, and the series and session
+/// cells only where that scope may be shown by the same rule as `/results` (`anonymity`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Detail {
+    Full,
+    InChat {
+        min: usize,
+        /// The scopes shown (see `anonymity::shown_scopes`).
+        shown: BTreeSet<String>,
+    },
+}
+
+impl Detail {
+    pub fn in_chat(responses: &[StoredResponse], min: usize) -> Detail {
+        let shown = super::anonymity::shown_scopes(
+            responses
+                .iter()
+                .map(|r| (r.series_id.as_deref(), r.session_id.as_deref())),
+            min,
+        );
+        Detail::InChat { min, shown }
+    }
+
+    /// Whether there are too few responses to export at all (in chat).
+    pub fn withholds_all(&self, responses: usize) -> bool {
+        match self {
+            Detail::Full => false,
+            Detail::InChat { shown, .. } => responses > 0 && !shown.contains(super::anonymity::ALL),
+        }
+    }
+
+    fn scope(&self, id: Option<&String>) -> String {
+        match (self, id) {
+            (_, None) => String::new(),
+            (Detail::Full, Some(id)) => id.clone(),
+            (Detail::InChat { shown, .. }, Some(id)) if shown.contains(id) => id.clone(),
+            (Detail::InChat { .. }, Some(_)) => String::new(),
+        }
+    }
+}
+
 /// How one answer is written in a cell: Likert 1–5, option codes (several joined with `|`), the text; empty
 /// when skipped or not asked.
 fn cell(answer: Option<&Answer>) -> String {
@@ -43,29 +89,40 @@ fn cell(answer: Option<&Answer>) -> String {
     }
 }
 
-fn fixed(survey: &Survey, r: &StoredResponse, tz: Tz) -> [String; 8] {
+fn fixed(survey: &Survey, r: &StoredResponse, tz: Tz, detail: &Detail) -> [String; 8] {
+    let (trigger, time_format) = match detail {
+        Detail::Full => (r.trigger_key.clone(), "%Y-%m-%d %H:%M"),
+        Detail::InChat { .. } => (
+            r.trigger_key
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            "%Y-%m-%d",
+        ),
+    };
     [
         r.id.to_string(),
         r.pseudonym.clone().unwrap_or_default(),
         survey.id.clone(),
         r.survey_version.to_string(),
-        r.trigger_key.clone(),
-        r.series_id.clone().unwrap_or_default(),
-        r.session_id.clone().unwrap_or_default(),
+        trigger,
+        detail.scope(r.series_id.as_ref()),
+        detail.scope(r.session_id.as_ref()),
         r.submitted_at
             .with_timezone(&tz)
-            .format("%Y-%m-%d %H:%M")
+            .format(time_format)
             .to_string(),
     ]
 }
 
-pub fn csv_file(survey: &Survey, responses: &[StoredResponse], tz: Tz) -> Vec<u8> {
+pub fn csv_file(survey: &Survey, responses: &[StoredResponse], tz: Tz, detail: &Detail) -> Vec<u8> {
     let mut columns: Vec<&str> = FIXED_COLUMNS.to_vec();
     columns.extend(survey.questions.iter().map(|q| q.id.as_str()));
     let rows: Vec<Vec<String>> = responses
         .iter()
         .map(|r| {
-            let mut row = fixed(survey, r, tz).to_vec();
+            let mut row = fixed(survey, r, tz, detail).to_vec();
             row.extend(survey.questions.iter().map(|q| cell(r.answers.get(&q.id))));
             row
         })
@@ -80,7 +137,10 @@ pub fn json_file(survey: &Survey, responses: &[StoredResponse], tz: Tz) -> Vec<u
         .iter()
         .map(|r| {
             let mut row = Map::new();
-            for (column, value) in FIXED_COLUMNS.iter().zip(fixed(survey, r, tz)) {
+            for (column, value) in FIXED_COLUMNS
+                .iter()
+                .zip(fixed(survey, r, tz, &Detail::Full))
+            {
                 let value = match *column {
                     "response_id" => json!(r.id),
                     "survey_version" => json!(r.survey_version),
@@ -117,8 +177,9 @@ pub fn json_file(survey: &Survey, responses: &[StoredResponse], tz: Tz) -> Vec<u
     bytes
 }
 
-/// The codebook: one row per answer code of each question (one row for a text question).
-pub fn codebook(survey: &Survey) -> Vec<u8> {
+/// The codebook: one row per answer code of each question (one row for a text question), then one row per
+/// fixed column (kind `column`) saying what it holds in this export.
+pub fn codebook(content: &Content, survey: &Survey, detail: &Detail) -> Vec<u8> {
     let columns = [
         "question_id",
         "kind",
@@ -160,6 +221,28 @@ pub fn codebook(survey: &Survey) -> Vec<u8> {
             }
             QuestionKind::Text => rows.push(base(String::new(), "", "")),
         }
+    }
+    let (variant, min) = match detail {
+        Detail::Full => ("", String::new()),
+        Detail::InChat { min, .. } => ("_chat", min.to_string()),
+    };
+    for column in FIXED_COLUMNS {
+        let coarsened = matches!(column, "trigger" | "series" | "session" | "submitted_at");
+        let key = format!(
+            "survey_anonymity.column_{column}{}",
+            if coarsened { variant } else { "" }
+        );
+        let describe = |lang| content.fill(lang, &key, &[("min", &min)]);
+        rows.push(vec![
+            column.to_string(),
+            "column".to_string(),
+            String::new(),
+            describe(Lang::Fi),
+            describe(Lang::En),
+            String::new(),
+            String::new(),
+            String::new(),
+        ]);
     }
     csv::table(&columns, &rows)
 }
@@ -229,12 +312,12 @@ pub async fn export(
     crate::db::audit::record(&mut tx, 0, "survey_export", &detail, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     let data = match format {
-        Format::Csv => csv_file(survey, &responses, tz),
+        Format::Csv => csv_file(survey, &responses, tz, &Detail::Full),
         Format::Json => json_file(survey, &responses, tz),
     };
     Ok(ExportFiles {
         data,
-        codebook: codebook(survey),
+        codebook: codebook(content, survey, &Detail::Full),
         responses: responses.len(),
     })
 }

@@ -1,5 +1,6 @@
 //! Feedback surveys: invitations (from the scheduler and `/survey`), answering with buttons and typed replies
 //! (`answer`), and the coordinators' `/survey`, `/results` and `/export` (`coordinator`, `results`, `export`).
+mod anonymity;
 mod answer;
 mod coordinator;
 pub mod export;

@@ -1,5 +1,6 @@
 //! `/results`: response rate, per-question counts and Likert means, a PNG bar chart, and the free-text answers
-//! as a file. Withheld below SURVEY_MIN_RESPONSES responses, so small groups stay anonymous.
+//! as a file. Withheld below SURVEY_MIN_RESPONSES responses, and where a wider scope's results minus these would
+//! be fewer responses than that (`anonymity`), so small groups stay anonymous.
 use super::super::{Response, Turn};
 use crate::db::surveys::{self as store, StoredResponse};
 use crate::db::{DbError, Tx};
@@ -101,7 +102,19 @@ pub async fn show(
         out.toast = Some(turn.text("problem.button_expired"));
         return Ok(());
     };
-    let responses = store::responses(tx, &survey.id, series, session).await?;
+    let min = turn.ctx.config.survey_min_responses as usize;
+    let every = store::responses(tx, &survey.id, None, None).await?;
+    let shown = super::anonymity::shown_scopes(
+        every
+            .iter()
+            .map(|r| (r.series_id.as_deref(), r.session_id.as_deref())),
+        min,
+    );
+    let responses: Vec<StoredResponse> = every
+        .into_iter()
+        .filter(|r| series.is_none_or(|s| r.series_id.as_deref() == Some(s)))
+        .filter(|r| session.is_none_or(|s| r.session_id.as_deref() == Some(s)))
+        .collect();
     let invited: i64 = store::invited_by_trigger(tx, &survey.id)
         .await?
         .into_iter()
@@ -109,10 +122,14 @@ pub async fn show(
         .map(|(_, n)| n)
         .sum();
     let title = format!("{} – {scope_name}", survey.title.get(lang));
-    let min = turn.ctx.config.survey_min_responses as usize;
-    if responses.len() < min {
+    if responses.len() < min || !shown.contains(scope) {
+        let key = if responses.len() < min {
+            "survey.results_withheld"
+        } else {
+            "survey_anonymity.results_withheld_complement"
+        };
         out.push(Reply::text(turn.fill(
-            "survey.results_withheld",
+            key,
             &[
                 ("title", &title),
                 ("count", &responses.len().to_string()),
