@@ -20,6 +20,7 @@ mod render;
 pub mod retention;
 mod surveys;
 pub(crate) mod waitlist;
+mod window;
 
 pub use batch::Batcher;
 pub use coordinator::participants_csv;
