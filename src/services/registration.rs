@@ -337,6 +337,7 @@ async fn finish(
         ),
     };
     out.push(Reply::text(done));
+    out.menu = Some(super::menus::menu(tx, turn).await?);
     super::groups::after_registration(tx, turn, &participant, out).await?;
     super::coaching::after_registration(turn, &participant, out).await;
     Ok(())

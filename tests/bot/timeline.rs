@@ -335,3 +335,80 @@ async fn a_coordinator_is_not_pulled_into_registration() {
         );
     }
 }
+
+/// The menus set for `user`'s own chat so far, as (command names, first description).
+fn chat_menus(bot: &TestBot, user: &FakeUser) -> Vec<(Vec<String>, String)> {
+    bot.fake
+        .commands_set()
+        .iter()
+        .filter(|s| s["scope"]["type"] == "chat" && s["scope"]["chat_id"] == user.id)
+        .map(|s| {
+            let commands = s["commands"].as_array().unwrap();
+            (
+                commands
+                    .iter()
+                    .map(|c| c["command"].as_str().unwrap().to_string())
+                    .collect(),
+                commands[0]["description"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn wait_for_menus(bot: &TestBot, user: &FakeUser, n: usize) -> Vec<(Vec<String>, String)> {
+    let id = user.id;
+    bot.fake
+        .wait_until("a chat menu", crate::harness::STEP_TIMEOUT, |f| {
+            f.commands_set()
+                .iter()
+                .filter(|s| s["scope"]["type"] == "chat" && s["scope"]["chat_id"] == id)
+                .count()
+                >= n
+        })
+        .await;
+    chat_menus(bot, user)
+}
+
+/// After registering, each person's chat gets the menu of their role in their language; `/language` changes
+/// it; `/help` lists the role's commands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_gets_its_own_menu_and_help() {
+    use milava_bot::domain::Role;
+    use milava_bot::domain::commands::menu_for;
+    let names =
+        |role| -> Vec<String> { menu_for(Some(role)).iter().map(|s| s.to_string()).collect() };
+    let bot = TestBot::start().await;
+    let father = crate::registration::register_father(&bot, 9741, "Kalle").await;
+    let menus = wait_for_menus(&bot, &father, 1).await;
+    assert_eq!(menus[0].0, names(Role::Father));
+    assert_eq!(menus[0].1, text(Lang::Fi, "commands.start", &[]));
+    let help = joined(&bot.send(&father, "/help").await);
+    assert!(
+        help.contains("/coaching") && help.contains("/group"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("/leave") && !help.contains("/certificate"),
+        "{help}"
+    );
+
+    bot.send(&father, "/language").await;
+    bot.press(&father, "English").await;
+    let menus = wait_for_menus(&bot, &father, 2).await;
+    assert_eq!(menus[1].0, names(Role::Father));
+    assert_eq!(menus[1].1, text(Lang::En, "commands.start", &[]));
+
+    let (pro, _) = register(&bot, 9742, "Pia Pro", "en", "oulu-kevat24").await;
+    let menus = wait_for_menus(&bot, &pro, 1).await;
+    assert_eq!(menus[0].0, names(Role::Professional));
+    assert_eq!(menus[0].1, text(Lang::En, "commands.start", &[]));
+    let help = joined(&bot.send(&pro, "/help").await);
+    assert!(
+        help.contains("/leave") && help.contains("/certificate"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("/coaching") && !help.contains("/group") && !help.contains("/journal"),
+        "{help}"
+    );
+}
