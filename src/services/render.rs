@@ -85,6 +85,7 @@ pub fn problem(turn: &Turn<'_>, problem: &Problem) -> String {
 pub fn value_label(turn: &Turn<'_>, field: Field, value: &str) -> String {
     let content = &turn.content;
     match field {
+        Field::Series if value == NO_SERIES => Some(turn.text("button.timeline.no_series")),
         Field::Series => content
             .series(value)
             .map(|s| s.name.get(turn.lang()).to_string()),
