@@ -110,6 +110,8 @@ pub const CODE_KEYS: &[&str] = &[
     "button.survey.skip",
     "button.survey.start",
     "button.survey.submit",
+    "button.timeline.join_series",
+    "button.timeline.no_series",
     "calendar.description",
     "calendar.description_no_theme",
     "calendar.online_no_link",
@@ -280,11 +282,11 @@ pub const CODE_KEYS: &[&str] = &[
     "programme.waitlisted",
     "programme.weekdays",
     "registration.declined",
-    "reload.done",
-    "reload.failed",
     "registration.done.father",
     "registration.done.other",
     "registration.done.professional",
+    "reload.done",
+    "reload.failed",
     "reminders.before",
     "reminders.day_before",
     "reminders.none_chosen",
@@ -352,6 +354,14 @@ pub const CODE_KEYS: &[&str] = &[
     "survey.summary",
     "survey.too_long",
     "survey.type_answer",
+    "timeline.done_enrolled",
+    "timeline.done_no_series",
+    "timeline.done_waitlisted",
+    "timeline.no_series_open",
+    "timeline.not_enrolled_join",
+    "timeline.series_closed",
+    "timeline.series_not_open_yet",
+    "timeline.waitlist_note",
     "waitlist.accepted",
     "waitlist.declined",
     "waitlist.expired",
@@ -721,6 +731,28 @@ fn check_programme(content: &Content, report: &mut Report) {
         check_localized(report, FILE, &format!("{at}.name"), &series.name, true);
         if series.sessions.is_empty() {
             report.add(FILE, &at, "has no sessions");
+        }
+        if series.id == crate::domain::flow::NO_SERIES {
+            report.add(FILE, &at, "the series id 'none' is reserved");
+        }
+        if let (Some(opens), Some(closes)) =
+            (series.registration_opens, series.registration_closes_at())
+            && opens >= closes
+        {
+            report.add(
+                FILE,
+                format!("{at}.registration_opens"),
+                "must be before registration closes (registration_closes, or the first session's start)",
+            );
+        }
+        if let (Some(closes), Some(end)) = (series.registration_closes, series.last_end())
+            && closes > end
+        {
+            report.add(
+                FILE,
+                format!("{at}.registration_closes"),
+                "is after the series' last session ends",
+            );
         }
         let mut sessions: Vec<_> = series.sessions.iter().collect();
         sessions.sort_by_key(|s| s.start);

@@ -90,7 +90,7 @@ fn check_prompts(content: &Content, p: &mut Problems) {
 
 fn check_groups(content: &Content, p: &mut Problems) {
     const FILE: &str = "groups.toml";
-    let mut fallbacks = 0;
+    let mut fallbacks: HashSet<Lang> = HashSet::new();
     for group in &content.groups {
         let at = format!("group {}", group.id);
         if group.code == crate::domain::groups::HELP_NOW_PAYLOAD {
@@ -152,12 +152,13 @@ fn check_groups(content: &Content, p: &mut Problems) {
                 "missing: every group needs its rules in fi and en",
             ),
         }
-        if group.fallback {
-            fallbacks += 1;
+        if group.fallback && !fallbacks.insert(group.language) {
+            p.add(
+                FILE,
+                format!("{at}.fallback"),
+                "only one group per language may be the fallback group",
+            );
         }
-    }
-    if fallbacks > 1 {
-        p.add(FILE, "fallback", "only one group may be the fallback group");
     }
 }
 

@@ -164,6 +164,24 @@ pub async fn update_field(
     Ok(())
 }
 
+/// Takes a series off the participant's profile (they left it); another series stays.
+pub async fn clear_series(
+    tx: &mut Tx,
+    telegram_user_id: i64,
+    series_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE participants SET series_id = NULL, updated_at = ? WHERE telegram_user_id = ? AND series_id = ?",
+    )
+    .bind(now)
+    .bind(telegram_user_id)
+    .bind(series_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Assigns the peer group a father belongs to (the group of his area and language, or the fallback group),
 /// or none (to assign again).
 pub async fn set_group(

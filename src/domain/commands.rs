@@ -3,6 +3,8 @@
 //! match, so a new command does not compile without that decision. Descriptions for the menus live in content
 //! under `commands.<name>`.
 
+use super::Role;
+
 /// Every command the bot knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Command {
@@ -202,15 +204,55 @@ impl Command {
         })
     }
 
+    /// Whether a person's own menu and `/help` show this command for their role (`None`: not registered
+    /// yet, who see everyone's commands). Fathers get the peer group and coaching, professionals the workshop
+    /// series; commands of no role are everyone's.
+    pub fn shown_to(self, role: Option<Role>) -> bool {
+        use Command::*;
+        match (self, role) {
+            (_, None) => true,
+            (Group | Rules | Coaching | Journal, Some(role)) => role == Role::Father,
+            (Next | Schedule | Reminders | Certificate | Leave, Some(role)) => {
+                role == Role::Professional
+            }
+            _ => true,
+        }
+    }
+
     /// Names of `all_for(who, place)`.
     pub fn names_for(who: Who, place: Where) -> Vec<&'static str> {
         Command::all_for(who, place).map(Command::name).collect()
     }
 }
 
+/// The everyone's commands a person's own menu and `/help` show for their role, in menu order.
+pub fn menu_for(role: Option<Role>) -> Vec<&'static str> {
+    Command::all_for(Who::Everyone, Where::Private)
+        .filter(|c| c.shown_to(role))
+        .map(Command::name)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_role_sees_its_own_commands() {
+        let father = menu_for(Some(Role::Father));
+        assert!(father.contains(&"coaching") && father.contains(&"group"));
+        assert!(!father.contains(&"leave") && !father.contains(&"certificate"));
+        let pro = menu_for(Some(Role::Professional));
+        assert!(pro.contains(&"leave") && pro.contains(&"certificate") && pro.contains(&"next"));
+        assert!(!pro.contains(&"coaching") && !pro.contains(&"group") && !pro.contains(&"journal"));
+        let other = menu_for(Some(Role::Other));
+        assert!(!other.contains(&"next") && !other.contains(&"coaching"));
+        assert!(other.contains(&"profile") && other.contains(&"forget"));
+        assert_eq!(
+            menu_for(None),
+            Command::names_for(Who::Everyone, Where::Private)
+        );
+    }
 
     #[test]
     fn names_are_unique_valid_telegram_commands_and_parse_back() {

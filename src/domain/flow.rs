@@ -165,6 +165,10 @@ impl Step {
     }
 }
 
+/// The answer of a series step when no series is open for registration: registered without a series, to
+/// hear about the next one.
+pub const NO_SERIES: &str = "none";
+
 /// One transition. `series_ids` are the workshop series a `Series` step may accept.
 pub fn advance(
     flow: &Flow,
@@ -226,7 +230,9 @@ fn accepts(kind: StepKind, field: Field, step: &Step, series_ids: &[&str], value
             step.options.iter().any(|o| o.value == value)
                 && matches!(field.shape(), FieldShape::Choice(allowed) if allowed.contains(&value))
         }
-        StepKind::Series => series_ids.contains(&value),
+        StepKind::Series => {
+            series_ids.contains(&value) || (series_ids.is_empty() && value == NO_SERIES)
+        }
         StepKind::Consent => value == CONSENT_ACCEPT || value == CONSENT_DECLINE,
         StepKind::Text => false,
     }

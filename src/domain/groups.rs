@@ -154,7 +154,8 @@ pub fn plan_prompts<'a>(group: &PeerGroup, themes: &'a [Theme]) -> Vec<&'a Promp
 }
 
 /// The group a father is assigned to when he chose peer support without a group link: the group of his
-/// area in his language, else the fallback group (the online group), else none.
+/// area in his language, else the fallback group of his language (the online group), else any fallback
+/// group, else none.
 pub fn assign_group<'a>(
     groups: &'a [PeerGroup],
     area: Option<&str>,
@@ -163,6 +164,7 @@ pub fn assign_group<'a>(
     groups
         .iter()
         .find(|g| Some(g.area.as_str()) == area && g.language == lang)
+        .or_else(|| groups.iter().find(|g| g.fallback && g.language == lang))
         .or_else(|| groups.iter().find(|g| g.fallback))
 }
 
@@ -228,6 +230,19 @@ mod tests {
             "online"
         );
         assert_eq!(assign_group(&groups[..1], Some("kajaani"), Lang::Fi), None);
+        // With a fallback group per language, each father gets the one in his language.
+        let groups = [
+            group("online-en", "elsewhere", Lang::En, true),
+            group("online-fi", "elsewhere", Lang::Fi, true),
+        ];
+        assert_eq!(
+            assign_group(&groups, Some("kajaani"), Lang::Fi).unwrap().id,
+            "online-fi"
+        );
+        assert_eq!(
+            assign_group(&groups, Some("oulu"), Lang::En).unwrap().id,
+            "online-en"
+        );
         assert!(groups[0].is_facilitator(5));
         assert!(!groups[0].is_facilitator(6));
     }

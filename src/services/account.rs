@@ -32,6 +32,7 @@ pub async fn set_language(
         turn.text(&format!("button.language_{}", lang.code()))
     ));
     out.push(Reply::text(turn.text("language.changed")));
+    out.menu = Some(super::menus::menu(tx, turn).await?);
     remind(tx, turn, out).await
 }
 
@@ -67,6 +68,8 @@ pub async fn forget(
     turn.state = None;
     log::info!("user {}: erased on request", turn.user.telegram_user_id);
     out.push(Reply::text(turn.text("forget.done")));
+    // Back to everyone's commands.
+    out.menu = Some(super::menus::menu(tx, turn).await?);
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod groups;
 mod help_now;
 mod journal;
 mod labels;
+mod menus;
 mod profile;
 pub(crate) mod programme;
 mod registration;
@@ -21,6 +22,7 @@ mod render;
 pub mod retention;
 mod surveys;
 pub(crate) mod waitlist;
+mod window;
 
 pub use batch::Batcher;
 pub use coordinator::participants_csv;
@@ -102,6 +104,17 @@ pub struct Response {
     pub private_fallback: Vec<Reply>,
     /// Delete the user's message (their `/apua` in a group), if the bot may.
     pub delete_input: bool,
+    /// The person's command menu changed (they registered, or chose a language): the adapter sets it for
+    /// their chat.
+    pub menu: Option<ChatMenu>,
+}
+
+/// A command menu for one private chat: (command, description) in the person's language. Set without a
+/// language code, and also for each of `language_codes` (to outrank lists published per app language).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChatMenu {
+    pub commands: Vec<(String, String)>,
+    pub language_codes: Vec<String>,
 }
 
 impl Response {
@@ -395,7 +408,7 @@ async fn on_command(
             registration::remind(tx, turn, out).await
         }
         Command::Help => {
-            let mut help = turn.text("help.text");
+            let mut help = menus::help(tx, turn).await?;
             if turn.is_coordinator() {
                 help = format!("{help}\n\n{}", turn.text("help.coordinator"));
             }

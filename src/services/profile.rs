@@ -3,7 +3,9 @@ use super::registration::{remind, save};
 use super::{Response, Turn, render};
 use crate::db::dialogues::{self, FlowKind};
 use crate::db::{DbError, Tx, participants, users};
-use crate::domain::{Answers, Button, CallbackData, Field, Lang, Participant, Reply};
+use crate::domain::flow::NO_SERIES;
+use crate::domain::programme::Series;
+use crate::domain::{Answers, Button, CallbackData, Field, Lang, Participant, Reply, Role};
 use chrono::{DateTime, Utc};
 
 /// Fields a participant may change after registering (role and consent are changed by re-registering).
@@ -27,9 +29,15 @@ pub fn render(turn: &Turn<'_>, participant: &Participant) -> Reply {
         text.push_str(&line);
     }
     let flow = &turn.content.registration;
+    // A professional may choose a series whenever one is open (also after leaving one or registering
+    // when none was open); with none open there is nothing to choose.
+    let series_open = !super::window::open_series(turn).is_empty();
     let buttons: Vec<Button> = EDITABLE
         .iter()
-        .filter(|field| answers.contains_key(field))
+        .filter(|field| match field {
+            Field::Series => series_open && participant.role == Role::Professional,
+            _ => answers.contains_key(field),
+        })
         .filter_map(|field| flow.step_for(*field).map(|step| (field, step)))
         .map(|(field, step)| {
             let label = format!(
@@ -104,6 +112,15 @@ pub async fn finish_edit(
         .step(step_id)
         .and_then(|s| s.field());
     let before = participants::get(tx, user_id).await?;
+    if field == Some(Field::Series)
+        && answers.get(&Field::Series).map(String::as_str) == Some(NO_SERIES)
+    {
+        // No series was open: nothing changes.
+        dialogues::delete(tx, user_id).await?;
+        turn.state = None;
+        out.push(Reply::text(turn.text("timeline.no_series_open")));
+        return Ok(());
+    }
     let mut updated = turn.text("profile.updated");
     let mut interest_changed = None;
     if let Some((field, value)) = field.and_then(|f| answers.get(&f).map(|v| (f, v))) {
@@ -113,10 +130,13 @@ pub async fn finish_edit(
             interest_changed = Some(field);
         }
         let old_series = before.and_then(|p| p.series_id);
-        if field == Field::Series && old_series.as_deref() != Some(value.as_str()) {
-            let line =
-                super::programme::switch_series(tx, turn, old_series.as_deref(), value).await?;
-            updated = format!("{updated}\n{line}");
+        if field == Field::Series {
+            let rejoining = !super::programme::is_active_in(tx, turn, value).await?;
+            if old_series.as_deref() != Some(value.as_str()) || rejoining {
+                let old = old_series.as_deref().filter(|old| *old != value.as_str());
+                let line = super::programme::switch_series(tx, turn, old, value).await?;
+                updated = format!("{updated}\n{line}");
+            }
         }
     }
     dialogues::delete(tx, user_id).await?;
@@ -131,6 +151,37 @@ pub async fn finish_edit(
             }
         }
     }
+    Ok(())
+}
+
+/// `/start <series code>` from a registered professional: joins the series (again, after leaving it, or
+/// on its waitlist when full) if it takes registrations, else says it is closed and offers the open ones.
+pub async fn join_series(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    participant: &Participant,
+    series: &Series,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let user_id = turn.user.telegram_user_id;
+    if super::programme::is_active_in(tx, turn, &series.id).await? {
+        let line = super::programme::enrol(tx, turn, series).await?;
+        out.push(Reply::text(line));
+        return Ok(());
+    }
+    if let Some(line) = super::window::not_open_line(turn, series) {
+        out.push(Reply::text(line));
+        out.push(render(turn, participant));
+        return Ok(());
+    }
+    let now = turn.ctx.clock.now();
+    participants::update_field(tx, user_id, Field::Series, &series.id, now).await?;
+    let old = participant
+        .series_id
+        .as_deref()
+        .filter(|old| *old != series.id);
+    let line = super::programme::switch_series(tx, turn, old, &series.id).await?;
+    out.push(Reply::text(line));
     Ok(())
 }
 

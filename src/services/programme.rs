@@ -99,6 +99,76 @@ pub async fn enrol(tx: &mut Tx, turn: &Turn<'_>, series: &Series) -> Result<Stri
     status_line(tx, turn, series, &enrolment).await
 }
 
+/// Whether the user waits on the series' waitlist (no place, no reminders).
+pub async fn is_waitlisted(tx: &mut Tx, turn: &Turn<'_>, series_id: &str) -> Result<bool, DbError> {
+    Ok(
+        store::enrolment_of(tx, turn.user.telegram_user_id, series_id)
+            .await?
+            .is_some_and(|e| e.status == EnrolmentStatus::Waitlisted),
+    )
+}
+
+/// Whether the user is in the series (with a place, offered one, or waiting), not having left it.
+pub async fn is_active_in(tx: &mut Tx, turn: &Turn<'_>, series_id: &str) -> Result<bool, DbError> {
+    Ok(
+        store::enrolment_of(tx, turn.user.telegram_user_id, series_id)
+            .await?
+            .is_some_and(|e| e.status != EnrolmentStatus::Left),
+    )
+}
+
+/// "You are on the waitlist (position N): no reminders until you have a place", for `/next` and `/schedule`.
+async fn waitlist_note(
+    tx: &mut Tx,
+    turn: &Turn<'_>,
+    series: &Series,
+) -> Result<Option<String>, DbError> {
+    if !is_waitlisted(tx, turn, &series.id).await? {
+        return Ok(None);
+    }
+    let position = store::waitlist_position(tx, turn.user.telegram_user_id, &series.id).await?;
+    Ok(Some(turn.fill(
+        "timeline.waitlist_note",
+        &[
+            ("series", series.name.get(turn.lang())),
+            ("position", &position.to_string()),
+        ],
+    )))
+}
+
+/// `/next` and `/schedule` for a registered professional in no series: the open series to join, as the
+/// profile's series question (a button), or nothing when none is open.
+fn join_offer(turn: &Turn<'_>) -> Option<Vec<Vec<Button>>> {
+    let step = turn
+        .content
+        .registration
+        .step_for(crate::domain::Field::Series)?;
+    if super::window::open_series(turn).is_empty() {
+        return None;
+    }
+    Some(vec![vec![Button::callback(
+        turn.text("button.timeline.join_series"),
+        CallbackData::Edit {
+            step: step.id.clone(),
+        }
+        .encode(),
+    )]])
+}
+
+async fn not_enrolled(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+    let registered = crate::db::participants::get(tx, turn.user.telegram_user_id)
+        .await?
+        .is_some_and(|p| p.role == crate::domain::Role::Professional);
+    match join_offer(turn).filter(|_| registered) {
+        Some(buttons) => out.push(Reply::with_buttons(
+            turn.text("timeline.not_enrolled_join"),
+            buttons,
+        )),
+        None => out.push(Reply::text(turn.text("programme.not_enrolled"))),
+    }
+    remind(tx, turn, out).await
+}
+
 /// Moves a participant from one series to another (from `/profile`): the old place is freed for the
 /// waitlist, and the new series takes them in or puts them on its waitlist.
 pub async fn switch_series(
@@ -144,6 +214,8 @@ async fn leave_series(
     enrolment.status = EnrolmentStatus::Left;
     enrolment.offered_until = None;
     store::put_enrolment(tx, &enrolment, now).await?;
+    // Their profile no longer names the series as theirs.
+    crate::db::participants::clear_series(tx, user, series_id, now).await?;
     log::info!("user {user}: left series {series_id}");
     if let (true, Some(series)) = (held_place, turn.content.series(series_id)) {
         super::waitlist::offer_freed_place(
@@ -191,9 +263,9 @@ async fn my_series(tx: &mut Tx, turn: &Turn<'_>) -> Result<Option<Series>, DbErr
 
 pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
     let Some(series) = my_series(tx, turn).await? else {
-        out.push(Reply::text(turn.text("programme.not_enrolled")));
-        return remind(tx, turn, out).await;
+        return not_enrolled(tx, turn, out).await;
     };
+    let note = waitlist_note(tx, turn, &series).await?;
     let now = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now());
     let lang = turn.lang();
     let name = series.name.get(lang);
@@ -208,13 +280,16 @@ pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Resul
             } else {
                 "programme.next"
             };
-            let text = turn.fill(
+            let mut text = turn.fill(
                 key,
                 &[
                     ("series", name),
                     ("session", &describe(&turn.content, lang, session)),
                 ],
             );
+            if let Some(note) = &note {
+                text = format!("{note}\n\n{text}");
+            }
             let button = Button::callback(
                 turn.text("button.programme.add_to_calendar"),
                 CallbackData::Calendar {
@@ -233,9 +308,9 @@ pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Resul
 
 pub async fn schedule(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
     let Some(series) = my_series(tx, turn).await? else {
-        out.push(Reply::text(turn.text("programme.not_enrolled")));
-        return remind(tx, turn, out).await;
+        return not_enrolled(tx, turn, out).await;
     };
+    let note = waitlist_note(tx, turn, &series).await?;
     let now = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now());
     let lang = turn.lang();
     let mut lines = vec![turn.fill(
@@ -249,6 +324,10 @@ pub async fn schedule(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> R
         }
         lines.push(String::new());
         lines.push(entry);
+    }
+    if let Some(note) = note {
+        lines.push(String::new());
+        lines.push(note);
     }
     let button = Button::callback(
         turn.text("button.programme.calendar_all"),

@@ -2,7 +2,7 @@
 use super::{Response, Turn, profile, programme, render};
 use crate::db::dialogues::{self, DialogueState, FlowKind};
 use crate::db::{DbError, Tx, participants};
-use crate::domain::flow::{DONE, Mode, advance};
+use crate::domain::flow::{DONE, Mode, NO_SERIES, advance};
 use crate::domain::validate::is_deep_link_payload;
 use crate::domain::{Answers, Field, Input, Outcome, Participant, Reply, Role};
 
@@ -17,6 +17,15 @@ pub async fn on_start(
         if turn.state.is_some() {
             dialogues::delete(tx, user_id).await?;
             turn.state = None;
+        }
+        if let Some(series) = turn
+            .content
+            .series
+            .iter()
+            .find(|s| s.code == payload && participant.role == Role::Professional)
+            .cloned()
+        {
+            return profile::join_series(tx, turn, &participant, &series, out).await;
         }
         out.push(Reply::text(turn.fill(
             "start.already_registered",
@@ -96,11 +105,17 @@ fn apply_deep_link(turn: &Turn<'_>, payload: &str, answers: &mut Answers, out: &
     let group = content.groups.iter().find(|g| g.code == payload);
     if let (true, Some(series)) = (is_deep_link_payload(payload), series) {
         answers.insert(Field::Role, Role::Professional.as_str().into());
-        answers.insert(Field::Series, series.id.clone());
-        out.push(Reply::text(turn.fill(
-            "start.deep_link_series",
-            &[("series", series.name.get(turn.lang()))],
-        )));
+        match super::window::not_open_line(turn, series) {
+            // Closed or not open yet: say so; the series question then offers the open ones.
+            Some(line) => out.push(Reply::text(line)),
+            None => {
+                answers.insert(Field::Series, series.id.clone());
+                out.push(Reply::text(turn.fill(
+                    "start.deep_link_series",
+                    &[("series", series.name.get(turn.lang()))],
+                )));
+            }
+        }
     } else if let (true, Some(group)) = (is_deep_link_payload(payload), group) {
         answers.insert(Field::Role, Role::Father.as_str().into());
         answers.insert(Field::Group, group.id.clone());
@@ -141,9 +156,11 @@ pub async fn on_answer(
     } else {
         Mode::Register
     };
+    let open = super::window::open_ids(turn);
+    let open: Vec<&str> = open.iter().map(String::as_str).collect();
     let outcome = advance(
         &content.registration,
-        &content.series_ids(),
+        &open,
         &mut answers,
         &state.step,
         &input,
@@ -201,6 +218,10 @@ async fn without_dialogue(
         Input::Button { .. } => out.toast = Some(turn.text("problem.button_expired")),
         Input::Media(_) => out.push(Reply::text(turn.text("problem.media"))),
         Input::Text(_) if registered => out.push(Reply::text(turn.text("problem.idle"))),
+        // Coordinators need not register: a stray text gets their help, not the registration.
+        Input::Text(_) if turn.is_coordinator() => {
+            out.push(Reply::text(turn.text("help.coordinator")))
+        }
         Input::Text(_) => return on_start(tx, turn, "", out).await,
     }
     Ok(())
@@ -300,6 +321,17 @@ async fn finish(
         return Ok(());
     };
     let research_consent = get(Field::ResearchConsent).as_deref() == Some("yes");
+    // The series chosen, if it still takes registrations (it may have closed while they answered).
+    let mut closed_meanwhile = None;
+    let series_id = get(Field::Series)
+        .filter(|id| id != NO_SERIES)
+        .filter(|id| match turn.content.series(id) {
+            Some(series) => {
+                closed_meanwhile = super::window::not_open_line(turn, series);
+                closed_meanwhile.is_none()
+            }
+            None => false,
+        });
     let participant = Participant {
         telegram_user_id: user_id,
         role,
@@ -309,7 +341,7 @@ async fn finish(
         organisation: get(Field::Organisation),
         profession: get(Field::Profession),
         email: get(Field::Email),
-        series_id: get(Field::Series),
+        series_id,
         group_id: get(Field::Group),
         privacy_version: turn.content.privacy_version.clone(),
         consent_at: now,
@@ -325,19 +357,35 @@ async fn finish(
     let series = participant
         .series_id
         .as_deref()
-        .map(|id| render::value_label(turn, Field::Series, id))
-        .unwrap_or_default();
-    let key = format!("registration.done.{}", role.as_str());
-    let mut done = turn.fill(&key, &[("name", &name), ("series", &series)]);
-    if let Some(series) = participant
-        .series_id
-        .as_deref()
         .and_then(|id| turn.content.series(id))
-        .cloned()
-    {
-        done = format!("{done}\n\n{}", programme::enrol(tx, turn, &series).await?);
-    }
+        .cloned();
+    let done = match (role, series) {
+        (Role::Professional, Some(series)) => {
+            let line = programme::enrol(tx, turn, &series).await?;
+            let waitlisted = programme::is_waitlisted(tx, turn, &series.id).await?;
+            let key = if waitlisted {
+                "timeline.done_waitlisted"
+            } else {
+                "timeline.done_enrolled"
+            };
+            let name_of_series = series.name.get(turn.lang());
+            let done = turn.fill(key, &[("name", &name), ("series", name_of_series)]);
+            format!("{done}\n\n{line}")
+        }
+        (Role::Professional, None) => {
+            let done = turn.fill("timeline.done_no_series", &[("name", &name)]);
+            match closed_meanwhile {
+                Some(closed) => format!("{closed}\n\n{done}"),
+                None => done,
+            }
+        }
+        _ => turn.fill(
+            &format!("registration.done.{}", role.as_str()),
+            &[("name", &name)],
+        ),
+    };
     out.push(Reply::text(done));
+    out.menu = Some(super::menus::menu(tx, turn).await?);
     super::groups::after_registration(tx, turn, &participant, out).await?;
     super::coaching::after_registration(turn, &participant, out).await;
     Ok(())

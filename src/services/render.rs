@@ -1,7 +1,7 @@
 //! Turning steps, answers and problems into replies in the user's language.
 use super::Turn;
 use crate::domain::fields::Field;
-use crate::domain::flow::{CONSENT_ACCEPT, CONSENT_DECLINE};
+use crate::domain::flow::{CONSENT_ACCEPT, CONSENT_DECLINE, NO_SERIES};
 use crate::domain::{Answers, Button, CallbackData, Problem, Reply, StepKind};
 
 /// The question of a step, with its buttons.
@@ -10,7 +10,11 @@ pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
     let Some(step) = content.registration.step(step_id) else {
         return Reply::text(turn.text("problem.idle"));
     };
-    let question = turn.fill(
+    let open = match step.kind {
+        StepKind::Series => super::window::open_series(turn),
+        _ => Vec::new(),
+    };
+    let mut question = turn.fill(
         &step.question,
         &[
             ("version", &content.privacy_version),
@@ -31,8 +35,14 @@ pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
             .iter()
             .map(|o| Button::callback(turn.text(&o.label), answer(&o.value)))
             .collect(),
-        StepKind::Series => content
-            .series
+        StepKind::Series if open.is_empty() => {
+            question = turn.text("timeline.no_series_open");
+            vec![Button::callback(
+                turn.text("button.timeline.no_series"),
+                answer(NO_SERIES),
+            )]
+        }
+        StepKind::Series => open
             .iter()
             .map(|s| Button::callback(s.name.get(turn.lang()), answer(&s.id)))
             .collect(),
@@ -75,6 +85,7 @@ pub fn problem(turn: &Turn<'_>, problem: &Problem) -> String {
 pub fn value_label(turn: &Turn<'_>, field: Field, value: &str) -> String {
     let content = &turn.content;
     match field {
+        Field::Series if value == NO_SERIES => Some(turn.text("button.timeline.no_series")),
         Field::Series => content
             .series(value)
             .map(|s| s.name.get(turn.lang()).to_string()),

@@ -87,3 +87,32 @@ pub async fn publish_commands(
     }
     Ok(())
 }
+
+/// Sets one person's menu for their chat (after registration or `/language`). A failure is logged: the menu
+/// is a convenience, and the previous one stays.
+pub async fn set_chat_menu(bot: &Bot, chat_id: ChatId, menu: &crate::services::ChatMenu) {
+    let commands: Vec<BotCommand> = menu
+        .commands
+        .iter()
+        .map(|(name, description)| BotCommand::new(name.clone(), description.clone()))
+        .collect();
+    let scope = BotCommandScope::Chat {
+        chat_id: Recipient::Id(chat_id),
+    };
+    let mut result = bot
+        .set_my_commands(commands.clone())
+        .scope(scope.clone())
+        .await;
+    for code in &menu.language_codes {
+        if result.is_ok() {
+            result = bot
+                .set_my_commands(commands.clone())
+                .scope(scope.clone())
+                .language_code(code.clone())
+                .await;
+        }
+    }
+    if let Err(e) = result {
+        log::warn!("chat {}: command menu not set ({e})", chat_id.0);
+    }
+}

@@ -45,6 +45,9 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Ctx) -> ResponseResult<
     } else if let Some(incoming) = incoming_from_message(&msg, me.username()) {
         let response = services::handle(&ctx, &incoming).await;
         send::replies(&bot, msg.chat.id, &response.replies).await;
+        if let Some(menu) = &response.menu {
+            commands::set_chat_menu(&bot, msg.chat.id, menu).await;
+        }
     }
     ctx.metrics.update_handled();
     Ok(())
@@ -91,6 +94,9 @@ async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Ctx) -> ResponseResult
         send::replace(&bot, message, reply).await;
     }
     send::replies(&bot, chat_id, &response.replies).await;
+    if let Some(menu) = &response.menu {
+        commands::set_chat_menu(&bot, chat_id, menu).await;
+    }
     ctx.metrics.update_handled();
     Ok(())
 }

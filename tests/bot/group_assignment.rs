@@ -85,3 +85,40 @@ async fn an_english_speaking_father_in_oulu_gets_the_online_group_and_english_pr
         posted[0].1
     );
 }
+
+/// A Finnish-speaking father who lives elsewhere (or wants to meet online) gets the Finnish online group, an
+/// English-speaking one the English online group.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fathers_elsewhere_get_the_online_group_of_their_language() {
+    let bot = start().await;
+    let pekka = FakeUser::new(7601, "Pekka", Some("fi"));
+    bot.send(&pekka, "/start").await;
+    bot.press(&pekka, "Isä").await;
+    bot.send(&pekka, "Pekka").await;
+    bot.press(&pekka, "Muualla / verkossa").await;
+    bot.press(&pekka, "Vertaisryhmä").await;
+    bot.press(&pekka, "Hyväksyn").await;
+    let replies = bot.press(&pekka, "Ei, kiitos").await;
+    assert!(
+        joined(&replies).contains("Vertaisryhmäsi on Isien verkkoryhmä."),
+        "{}",
+        joined(&replies)
+    );
+    assert_eq!(
+        bot.count("SELECT COUNT(*) FROM participants WHERE group_id = 'online-fathers-fi' AND telegram_user_id = ?", pekka.id).await,
+        1
+    );
+    let john = FakeUser::new(7602, "John", Some("en"));
+    bot.send(&john, "/start").await;
+    bot.press(&john, "Father").await;
+    bot.send(&john, "John").await;
+    bot.press(&john, "Elsewhere / online").await;
+    bot.press(&john, "Peer group").await;
+    bot.press(&john, "I agree").await;
+    let replies = bot.press(&john, "No, thank you").await;
+    assert!(
+        joined(&replies).contains("Your peer group is Fathers' online group (English)."),
+        "{}",
+        joined(&replies)
+    );
+}

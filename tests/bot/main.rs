@@ -33,5 +33,6 @@ mod survey_check;
 mod survey_results;
 mod survey_triggers;
 mod surveys;
+mod timeline;
 mod transcripts;
 mod waitlist;

@@ -55,6 +55,11 @@ fn reminders_and_check_in_appear_when_the_clock_moves() {
 }
 
 #[test]
+fn on_todays_clock_no_series_is_open_and_coordinators_need_not_register() {
+    run_script("timeline_fi");
+}
+
+#[test]
 fn simulator_mistakes_get_one_line_explanations() {
     run_script("simulator_errors");
 }
