@@ -80,14 +80,7 @@ pub async fn restore(config: &Config, backup: &Path) -> Result<Option<PathBuf>, 
 
 /// Copies `from` to a new file `to` readable by its owner only.
 fn copy_private(from: &Path, to: &Path) -> std::io::Result<()> {
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.mode(0o600);
-    }
-    let mut target = open.open(to)?;
+    let mut target = crate::files::create_new_private(to)?;
     let mut source = std::fs::File::open(from)?;
     std::io::copy(&mut source, &mut target)?;
     target.sync_all()

@@ -132,14 +132,7 @@ fn create_private_file(path: &std::path::Path) -> Result<(), DbError> {
             source,
         })?;
     }
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.mode(0o600);
-    }
-    match open.open(path) {
+    match crate::files::create_new_private(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(DbError::File {
