@@ -80,8 +80,11 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, DbError> {
     Ok(pool)
 }
 
+/// This bot's migrations (`migrations/`), built into the binary.
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 pub async fn migrate(pool: &SqlitePool) -> Result<(), DbError> {
-    sqlx::migrate!("./migrations").run(pool).await?;
+    MIGRATOR.run(pool).await?;
     Ok(())
 }
 

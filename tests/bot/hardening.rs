@@ -112,3 +112,90 @@ fn simulator_documents_are_owner_only_and_never_written_through_a_link() {
     );
     assert_eq!(mode(&saved), 0o600);
 }
+
+/// A sound SQLite file made by some other program: `tables` are its statements.
+async fn foreign_database(path: &std::path::Path, statements: &[&str]) {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    for statement in statements {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_refuses_a_database_that_is_not_this_bots() {
+    let bot = TestBot::start().await;
+    register_father(&bot, 7020, "Pekka").await;
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("good.db");
+    milava_bot::ops::backup(&bot.config(), &backup)
+        .await
+        .unwrap();
+    let target = dir.path().join("live.db");
+    let mut config = bot.config();
+    config.database_url = format!("sqlite://{}", target.display());
+    milava_bot::ops::restore(&config, &backup)
+        .await
+        .expect("our own backup restores");
+
+    let notes = dir.path().join("notes.db");
+    foreign_database(
+        &notes,
+        &["CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)"],
+    )
+    .await;
+    // Another sqlx program's database: a migrations table, but not our migrations.
+    let other_app = dir.path().join("other-app.db");
+    foreign_database(
+        &other_app,
+        &[
+            "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+             installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL,
+             checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+            "INSERT INTO _sqlx_migrations VALUES (1, 'init', CURRENT_TIMESTAMP, 1, x'00', 1)",
+            "CREATE TABLE users (id INTEGER PRIMARY KEY)",
+        ],
+    )
+    .await;
+    for foreign in [&notes, &other_app] {
+        let err = milava_bot::ops::restore(&config, foreign)
+            .await
+            .expect_err("a foreign database is refused");
+        assert!(
+            err.to_string().contains("is not a milava-bot database"),
+            "{err}"
+        );
+        // The live database is untouched and nothing was moved aside.
+        let pool = milava_bot::db::connect(&config.database_url).await.unwrap();
+        let people: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM participants")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+        assert_eq!(people, 1);
+        let aside = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains("before-restore")
+            })
+            .count();
+        assert_eq!(aside, 0, "{err}");
+    }
+    // The foreign file itself was not migrated.
+    let pool =
+        sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&notes))
+            .await
+            .unwrap();
+    let tables: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(tables, 1);
+}
