@@ -20,6 +20,7 @@ struct Running {
     fake: FakeTelegram,
     listening: Listening,
     faults: Arc<FaultLog>,
+    clock: ManualClock,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), milava_bot::startup::StartupError>>,
     _dir: tempfile::TempDir,
@@ -46,7 +47,7 @@ async fn start(extra: &[(&str, &str)], intake: Intake) -> Running {
     }
     let config = Config::from_lookup(|k| settings.get(k).cloned()).unwrap();
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 3, 12, 7, 0, 0).unwrap());
-    let mut app = App::build(config, Arc::new(clock))
+    let mut app = App::build(config, Arc::new(clock.clone()))
         .await
         .expect("app builds");
     app.polling_timeout = Duration::from_secs(1);
@@ -61,6 +62,7 @@ async fn start(extra: &[(&str, &str)], intake: Intake) -> Running {
         fake,
         listening,
         faults,
+        clock,
         stop,
         task,
         _dir: dir,
@@ -205,13 +207,28 @@ async fn health_reports_the_database_telegram_and_the_outbox() {
     // Telegram cannot be reached (the connection drops): unhealthy, and the reason is named. (A 5xx answer
     // would do too, but teloxide waits 10 s after one, and the check gives up after 5.)
     running.fake.fail_next("getMe", Failure::DropConnection);
+    let asked_before = running.fake.requests_to("getMe").len();
     let answer = reqwest::get(&url).await.unwrap();
     assert_eq!(answer.status(), 503);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["telegram"], "unreachable");
     assert_eq!(body["database"], "ok");
 
-    // It recovers by itself as soon as Telegram answers again.
+    // The failure is remembered for a few seconds: probes in a row (a monitor, a scan) are not each
+    // another getMe while Telegram is down.
+    for _ in 0..5 {
+        let answer = reqwest::get(&url).await.unwrap();
+        assert_eq!(answer.status(), 503);
+    }
+    assert_eq!(
+        running.fake.requests_to("getMe").len(),
+        asked_before + 1,
+        "one getMe for six probes"
+    );
+
+    // It recovers by itself once that time has passed and Telegram answers again.
+    // (5 s: health::TELEGRAM_RETRY_AFTER.)
+    running.clock.advance(chrono::Duration::seconds(5));
     let answer = reqwest::get(&url).await.unwrap();
     assert_eq!(answer.status(), 200);
     let body: Value = answer.json().await.unwrap();
