@@ -15,6 +15,7 @@ pub mod fake_telegram;
 pub mod fault_log;
 pub mod files;
 pub mod health;
+pub mod log_privacy;
 pub mod metrics;
 pub mod ops;
 pub mod scheduler;

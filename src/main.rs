@@ -104,8 +104,8 @@ fn main() -> ExitCode {
     } else {
         "info"
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
-        .init();
+    // env_logger behind a filter that keeps teloxide's dumps of unparsable updates (names, texts) out.
+    milava_bot::log_privacy::init(default_level);
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {

@@ -341,8 +341,9 @@ async fn on_command(
     out: &mut Response,
 ) -> Result<(), DbError> {
     if COORDINATOR_COMMANDS.contains(&name) && !turn.is_coordinator() {
+        let command = name; // a command's name, not a person's
         log::warn!(
-            "refused coordinator command /{name} from user {}",
+            "refused coordinator command /{command} from user {}",
             turn.user.telegram_user_id
         );
         out.push(Reply::text(turn.text("coordinator.refused")));

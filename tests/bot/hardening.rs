@@ -199,3 +199,187 @@ async fn restore_refuses_a_database_that_is_not_this_bots() {
         .unwrap();
     assert_eq!(tables, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_name_username_or_text_reaches_the_log_even_at_trace() {
+    use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram};
+    let fake = FakeTelegram::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("stderr.log");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_milava-bot"))
+        .arg("run")
+        .current_dir(dir.path())
+        .env("DIALOGUES_DIR", crate::harness::dialogues_dir())
+        .env("TELOXIDE_TOKEN", FAKE_BOT_TOKEN)
+        .env("TELOXIDE_API_URL", fake.api_url().as_str())
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("t.db").display()),
+        )
+        .env("RUST_LOG", "trace")
+        .env_remove("HEALTH_ADDR")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .expect("starts milava-bot run");
+
+    // An update teloxide cannot parse (a date that is not a number), full of personal data ...
+    fake.push_update(serde_json::json!({
+        "message": {
+            "message_id": 1,
+            "date": "yesterday",
+            "chat": {"id": 7030, "type": "private", "first_name": "Qzxfirst"},
+            "from": {"id": 7030, "is_bot": false, "first_name": "Qzxfirst", "username": "qzx_user"},
+            "text": "Qzxtext my private matter"
+        }
+    }));
+    // ... and then a person with a name and username writing an ordinary message (and registering a name).
+    let kalle = FakeUser::new(7031, "Qzxkalle", Some("fi")).with_username("qzx_kalle");
+    fake.send_private_text(&kalle, "/start");
+    fake.wait_for_messages_to(7031, 1, std::time::Duration::from_secs(20))
+        .await;
+    fake.send_private_text(&kalle, "Qzxtyped free text");
+    fake.wait_for_messages_to(7031, 2, std::time::Duration::from_secs(20))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.contains("an update could not be handled"),
+        "the unparsable update is still reported: {log}"
+    );
+    assert!(log.contains("TRACE"), "every level was on");
+    for line in log.lines() {
+        assert!(
+            !line.to_lowercase().contains("qzx"),
+            "a name, username or text reached the log: {line}"
+        );
+    }
+}
+
+/// Identifiers that hold a person's data; no log call may use them.
+const PERSONAL: [&str; 13] = [
+    "name",
+    "first_name",
+    "last_name",
+    "full_name",
+    "username",
+    "email",
+    "text",
+    "texts",
+    "reflection",
+    "answer",
+    "answers",
+    "organisation",
+    "profession",
+];
+
+/// The identifiers a macro call's arguments use: string literals count only for their `{…}` placeholders.
+fn identifiers_used(call: &str) -> Vec<String> {
+    let mut code = String::new();
+    let mut chars = call.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            // Inside a literal: keep what is between braces (`{name}`, `{user.first_name}`).
+            let mut depth = 0;
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => break,
+                    '{' => {
+                        depth += 1;
+                        code.push(' ');
+                    }
+                    '}' => {
+                        depth = 0;
+                        code.push(' ');
+                    }
+                    c if depth > 0 => code.push(c),
+                    _ => {}
+                }
+            }
+            code.push(' ');
+        } else {
+            code.push(c);
+        }
+    }
+    code.split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn no_log_call_in_the_source_uses_a_persons_data() {
+    let mut files = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                // The fake Bot API and the benchmarks are test tools, not the bot.
+                if !path.ends_with("fake_telegram") && !path.ends_with("bench") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() > 50, "the source was found");
+    let starts = [
+        "log::error!(",
+        "log::warn!(",
+        "log::info!(",
+        "log::debug!(",
+        "log::trace!(",
+        ".error(Fault::",
+    ];
+    let mut found = Vec::new();
+    let mut calls = 0;
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap();
+        for start in starts {
+            for (at, _) in source.match_indices(start) {
+                calls += 1;
+                // The call runs to its closing parenthesis (strings may hold brackets; good enough here).
+                let rest = &source[at + start.len()..];
+                let mut depth = 1;
+                let mut end = rest.len();
+                for (i, c) in rest.char_indices() {
+                    match c {
+                        '(' => depth += 1,
+                        ')' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                end = i;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let call = &rest[..end];
+                for id in identifiers_used(call) {
+                    if PERSONAL.contains(&id.as_str()) {
+                        let line = source[..at].lines().count() + 1;
+                        found.push(format!(
+                            "{}:{line}: `{id}` in {start}{call})",
+                            file.display()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(calls > 50, "log calls were found ({calls})");
+    assert!(
+        found.is_empty(),
+        "log calls with personal data:\n{}",
+        found.join("\n")
+    );
+}
