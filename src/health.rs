@@ -24,6 +24,9 @@ pub const TELEGRAM_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// A `getMe` slower than this counts as unreachable.
 const TELEGRAM_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// When Telegram was last asked (on the injected clock), and whether it answered.
+type LastCheck = (DateTime<Utc>, bool);
+
 #[derive(Clone)]
 struct Health {
     pool: SqlitePool,
@@ -31,7 +34,7 @@ struct Health {
     clock: Arc<dyn Clock>,
     /// The last Telegram check: when (on the injected clock), and whether it answered. An async mutex held
     /// across the check, so probes arriving together wait for one `getMe` instead of each making one.
-    telegram: Arc<tokio::sync::Mutex<Option<(DateTime<Utc>, bool)>>>,
+    telegram: Arc<tokio::sync::Mutex<Option<LastCheck>>>,
 }
 
 /// Serves `/health` on `listener` until `shutdown` completes.
