@@ -23,9 +23,12 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && mkdir -p /data && chown milava:milava /data && chmod 0700 /data
 COPY --from=build /src/target/release/milava-bot /usr/local/bin/milava-bot
 COPY dialogues /app/dialogues
+# In a container loopback is the container's own: the webhook (if used) must listen on all of its interfaces,
+# and only a published port (-p 127.0.0.1:8443:8443 for a proxy on the host) reaches it.
 ENV DATABASE_URL=sqlite:///data/milava.db \
     DIALOGUES_DIR=/app/dialogues \
     HEALTH_ADDR=0.0.0.0:8080 \
+    WEBHOOK_LISTEN=0.0.0.0:8443 \
     RUST_LOG=info
 USER milava
 WORKDIR /data

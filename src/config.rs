@@ -48,9 +48,16 @@ pub struct Config {
     /// Where `/health` is served over HTTP (`HEALTH_ADDR`, e.g. 127.0.0.1:8080); none = no endpoint.
     pub health_addr: Option<SocketAddr>,
     /// Webhook mode (`run --webhook <url>`): the local address Telegram's requests arrive at
-    /// (`WEBHOOK_LISTEN`, default 0.0.0.0:8443) and the secret they must carry (`WEBHOOK_SECRET`).
+    /// (`WEBHOOK_LISTEN`, default 127.0.0.1:8443: the reverse proxy is in front) and the secret they must carry
+    /// (`WEBHOOK_SECRET`).
     pub webhook_listen: SocketAddr,
     pub webhook_secret: Option<String>,
+    /// A connection to the webhook server that has not sent a request's headers within this time is closed
+    /// (`WEBHOOK_HEADER_TIMEOUT_SECONDS`, 1–300, default 10): slow senders cannot hold connections open.
+    pub webhook_header_timeout: std::time::Duration,
+    /// At most this many connections to the webhook server are open at once; more wait to be accepted
+    /// (`WEBHOOK_MAX_CONNECTIONS`, 1–10000, default 100).
+    pub webhook_max_connections: usize,
     /// Survey results for fewer responses than this are withheld (`SURVEY_MIN_RESPONSES`, 1–100, default 5).
     pub survey_min_responses: u32,
     /// How long one request to the Bot API may take before it counts as failed (`TELEGRAM_TIMEOUT_SECONDS`,
@@ -64,7 +71,9 @@ pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1;
 pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_PERSONAL_DATA_RETENTION_DAYS: u32 = 180;
 pub const DEFAULT_UNFINISHED_RETENTION_DAYS: u32 = 30;
-pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
+pub const DEFAULT_WEBHOOK_LISTEN: &str = "127.0.0.1:8443";
+pub const DEFAULT_WEBHOOK_HEADER_TIMEOUT_SECONDS: u32 = 10;
+pub const DEFAULT_WEBHOOK_MAX_CONNECTIONS: u32 = 100;
 pub const DEFAULT_SURVEY_MIN_RESPONSES: u32 = 5;
 pub const DEFAULT_TELEGRAM_TIMEOUT_SECONDS: u32 = 17;
 
@@ -163,6 +172,14 @@ impl Config {
             Some(raw) => Some(parse_webhook_secret(&raw)?),
             None => None,
         };
+        let webhook_header_timeout = match get("WEBHOOK_HEADER_TIMEOUT_SECONDS") {
+            Some(raw) => parse_in_range("WEBHOOK_HEADER_TIMEOUT_SECONDS", &raw, 1, 300)?,
+            None => DEFAULT_WEBHOOK_HEADER_TIMEOUT_SECONDS,
+        };
+        let webhook_max_connections = match get("WEBHOOK_MAX_CONNECTIONS") {
+            Some(raw) => parse_in_range("WEBHOOK_MAX_CONNECTIONS", &raw, 1, 10_000)?,
+            None => DEFAULT_WEBHOOK_MAX_CONNECTIONS,
+        };
         let survey_min_responses = match get("SURVEY_MIN_RESPONSES") {
             Some(raw) => parse_in_range("SURVEY_MIN_RESPONSES", &raw, 1, 100)?,
             None => DEFAULT_SURVEY_MIN_RESPONSES,
@@ -178,6 +195,8 @@ impl Config {
             health_addr,
             webhook_listen,
             webhook_secret,
+            webhook_header_timeout: std::time::Duration::from_secs(webhook_header_timeout.into()),
+            webhook_max_connections: webhook_max_connections as usize,
             token,
             api_url,
             database_url,
@@ -316,7 +335,13 @@ mod tests {
         assert_eq!(c.personal_data_retention_days, 180);
         assert_eq!(c.unfinished_retention_days, 30);
         assert_eq!(c.health_addr, None);
-        assert_eq!(c.webhook_listen.port(), 8443);
+        assert_eq!(
+            c.webhook_listen,
+            "127.0.0.1:8443".parse().unwrap(),
+            "only the reverse proxy on this machine reaches the webhook server"
+        );
+        assert_eq!(c.webhook_header_timeout, std::time::Duration::from_secs(10));
+        assert_eq!(c.webhook_max_connections, 100);
         assert_eq!(c.webhook_secret, None);
         assert_eq!(c.require_token().unwrap_err().setting, "TELOXIDE_TOKEN");
     }
@@ -334,6 +359,8 @@ mod tests {
             ("HEALTH_ADDR", "localhost"),
             ("WEBHOOK_LISTEN", "8443"),
             ("WEBHOOK_SECRET", "short"),
+            ("WEBHOOK_HEADER_TIMEOUT_SECONDS", "0"),
+            ("WEBHOOK_MAX_CONNECTIONS", "none"),
             ("WEBHOOK_SECRET", "has spaces in it, which Telegram refuses"),
         ] {
             let err = config(&[(key, value)]).unwrap_err();

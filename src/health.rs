@@ -1,5 +1,5 @@
 //! `GET /health` on `HEALTH_ADDR`: whether the database answers, whether Telegram is reachable (a `getMe`;
-//! a success is trusted for `TELEGRAM_CHECK_EVERY`), and the outbox backlog. 200 when the bot can do its work, 503 when
+//! a success is trusted for `TELEGRAM_CHECK_EVERY`, a failure for `TELEGRAM_RETRY_AFTER`), and the outbox backlog. 200 when the bot can do its work, 503 when
 //! it cannot (a monitor or `docker`'s health check reads the status code; people read the JSON).
 use crate::clock::Clock;
 use crate::db::stats;
@@ -8,25 +8,33 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::SqlitePool;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 use teloxide::prelude::*;
 use tokio::net::TcpListener;
 
 /// Telegram is asked again only after this long (health checks may come every few seconds).
 pub const TELEGRAM_CHECK_EVERY: Duration = Duration::from_secs(15);
+/// After a failed check, Telegram is asked again only after this long: while it is down, probes every second
+/// (or a scan of the endpoint) must not become a `getMe` each; recovery shows within this time.
+pub const TELEGRAM_RETRY_AFTER: Duration = Duration::from_secs(5);
 /// A `getMe` slower than this counts as unreachable.
 const TELEGRAM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// When Telegram was last asked (on the injected clock), and whether it answered.
+type LastCheck = (DateTime<Utc>, bool);
 
 #[derive(Clone)]
 struct Health {
     pool: SqlitePool,
     bot: Bot,
     clock: Arc<dyn Clock>,
-    /// The last Telegram check: when, and whether it answered.
-    telegram: Arc<Mutex<Option<(Instant, bool)>>>,
+    /// The last Telegram check: when (on the injected clock), and whether it answered. An async mutex held
+    /// across the check, so probes arriving together wait for one `getMe` instead of each making one.
+    telegram: Arc<tokio::sync::Mutex<Option<LastCheck>>>,
 }
 
 /// Serves `/health` on `listener` until `shutdown` completes.
@@ -83,12 +91,18 @@ async fn health(State(state): State<Health>) -> impl IntoResponse {
 }
 
 async fn telegram_reachable(state: &Health) -> bool {
-    let cached = *state.telegram.lock().unwrap_or_else(|e| e.into_inner());
-    // Only a success is reused: after a failure every check asks again, so recovery shows at once.
-    if let Some((at, true)) = cached
-        && at.elapsed() < TELEGRAM_CHECK_EVERY
-    {
-        return true;
+    let mut last = state.telegram.lock().await;
+    let now = state.clock.now();
+    if let Some((at, ok)) = *last {
+        let trusted = if ok {
+            TELEGRAM_CHECK_EVERY
+        } else {
+            TELEGRAM_RETRY_AFTER
+        };
+        let age = (now - at).to_std().unwrap_or_default();
+        if now >= at && age < trusted {
+            return ok;
+        }
     }
     let ok = matches!(
         tokio::time::timeout(TELEGRAM_TIMEOUT, state.bot.get_me()).await,
@@ -97,6 +111,6 @@ async fn telegram_reachable(state: &Health) -> bool {
     if !ok {
         log::warn!("health: Telegram did not answer getMe");
     }
-    *state.telegram.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), ok));
+    *last = Some((state.clock.now(), ok));
     ok
 }

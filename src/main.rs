@@ -2,6 +2,7 @@
 use clap::{Parser, Subcommand};
 use milava_bot::clock::SystemClock;
 use milava_bot::config::Config;
+use milava_bot::files::write_new_private;
 use milava_bot::simulator;
 use milava_bot::startup::{App, Intake, StartupError, termination_signal};
 use std::path::PathBuf;
@@ -61,7 +62,7 @@ enum Command {
         /// csv (`;`-separated, UTF-8 with BOM) or json.
         #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
         format: String,
-        /// The file to write.
+        /// The file to create (it and the codebook must not exist yet); readable by its owner only.
         #[arg(long)]
         out: PathBuf,
     },
@@ -103,8 +104,8 @@ fn main() -> ExitCode {
     } else {
         "info"
     };
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or(default_level))
-        .init();
+    // env_logger behind a filter that keeps teloxide's dumps of unparsable updates (names, texts) out.
+    milava_bot::log_privacy::init(default_level);
     let config = match Config::from_env() {
         Ok(config) => config,
         Err(e) => {
@@ -288,10 +289,27 @@ async fn export(
     )
     .await?;
     let codebook = survey_export::codebook_path(out);
-    std::fs::write(out, &files.data)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-    std::fs::write(&codebook, &files.codebook)
-        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", codebook.display()))?;
+    // New files only, readable by their owner (the rows are research data), never through a symbolic link.
+    let refuse = |path: &std::path::Path, e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            anyhow::anyhow!(
+                "{} already exists (or is a symbolic link); choose a new file name, nothing was written",
+                path.display()
+            )
+        } else {
+            anyhow::anyhow!("cannot write {}: {e}", path.display())
+        }
+    };
+    for path in [out, codebook.as_path()] {
+        if std::fs::symlink_metadata(path).is_ok() {
+            return Err(refuse(path, std::io::ErrorKind::AlreadyExists.into()));
+        }
+    }
+    write_new_private(out, &files.data).map_err(|e| refuse(out, e))?;
+    if let Err(e) = write_new_private(&codebook, &files.codebook) {
+        let _ = std::fs::remove_file(out);
+        return Err(refuse(&codebook, e));
+    }
     println!(
         "{}: {} responses; codebook in {}",
         out.display(),

@@ -33,7 +33,8 @@ pub async fn backup(config: &Config, target: &Path) -> Result<(), OpsError> {
     Ok(())
 }
 
-/// `milava-bot restore <file>` (with the bot stopped): checks the backup, keeps the current database beside it
+/// `milava-bot restore <file>` (with the bot stopped): checks the backup (sound, and this bot's database:
+/// see `maintenance::foreign_database_problem`), keeps the current database beside it
 /// as `<name>.before-restore-<time>`, puts the backup in its place and applies any newer migrations.
 /// Returns where the previous database was kept, if there was one.
 pub async fn restore(config: &Config, backup: &Path) -> Result<Option<PathBuf>, OpsError> {
@@ -51,9 +52,26 @@ pub async fn restore(config: &Config, backup: &Path) -> Result<Option<PathBuf>, 
     let problems = maintenance::integrity_problems(&pool)
         .await
         .map_err(|e| file_problem(backup, format!("is not a milava-bot backup ({e})")))?;
-    pool.close().await;
     if let Some(problems) = problems {
+        pool.close().await;
         return Err(file_problem(backup, format!("is damaged: {problems}")));
+    }
+    let foreign = maintenance::foreign_database_problem(&pool).await;
+    pool.close().await;
+    match foreign {
+        Ok(None) => {}
+        Ok(Some(why)) => {
+            return Err(file_problem(
+                backup,
+                format!("is not a milava-bot database: {why}; nothing was changed"),
+            ));
+        }
+        Err(e) => {
+            return Err(file_problem(
+                backup,
+                format!("is not a milava-bot database ({e}); nothing was changed"),
+            ));
+        }
     }
 
     let target = database_file(config)?;
@@ -80,14 +98,7 @@ pub async fn restore(config: &Config, backup: &Path) -> Result<Option<PathBuf>, 
 
 /// Copies `from` to a new file `to` readable by its owner only.
 fn copy_private(from: &Path, to: &Path) -> std::io::Result<()> {
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.mode(0o600);
-    }
-    let mut target = open.open(to)?;
+    let mut target = crate::files::create_new_private(to)?;
     let mut source = std::fs::File::open(from)?;
     std::io::copy(&mut source, &mut target)?;
     target.sync_all()

@@ -130,7 +130,9 @@ impl App {
             .get_me()
             .await
             .map_err(|e| StartupError::Telegram(redact(e)))?;
-        log::info!("connected as @{}", me.username());
+        // The bot's own account, not a person's.
+        let bot_account = me.username();
+        log::info!("connected as @{bot_account}");
         let delivery = delivery::spawn(
             self.ctx.pool.clone(),
             self.bot.clone(),
@@ -233,8 +235,11 @@ impl<E: std::fmt::Debug> ErrorHandler<E> for IntakeErrors {
         self: Arc<Self>,
         error: E,
     ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
-        let text = format!("{error:?}").replace(&self.token, "<token>");
-        self.faults.error(Fault::Intake, text);
+        // Without the token, and without updates quoted in it (a getUpdates answer teloxide could not read).
+        let detail = crate::log_privacy::without_update_content(
+            format!("{error:?}").replace(&self.token, "<token>"),
+        );
+        self.faults.error(Fault::Intake, detail);
         Box::pin(async {})
     }
 }

@@ -40,6 +40,60 @@ pub async fn integrity_problems(pool: &SqlitePool) -> Result<Option<String>, DbE
     })
 }
 
+/// Tables every database of this bot has since its first migration.
+const CORE_TABLES: [&str; 4] = ["users", "participants", "dialogues", "audit_log"];
+
+/// Why the database behind `pool` is not one of this bot's (None when it is): it must have sqlx's
+/// `_sqlx_migrations` table with our first migration applied, every applied migration must be one of ours
+/// with the same checksum (a newer bot's backup is refused too: this binary could not migrate it), and
+/// the first migration's tables must be there. A foreign SQLite file passes `integrity_check` just as well.
+pub async fn foreign_database_problem(pool: &SqlitePool) -> Result<Option<String>, DbError> {
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(pool)
+            .await?;
+    if !tables.iter().any(|t| t == "_sqlx_migrations") {
+        return Ok(Some("it has no migrations table (_sqlx_migrations)".into()));
+    }
+    let applied: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT version, checksum FROM _sqlx_migrations WHERE success = 1 ORDER BY version",
+    )
+    .fetch_all(pool)
+    .await?;
+    let ours = super::MIGRATOR.iter().collect::<Vec<_>>();
+    if !applied
+        .iter()
+        .any(|(version, _)| Some(*version) == ours.first().map(|m| m.version))
+    {
+        return Ok(Some(
+            "its migrations do not start with this bot's first one".into(),
+        ));
+    }
+    for (version, checksum) in &applied {
+        match ours.iter().find(|m| m.version == *version) {
+            None => {
+                return Ok(Some(format!(
+                    "it has migration {version}, which this version of the bot does not know"
+                )));
+            }
+            Some(m) if m.checksum.as_ref() != checksum.as_slice() => {
+                return Ok(Some(format!(
+                    "its migration {version} is not this bot's (different checksum)"
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    let missing: Vec<&str> = CORE_TABLES
+        .into_iter()
+        .filter(|core| !tables.iter().any(|t| t == core))
+        .collect();
+    if !missing.is_empty() {
+        return Ok(Some(format!("it lacks the tables {}", missing.join(", "))));
+    }
+    Ok(None)
+}
+
 /// Everyone enrolled in or registered for `series`, with the series of each of them (so the caller can keep
 /// people who also belong to a series that is not over yet).
 pub async fn people_of_series(

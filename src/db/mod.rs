@@ -83,8 +83,11 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, DbError> {
     Ok(pool)
 }
 
+/// This bot's migrations (`migrations/`), built into the binary.
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 pub async fn migrate(pool: &SqlitePool) -> Result<(), DbError> {
-    sqlx::migrate!("./migrations").run(pool).await?;
+    MIGRATOR.run(pool).await?;
     Ok(())
 }
 
@@ -135,14 +138,7 @@ fn create_private_file(path: &std::path::Path) -> Result<(), DbError> {
             source,
         })?;
     }
-    let mut open = std::fs::OpenOptions::new();
-    open.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.mode(0o600);
-    }
-    match open.open(path) {
+    match crate::files::create_new_private(path) {
         Ok(_) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(source) => Err(DbError::File {

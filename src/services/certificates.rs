@@ -56,8 +56,9 @@ pub fn document(
             )),
         }),
         Err(e) => {
+            // Never the name: logs hold no personal data.
             log::error!(
-                "certificate for {name} ({}) could not be made: {e}",
+                "a certificate of series {} could not be made: {e}",
                 series.id
             );
             None

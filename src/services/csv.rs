@@ -14,18 +14,36 @@ pub fn table(columns: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Quotes a cell when needed, and defuses text that Excel would run as a formula.
+/// Characters that make Excel (or LibreOffice) read what follows as a formula or a DDE command.
+const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// Where a spreadsheet may start a new cell when it guesses the separator or splits lines itself.
+const CELL_BREAK: [char; 5] = [',', ';', '\t', '\r', '\n'];
+
+/// Quotes a cell when needed, and defuses text that a spreadsheet would run as a formula.
 pub fn cell(value: &str) -> String {
-    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_string()
-    };
+    let safe = defuse(value);
     if safe.contains([';', '"', '\n', '\r']) {
         format!("\"{}\"", safe.replace('"', "\"\""))
     } else {
         safe
     }
+}
+
+/// Puts a `'` before every formula character that starts the cell or a piece of it: Excel set to split on
+/// commas (or tabs) turns `x,=cmd|'/c calc'!A1` into the cells `x` and `=cmd|…`, so a check of the first
+/// character alone is not enough. Spaces between the break and the character do not help either.
+fn defuse(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 1);
+    // Whether the text since the start or the last cell break has been only spaces.
+    let mut at_cell_start = true;
+    for c in value.chars() {
+        if at_cell_start && FORMULA_START.contains(&c) {
+            out.push('\'');
+        }
+        out.push(c);
+        at_cell_start = CELL_BREAK.contains(&c) || (at_cell_start && c == ' ');
+    }
+    out
 }
 
 #[cfg(test)]
@@ -38,6 +56,23 @@ mod tests {
         assert_eq!(cell("a;b"), "\"a;b\"");
         assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
+    }
+
+    #[test]
+    fn a_formula_after_any_separator_is_defused() {
+        assert_eq!(cell("x,=cmd|'/c calc'!A1"), "x,'=cmd|'/c calc'!A1");
+        assert_eq!(cell("x, +1"), "x, '+1");
+        assert_eq!(cell("x;@SUM(A1)"), "\"x;'@SUM(A1)\"");
+        assert_eq!(cell("x\t-1"), "x\t'-1");
+        assert_eq!(cell("a\n=1"), "\"a\n'=1\"");
+        assert_eq!(cell(" =1"), " '=1");
+        assert_eq!(cell("a,b,,=1,=2"), "a,b,,'=1,'=2");
+        // Inside words and numbers nothing changes.
+        assert_eq!(cell("2024-03-12 e=mc2 a@b.fi"), "2024-03-12 e=mc2 a@b.fi");
+        assert_eq!(
+            cell("Matti Meikäläinen-Virtanen"),
+            "Matti Meikäläinen-Virtanen"
+        );
     }
 
     #[test]

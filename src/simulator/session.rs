@@ -728,11 +728,29 @@ impl Session {
                 }
             })
             .collect();
-        let path = self.files_dir.join(&safe);
-        match std::fs::create_dir_all(&self.files_dir).and_then(|_| std::fs::write(&path, bytes)) {
-            Ok(()) => path.display().to_string(),
-            Err(e) => format!("(not saved: {e})"),
+        // Owner-only new files: a document the simulator already saved (or a link someone put there) is kept,
+        // and this one gets a numbered name beside it.
+        if let Err(e) = crate::files::create_private_dir(&self.files_dir) {
+            return format!("(not saved: {e})");
         }
+        let (stem, extension) = match safe.rsplit_once('.') {
+            Some((stem, extension)) if !stem.is_empty() => (stem, format!(".{extension}")),
+            _ => (safe.as_str(), String::new()),
+        };
+        for n in 1..1000 {
+            let name = if n == 1 {
+                safe.clone()
+            } else {
+                format!("{stem}-{n}{extension}")
+            };
+            let path = self.files_dir.join(name);
+            match crate::files::write_new_private(&path, bytes) {
+                Ok(()) => return path.display().to_string(),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return format!("(not saved: {e})"),
+            }
+        }
+        "(not saved: too many files of this name)".to_string()
     }
 }
 

@@ -5,6 +5,7 @@ mod groups;
 mod parse;
 mod send;
 pub mod webhook;
+pub mod webhook_server;
 
 pub use commands::publish_commands;
 pub use parse::incoming_from_message;

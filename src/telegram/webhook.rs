@@ -6,6 +6,7 @@
 use crate::config::{Config, ConfigError};
 use crate::fault_log::{Fault, FaultLog};
 use crate::startup::{Listening, StartupError, bind};
+use crate::telegram::webhook_server::{self, Limits};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -55,17 +56,11 @@ pub async fn listen(
     let router = router.layer(axum::middleware::from_fn_with_state(guard, check_secret));
     let tcp = bind(config.webhook_listen, &listening.webhook).await?;
     log::info!("webhook mode: Telegram posts to {public_url}");
-    tokio::spawn(async move {
-        let served = axum::serve(
-            tcp,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop_flag)
-        .await;
-        if let Err(e) = served {
-            log::error!("webhook server stopped: {e}");
-        }
-    });
+    let limits = Limits {
+        header_read_timeout: config.webhook_header_timeout,
+        max_connections: config.webhook_max_connections,
+    };
+    tokio::spawn(webhook_server::serve(tcp, router, limits, stop_flag));
     Ok(listener)
 }
 

@@ -20,6 +20,7 @@ struct Running {
     fake: FakeTelegram,
     listening: Listening,
     faults: Arc<FaultLog>,
+    clock: ManualClock,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<Result<(), milava_bot::startup::StartupError>>,
     _dir: tempfile::TempDir,
@@ -46,7 +47,7 @@ async fn start(extra: &[(&str, &str)], intake: Intake) -> Running {
     }
     let config = Config::from_lookup(|k| settings.get(k).cloned()).unwrap();
     let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 3, 12, 7, 0, 0).unwrap());
-    let mut app = App::build(config, Arc::new(clock))
+    let mut app = App::build(config, Arc::new(clock.clone()))
         .await
         .expect("app builds");
     app.polling_timeout = Duration::from_secs(1);
@@ -61,6 +62,7 @@ async fn start(extra: &[(&str, &str)], intake: Intake) -> Running {
         fake,
         listening,
         faults,
+        clock,
         stop,
         task,
         _dir: dir,
@@ -205,13 +207,28 @@ async fn health_reports_the_database_telegram_and_the_outbox() {
     // Telegram cannot be reached (the connection drops): unhealthy, and the reason is named. (A 5xx answer
     // would do too, but teloxide waits 10 s after one, and the check gives up after 5.)
     running.fake.fail_next("getMe", Failure::DropConnection);
+    let asked_before = running.fake.requests_to("getMe").len();
     let answer = reqwest::get(&url).await.unwrap();
     assert_eq!(answer.status(), 503);
     let body: Value = answer.json().await.unwrap();
     assert_eq!(body["telegram"], "unreachable");
     assert_eq!(body["database"], "ok");
 
-    // It recovers by itself as soon as Telegram answers again.
+    // The failure is remembered for a few seconds: probes in a row (a monitor, a scan) are not each
+    // another getMe while Telegram is down.
+    for _ in 0..5 {
+        let answer = reqwest::get(&url).await.unwrap();
+        assert_eq!(answer.status(), 503);
+    }
+    assert_eq!(
+        running.fake.requests_to("getMe").len(),
+        asked_before + 1,
+        "one getMe for six probes"
+    );
+
+    // It recovers by itself once that time has passed and Telegram answers again.
+    // (5 s: health::TELEGRAM_RETRY_AFTER.)
+    running.clock.advance(chrono::Duration::seconds(5));
     let answer = reqwest::get(&url).await.unwrap();
     assert_eq!(answer.status(), 200);
     let body: Value = answer.json().await.unwrap();
@@ -224,5 +241,74 @@ async fn health_reports_the_database_telegram_and_the_outbox() {
             "outbox": {"waiting": 0, "due": 0, "oldest_due_seconds": null}
         })
     );
+    let _ = running.stop.send(());
+}
+
+/// Reads until the server closes the connection (or it fails); what it sent.
+async fn read_to_close(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut all = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => all.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&all).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_server_closes_slow_connections_and_caps_open_ones() {
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+    let running = start(
+        &[
+            ("WEBHOOK_LISTEN", "127.0.0.1:0"),
+            ("WEBHOOK_SECRET", SECRET),
+            ("WEBHOOK_HEADER_TIMEOUT_SECONDS", "1"),
+            ("WEBHOOK_MAX_CONNECTIONS", "2"),
+        ],
+        Intake::Webhook {
+            public_url: "http://127.0.0.1/telegram".parse().unwrap(),
+        },
+    )
+    .await;
+    let addr = bound(&running.listening.webhook).await;
+
+    // Slowloris: two connections send the start of a request and then nothing. They use up the two
+    // connections allowed, so a third client waits to be served ...
+    let started = std::time::Instant::now();
+    let mut slow = Vec::new();
+    for _ in 0..2 {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream
+            .write_all(b"POST /telegram HTTP/1.1\r\nHost: bot\r\n")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = TcpStream::connect(addr).await.unwrap();
+    third
+        .write_all(b"POST /telegram HTTP/1.1\r\nHost: bot\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        .await
+        .unwrap();
+    // ... until the slow ones are closed after the 1 s header timeout; then it is answered (401: no secret).
+    let answer = tokio::time::timeout(Duration::from_secs(5), read_to_close(&mut third))
+        .await
+        .expect("the third client is served once a connection is free");
+    let waited = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(
+        waited >= Duration::from_millis(800),
+        "served after {waited:?}: the third connection should have waited for a free one"
+    );
+    for mut stream in slow {
+        tokio::time::timeout(Duration::from_secs(5), read_to_close(&mut stream))
+            .await
+            .expect("a connection that does not finish its headers is closed after the timeout");
+    }
+    assert!(started.elapsed() < Duration::from_secs(4));
     let _ = running.stop.send(());
 }

@@ -20,6 +20,7 @@ mod group_assignment;
 mod group_prompts;
 mod groups;
 mod groups_content;
+mod hardening;
 mod http_endpoints;
 mod operations;
 mod privacy;
