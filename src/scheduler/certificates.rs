@@ -1,5 +1,6 @@
 //! After a series' last session, everyone who attended at least the number of sessions the content requires
-//! gets a PDF certificate in their language, through the outbox, once.
+//! gets a PDF certificate in their language, through the outbox, once — in the chat, and by email as well to
+//! everyone who gave an address when email is on (`SMTP_URL`; key `certificate:{series}:{user}:email`).
 //!
 //! Making a PDF takes CPU time, so the pass does not hold the database's write lock meanwhile: attendance is
 //! read first, the PDFs are made on a blocking thread in batches, and each batch is queued in its own short
@@ -30,6 +31,7 @@ pub async fn send_if_due(
     series: &Series,
     members: &[Member],
     now: DateTime<Utc>,
+    email: bool,
 ) -> Result<usize, DbError> {
     let Some(end) = series.last_end().map(|end| local_to_utc(tz, end)) else {
         return Ok(0);
@@ -62,6 +64,28 @@ pub async fn send_if_due(
         let mut tx = db::begin_write(pool).await?;
         for (member, doc) in documents {
             let key = format!("certificate:{}:{}", series.id, member.telegram_user_id);
+            if let Some(to) = member.email.as_deref().filter(|_| email) {
+                let lang = member.language;
+                let series_name = series.name.get(lang);
+                let mail = Payload::email(
+                    to,
+                    lang,
+                    content.fill(
+                        lang,
+                        "email.certificate.subject",
+                        &[("series", series_name)],
+                    ),
+                    content.fill(
+                        lang,
+                        "email.certificate.body",
+                        &[("name", member.name.trim()), ("series", series_name)],
+                    ),
+                    Some(doc.clone()),
+                );
+                let delivery = NewDelivery::new(format!("{key}:email"), member.chat_id, mail, now)
+                    .for_user(member.telegram_user_id);
+                outbox::enqueue(&mut tx, &delivery).await?;
+            }
             let delivery = NewDelivery::new(key, member.chat_id, Payload::document(doc), now)
                 .for_user(member.telegram_user_id);
             if outbox::enqueue(&mut tx, &delivery).await? {

@@ -4,14 +4,23 @@ use crate::domain::fields::Field;
 use crate::domain::flow::{CONSENT_ACCEPT, CONSENT_DECLINE};
 use crate::domain::{Answers, Button, CallbackData, Problem, Reply, StepKind};
 
+/// The email step's question when email is off: the certificate comes in the chat.
+pub const EMAIL_QUESTION_WITHOUT_EMAIL: &str = "registration.pro.email_chat_only";
+
 /// The question of a step, with its buttons.
 pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
     let content = &turn.content;
     let Some(step) = content.registration.step(step_id) else {
         return Reply::text(turn.text("problem.idle"));
     };
+    // Without a mail server (no SMTP_URL) the email question must not promise an email.
+    let question_key = if step.field == "email" && !turn.ctx.config.email_on() {
+        EMAIL_QUESTION_WITHOUT_EMAIL
+    } else {
+        step.question.as_str()
+    };
     let question = turn.fill(
-        &step.question,
+        question_key,
         &[
             ("version", &content.privacy_version),
             ("notice", &super::privacy_notice(turn)),
