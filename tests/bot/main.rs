@@ -11,6 +11,7 @@ mod coaching;
 mod coordinators;
 mod crash;
 mod delivery;
+mod email;
 mod faults;
 mod full_disk;
 mod group_assignment;
