@@ -18,6 +18,10 @@ pub struct Series {
     /// Sessions a person must have attended to get a certificate (default: all).
     #[serde(default)]
     pub certificate_min_sessions: Option<u32>,
+    /// Where the series is held, as the certificate's place of issue says it: fi a locative
+    /// ("Rovaniemellä"), en the name ("Rovaniemi"). None: the content's `certificate.document.default_place`.
+    #[serde(default)]
+    pub place: Option<Localized>,
     #[serde(rename = "session", default)]
     pub sessions: Vec<Session>,
 }
