@@ -31,6 +31,13 @@
 //! and a crash costs at most one duplicate. Against api.telegram.org a round trip takes roughly 50–150 ms,
 //! so one in flight sends about 7–20 messages a second; set `DELIVERY_CONCURRENCY` to 2–3 to reach 25/s,
 //! accepting as many duplicates per crash.
+//!
+//! **Email** (`email.rs`, on when `SMTP_URL` is set) is the outbox's second channel: rows of kind `email`
+//! (`deliveries.channel = 'email'`) are claimed only by the worker's email lane — one SMTP conversation at a
+//! time, at most `EMAIL_MAX_PER_MINUTE` — and never by the Telegram lane, so neither channel's budget or
+//! trouble holds up the other. Same keys, statuses and crash rule; a Telegram block does not skip emails.
+//! Failures: 550/551/553 (no such mailbox) and unbuildable messages → `failed`; everything else (server down,
+//! timeouts, 4xx, other 5xx) → tried again after 1, 2, 4 … minutes, at most hourly, `failed` after 12 tries.
 mod classify;
 pub mod email;
 mod limiter;
