@@ -826,6 +826,41 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn emails_have_their_own_lane_and_outlive_a_telegram_block() {
+        let (pool, _dir) = pool().await;
+        let mail = NewDelivery::new(
+            "certificate:s:5:email",
+            5,
+            Payload::email("a@example.org", crate::domain::Lang::Fi, "s", "b", None),
+            t0(),
+        )
+        .for_user(5);
+        put(&pool, &[mail, new("chat", 5)]).await;
+        let chat = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        assert_eq!(chat.idempotency_key, "chat");
+        assert!(
+            claim_next(&pool, t0(), &[]).await.unwrap().is_none(),
+            "the Telegram lane never takes an email"
+        );
+        skip_unreachable(&pool, &chat, "blocked", t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            status(&pool, "certificate:s:5:email").await,
+            Status::Pending
+        );
+        let email = claim_next_email(&pool, t0()).await.unwrap().unwrap();
+        assert_eq!(email.idempotency_key, "certificate:s:5:email");
+        mark_email_sent(&pool, email.id, t0()).await.unwrap();
+        let row = by_key(&pool, "certificate:s:5:email")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.status, row.sent_at), (Status::Sent, Some(t0())));
+        assert!(claim_next_email(&pool, t0()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
     async fn a_migrated_group_takes_its_waiting_rows_along() {
         let (pool, _dir) = pool().await;
         put(&pool, &[new("g1", -5), new("g2", -5)]).await;

@@ -123,11 +123,10 @@ impl Payload {
     /// Rebuilds a payload from its stored JSON and the document bytes stored beside it.
     pub fn from_stored(json: &str, document: Option<Vec<u8>>) -> Result<Self, serde_json::Error> {
         let mut payload: Payload = serde_json::from_str(json)?;
-        match (&mut payload, document) {
-            (Payload::Document { bytes, .. } | Payload::Email { bytes, .. }, Some(stored)) => {
-                *bytes = stored;
-            }
-            _ => {}
+        if let (Payload::Document { bytes, .. } | Payload::Email { bytes, .. }, Some(stored)) =
+            (&mut payload, document)
+        {
+            *bytes = stored;
         }
         Ok(payload)
     }
