@@ -63,6 +63,44 @@ pub struct Config {
     /// How long one request to the Bot API may take before it counts as failed (`TELEGRAM_TIMEOUT_SECONDS`,
     /// 1–300, default 17). Long polls get their own waiting time on top.
     pub telegram_timeout: std::time::Duration,
+    /// The mail server for emails (`SMTP_URL`: `smtp://127.0.0.1:2525`, `smtps://user:pass@host`,
+    /// `smtp://user:pass@host:587?tls=required`); none = email is off. Its password is never printed.
+    pub smtp_url: Option<SecretUrl>,
+    /// The sender of emails (`EMAIL_FROM`, e.g. `MILAVA <milava@oamk.fi>`); required with `SMTP_URL`.
+    pub email_from: Option<String>,
+    /// Emails per minute at most (`EMAIL_MAX_PER_MINUTE`, 1–600, default 60): the email lane's own budget.
+    pub email_max_per_minute: u32,
+}
+
+/// A URL that may carry credentials: `Debug` and `Display` show it with the password replaced.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(url::Url);
+
+impl SecretUrl {
+    /// The URL with its credentials, for the client that needs them.
+    pub fn expose(&self) -> &str {
+        self.0.as_str()
+    }
+
+    fn redacted(&self) -> String {
+        let mut shown = self.0.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        shown.to_string()
+    }
+}
+
+impl std::fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SecretUrl({})", self.redacted())
+    }
+}
+
+impl std::fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
@@ -76,6 +114,7 @@ pub const DEFAULT_WEBHOOK_HEADER_TIMEOUT_SECONDS: u32 = 10;
 pub const DEFAULT_WEBHOOK_MAX_CONNECTIONS: u32 = 100;
 pub const DEFAULT_SURVEY_MIN_RESPONSES: u32 = 5;
 pub const DEFAULT_TELEGRAM_TIMEOUT_SECONDS: u32 = 17;
+pub const DEFAULT_EMAIL_MAX_PER_MINUTE: u32 = 60;
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -188,7 +227,36 @@ impl Config {
             Some(raw) => parse_in_range("TELEGRAM_TIMEOUT_SECONDS", &raw, 1, 300)?,
             None => DEFAULT_TELEGRAM_TIMEOUT_SECONDS,
         };
+        let smtp_url = match get("SMTP_URL") {
+            Some(raw) => Some(parse_smtp_url(&raw)?),
+            None => None,
+        };
+        let email_from = get("EMAIL_FROM");
+        match (&smtp_url, &email_from) {
+            (Some(_), None) => {
+                return Err(bad(
+                    "EMAIL_FROM",
+                    "is needed with SMTP_URL (the sender's address, e.g. MILAVA <milava@oamk.fi>)",
+                ));
+            }
+            (_, Some(from)) => {
+                from.parse::<lettre::message::Mailbox>().map_err(|e| {
+                    bad(
+                        "EMAIL_FROM",
+                        format!("'{from}' is not an email address ({e})"),
+                    )
+                })?;
+            }
+            _ => {}
+        }
+        let email_max_per_minute = match get("EMAIL_MAX_PER_MINUTE") {
+            Some(raw) => parse_in_range("EMAIL_MAX_PER_MINUTE", &raw, 1, 600)?,
+            None => DEFAULT_EMAIL_MAX_PER_MINUTE,
+        };
         Ok(Config {
+            smtp_url,
+            email_from,
+            email_max_per_minute,
             telegram_timeout: std::time::Duration::from_secs(telegram_timeout.into()),
             personal_data_retention_days,
             unfinished_retention_days,
@@ -224,6 +292,26 @@ impl Config {
     pub fn is_coordinator(&self, telegram_user_id: i64) -> bool {
         self.coordinator_ids.contains(&telegram_user_id)
     }
+
+    /// Whether emails are sent (`SMTP_URL` is set).
+    pub fn email_on(&self) -> bool {
+        self.smtp_url.is_some()
+    }
+}
+
+/// `smtp://` or `smtps://` with a host. The value is never repeated in the error: it may hold a password.
+fn parse_smtp_url(raw: &str) -> Result<SecretUrl, ConfigError> {
+    let url = url::Url::parse(raw).map_err(|e| bad("SMTP_URL", format!("is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "smtp" | "smtps") {
+        return Err(bad(
+            "SMTP_URL",
+            "must start with smtp:// or smtps:// (e.g. smtps://user:password@mail.example.org)",
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad("SMTP_URL", "names no mail server"));
+    }
+    Ok(SecretUrl(url))
 }
 
 /// A bot token looks like `123456789:AA…`; the value itself never appears in messages.
@@ -365,6 +453,44 @@ mod tests {
         ] {
             let err = config(&[(key, value)]).unwrap_err();
             assert_eq!(err.setting, key, "{err}");
+        }
+    }
+
+    #[test]
+    fn email_settings_are_checked_and_the_password_is_never_shown() {
+        let off = config(&[]).unwrap();
+        assert!(!off.email_on());
+        assert_eq!(off.email_max_per_minute, 60);
+        let on = config(&[
+            ("SMTP_URL", "smtps://milava:s3cret-pw@mail.example.org"),
+            ("EMAIL_FROM", "MILAVA <milava@example.org>"),
+        ])
+        .unwrap();
+        assert!(on.email_on());
+        let url = on.smtp_url.as_ref().unwrap();
+        assert!(url.expose().contains("s3cret-pw"), "the client gets it");
+        for shown in [format!("{on:?}"), url.to_string()] {
+            assert!(!shown.contains("s3cret-pw"), "{shown}");
+            assert!(shown.contains("mail.example.org"), "{shown}");
+        }
+        for (pairs, setting) in [
+            (vec![("SMTP_URL", "smtp://127.0.0.1:2525")], "EMAIL_FROM"),
+            (
+                vec![("SMTP_URL", "http://pw:x@host"), ("EMAIL_FROM", "a@b.fi")],
+                "SMTP_URL",
+            ),
+            (
+                vec![
+                    ("SMTP_URL", "smtp://127.0.0.1"),
+                    ("EMAIL_FROM", "no address"),
+                ],
+                "EMAIL_FROM",
+            ),
+            (vec![("EMAIL_MAX_PER_MINUTE", "0")], "EMAIL_MAX_PER_MINUTE"),
+        ] {
+            let err = config(&pairs).unwrap_err();
+            assert_eq!(err.setting, setting, "{err}");
+            assert!(!err.to_string().contains("pw:x"), "{err}");
         }
     }
 

@@ -16,6 +16,8 @@ pub enum Fault {
     Handling,
     /// Sending outbox messages (timeouts, dropped connections, Telegram's server errors).
     Sending,
+    /// Sending emails (the mail server down or refusing, timeouts, TLS trouble).
+    Email,
     /// The outbox's own database work (claiming, scheduling).
     OutboxStorage,
     /// Receiving updates from Telegram (long polling or the webhook).
@@ -30,6 +32,7 @@ impl Fault {
         match self {
             Fault::Handling => "handling messages",
             Fault::Sending => "sending outbox messages",
+            Fault::Email => "sending emails",
             Fault::OutboxStorage => "outbox storage",
             Fault::Intake => "receiving updates",
             Fault::WebhookRejected => "webhook requests rejected for their secret token",

@@ -1,7 +1,7 @@
 //! The outbox table `deliveries`: producers enqueue rows inside their own transaction; the delivery worker
 //! claims due rows one at a time and records each outcome.
 use super::{DbError, Tx, users};
-use crate::domain::outbox::{Payload, Status};
+use crate::domain::outbox::{Channel, Payload, Status};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
@@ -142,7 +142,7 @@ pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
         .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?;
     let done = sqlx::query(
         "INSERT INTO deliveries (idempotency_key, chat_id, telegram_user_id, payload, document, due_at, expires_at,
-           status, attempts, created_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+           status, attempts, created_at, batch, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(&d.idempotency_key)
@@ -154,12 +154,13 @@ pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
     .bind(d.expires_at)
     .bind(d.created_at)
     .bind(&d.batch)
+    .bind(d.payload.channel().as_str())
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Claims the next due row (`due_at <= now`, oldest first) whose chat is not in `held_chats`, marking it
+/// Claims the next due Telegram row (`due_at <= now`, oldest first) whose chat is not in `held_chats`, marking it
 /// `sending`. A row past its `expires_at` is cancelled instead, and one whose payload no longer parses is
 /// marked `failed`; then the next one is claimed.
 pub async fn claim_next(
@@ -167,16 +168,34 @@ pub async fn claim_next(
     now: DateTime<Utc>,
     held_chats: &[i64],
 ) -> Result<Option<Delivery>, DbError> {
+    claim(pool, now, held_chats, Channel::Telegram).await
+}
+
+/// Claims the next due email row (the worker's email lane), like `claim_next`.
+pub async fn claim_next_email(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+) -> Result<Option<Delivery>, DbError> {
+    claim(pool, now, &[], Channel::Email).await
+}
+
+async fn claim(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    held_chats: &[i64],
+    channel: Channel,
+) -> Result<Option<Delivery>, DbError> {
     let held = serde_json::to_string(held_chats).map_err(|e| DbError::Corrupt(e.to_string()))?;
     loop {
         let turn = super::write_turn(pool).await?;
         let row: Option<Row> = sqlx::query_as(&format!(
             "UPDATE deliveries SET status = 'sending'
-             WHERE id = (SELECT id FROM deliveries WHERE status = 'pending' AND due_at <= ?
+             WHERE id = (SELECT id FROM deliveries WHERE channel = ? AND status = 'pending' AND due_at <= ?
                            AND chat_id NOT IN (SELECT value FROM json_each(?))
                          ORDER BY due_at, id LIMIT 1)
              RETURNING {COLUMNS}"
         ))
+        .bind(channel.as_str())
         .bind(now)
         .bind(&held)
         .fetch_optional(pool)
@@ -221,6 +240,23 @@ pub async fn mark_sent(
          WHERE id = ?",
     )
     .bind(telegram_message_id)
+    .bind(now)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// An email row was accepted by the mail server.
+pub async fn mark_email_sent(
+    pool: &SqlitePool,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    let _turn = super::write_turn(pool).await?;
+    sqlx::query(
+        "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
+    )
     .bind(now)
     .bind(id)
     .execute(pool)
@@ -288,8 +324,8 @@ pub async fn release_all_sending(pool: &SqlitePool) -> Result<u64, DbError> {
     Ok(done.rows_affected())
 }
 
-/// The recipient blocked the bot or is gone: this row and every other pending row to the same chat become
-/// `skipped`, and the person is marked unreachable. Returns how many other rows were skipped.
+/// The recipient blocked the bot or is gone: this row and every other pending Telegram row to the same chat
+/// become `skipped` (their emails still go), and the person is marked unreachable. Returns how many other rows were skipped.
 pub async fn skip_unreachable(
     pool: &SqlitePool,
     delivery: &Delivery,
@@ -303,7 +339,8 @@ pub async fn skip_unreachable(
         .execute(&mut *tx)
         .await?;
     let others = sqlx::query(
-        "UPDATE deliveries SET status = 'skipped', last_error = ? WHERE chat_id = ? AND status = 'pending'",
+        "UPDATE deliveries SET status = 'skipped', last_error = ?
+         WHERE chat_id = ? AND status = 'pending' AND channel = 'telegram'",
     )
     .bind(reason)
     .bind(delivery.chat_id)
@@ -347,7 +384,9 @@ pub async fn move_chat(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE deliveries SET chat_id = ? WHERE chat_id = ? AND status = 'pending'")
+    sqlx::query(
+        "UPDATE deliveries SET chat_id = ? WHERE chat_id = ? AND status = 'pending' AND channel = 'telegram'",
+    )
         .bind(to_chat)
         .bind(from_chat)
         .execute(&mut *tx)
@@ -386,7 +425,7 @@ pub async fn chats_with_due_rows(
     }
     let chats = serde_json::to_string(chats).map_err(|e| DbError::Corrupt(e.to_string()))?;
     Ok(sqlx::query_scalar(
-        "SELECT DISTINCT chat_id FROM deliveries WHERE status = 'pending' AND due_at <= ?
+        "SELECT DISTINCT chat_id FROM deliveries WHERE status = 'pending' AND due_at <= ? AND channel = 'telegram'
            AND chat_id IN (SELECT value FROM json_each(?))",
     )
     .bind(now)
@@ -522,7 +561,7 @@ pub async fn revive(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
         .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?;
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'pending', chat_id = ?, telegram_user_id = ?, payload = ?, document = ?,
-           due_at = ?, expires_at = ?, attempts = 0, last_error = NULL, batch = ?
+           due_at = ?, expires_at = ?, attempts = 0, last_error = NULL, batch = ?, channel = ?
          WHERE idempotency_key = ? AND status = 'cancelled'",
     )
     .bind(d.chat_id)
@@ -532,6 +571,7 @@ pub async fn revive(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
     .bind(d.due_at)
     .bind(d.expires_at)
     .bind(&d.batch)
+    .bind(d.payload.channel().as_str())
     .bind(&d.idempotency_key)
     .execute(&mut **tx)
     .await?;
@@ -783,6 +823,41 @@ mod tests {
         tx.commit().await.unwrap();
         let counts = super::super::stats::counts(&pool).await.unwrap();
         assert_eq!(counts.unreachable, 0, "writing again makes them reachable");
+    }
+
+    #[tokio::test]
+    async fn emails_have_their_own_lane_and_outlive_a_telegram_block() {
+        let (pool, _dir) = pool().await;
+        let mail = NewDelivery::new(
+            "certificate:s:5:email",
+            5,
+            Payload::email("a@example.org", crate::domain::Lang::Fi, "s", "b", None),
+            t0(),
+        )
+        .for_user(5);
+        put(&pool, &[mail, new("chat", 5)]).await;
+        let chat = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        assert_eq!(chat.idempotency_key, "chat");
+        assert!(
+            claim_next(&pool, t0(), &[]).await.unwrap().is_none(),
+            "the Telegram lane never takes an email"
+        );
+        skip_unreachable(&pool, &chat, "blocked", t0())
+            .await
+            .unwrap();
+        assert_eq!(
+            status(&pool, "certificate:s:5:email").await,
+            Status::Pending
+        );
+        let email = claim_next_email(&pool, t0()).await.unwrap().unwrap();
+        assert_eq!(email.idempotency_key, "certificate:s:5:email");
+        mark_email_sent(&pool, email.id, t0()).await.unwrap();
+        let row = by_key(&pool, "certificate:s:5:email")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.status, row.sent_at), (Status::Sent, Some(t0())));
+        assert!(claim_next_email(&pool, t0()).await.unwrap().is_none());
     }
 
     #[tokio::test]

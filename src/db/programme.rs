@@ -167,11 +167,27 @@ pub struct Member {
     pub reminders_enabled: bool,
     /// Offset ids chosen; None = all.
     pub reminder_offsets: Option<Vec<String>>,
+    /// The address given at registration, if any (certificates go there too when email is on).
+    pub email: Option<String>,
+    /// They chose (in /reminders) to get session reminders by email as well.
+    pub email_reminders: bool,
 }
 
+type MemberRow = (
+    i64,
+    i64,
+    String,
+    String,
+    bool,
+    Option<String>,
+    Option<String>,
+    bool,
+);
+
 pub async fn members(pool: &SqlitePool, series: &str) -> Result<Vec<Member>, DbError> {
-    let rows: Vec<(i64, i64, String, String, bool, Option<String>)> = sqlx::query_as(
-        "SELECT u.telegram_user_id, u.chat_id, u.language, p.name, u.reminders_enabled, u.reminder_offsets
+    let rows: Vec<MemberRow> = sqlx::query_as(
+        "SELECT u.telegram_user_id, u.chat_id, u.language, p.name, u.reminders_enabled, u.reminder_offsets,
+                NULLIF(TRIM(p.email), ''), u.email_reminders
          FROM enrolments e JOIN users u ON u.telegram_user_id = e.telegram_user_id
          JOIN participants p ON p.telegram_user_id = e.telegram_user_id
          WHERE e.series_id = ? AND e.status = 'enrolled' ORDER BY p.name, u.telegram_user_id",
@@ -181,8 +197,19 @@ pub async fn members(pool: &SqlitePool, series: &str) -> Result<Vec<Member>, DbE
     .await?;
     rows.into_iter()
         .map(
-            |(telegram_user_id, chat_id, language, name, reminders_enabled, offsets)| {
+            |(
+                telegram_user_id,
+                chat_id,
+                language,
+                name,
+                reminders_enabled,
+                offsets,
+                email,
+                email_reminders,
+            )| {
                 Ok(Member {
+                    email,
+                    email_reminders,
                     telegram_user_id,
                     chat_id,
                     language: Lang::parse(&language)
@@ -232,6 +259,25 @@ pub async fn set_reminder_settings(
     .bind(user)
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Whether the person gets session reminders by email too (`/reminders`).
+pub async fn email_reminders(tx: &mut Tx, user: i64) -> Result<bool, DbError> {
+    let on: Option<bool> =
+        sqlx::query_scalar("SELECT email_reminders FROM users WHERE telegram_user_id = ?")
+            .bind(user)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(on.unwrap_or(false))
+}
+
+pub async fn set_email_reminders(tx: &mut Tx, user: i64, on: bool) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET email_reminders = ? WHERE telegram_user_id = ?")
+        .bind(on)
+        .bind(user)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 

@@ -31,7 +31,15 @@
 //! and a crash costs at most one duplicate. Against api.telegram.org a round trip takes roughly 50–150 ms,
 //! so one in flight sends about 7–20 messages a second; set `DELIVERY_CONCURRENCY` to 2–3 to reach 25/s,
 //! accepting as many duplicates per crash.
+//!
+//! **Email** (`email.rs`, on when `SMTP_URL` is set) is the outbox's second channel: rows of kind `email`
+//! (`deliveries.channel = 'email'`) are claimed only by the worker's email lane — one SMTP conversation at a
+//! time, at most `EMAIL_MAX_PER_MINUTE` — and never by the Telegram lane, so neither channel's budget or
+//! trouble holds up the other. Same keys, statuses and crash rule; a Telegram block does not skip emails.
+//! Failures: 550/551/553 (no such mailbox) and unbuildable messages → `failed`; everything else (server down,
+//! timeouts, 4xx, other 5xx) → tried again after 1, 2, 4 … minutes, at most hourly, `failed` after 12 tries.
 mod classify;
+pub mod email;
 mod limiter;
 mod send;
 mod worker;
@@ -76,6 +84,10 @@ pub struct Settings {
     pub retention: chrono::Duration,
     /// How long `stop` lets requests in flight finish before giving their rows back.
     pub stop_grace: Duration,
+    /// The email lane's sender; None = email off (`SMTP_URL` unset).
+    pub email: Option<email::EmailSender>,
+    /// The least time between two emails (`EMAIL_MAX_PER_MINUTE`).
+    pub email_interval: Duration,
 }
 
 impl Settings {
@@ -85,6 +97,13 @@ impl Settings {
             concurrency: config.delivery_concurrency.max(1),
             retention: chrono::Duration::days(i64::from(config.delivery_retention_days)),
             stop_grace: Duration::from_secs(3),
+            email: config.smtp_url.as_ref().and_then(|url| {
+                let from = config.email_from.as_deref().unwrap_or_default();
+                email::EmailSender::new(url.expose(), from)
+                    .inspect_err(|e| log::error!("email is off: {e}"))
+                    .ok()
+            }),
+            email_interval: Duration::from_secs(60) / config.email_max_per_minute.max(1),
         }
     }
 }

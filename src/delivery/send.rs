@@ -37,6 +37,12 @@ pub async fn send(bot: &Bot, chat_id: i64, payload: &Payload) -> Result<i64, Req
             }
             request.await?.id
         }
+        Payload::Email { .. } => {
+            // The worker's email lane takes these rows; one here is a bug, refused like a bad request.
+            return Err(RequestError::Api(teloxide::ApiError::Unknown(
+                "Bad Request: an email row reached the Telegram sender".into(),
+            )));
+        }
     };
     Ok(i64::from(id.0))
 }

@@ -1,12 +1,15 @@
-//! The worker's loop: claim, send, record; sleep until something can change.
+//! The worker's loop: claim, send, record; sleep until something can change. Two lanes share it: Telegram
+//! (its rate budget, per-chat holds, `DELIVERY_CONCURRENCY` requests in flight) and email (one SMTP
+//! conversation at a time, `EMAIL_MAX_PER_MINUTE`), each claiming only its own channel's rows.
 use super::classify::{ErrorClass, classify};
+use super::email::{EmailError, EmailSender};
 use super::limiter::RateLimiter;
 use super::send::send;
 use super::{Doorbell, Settings};
 use crate::clock::Clock;
 use crate::db::DbError;
 use crate::db::outbox::{self, Delivery};
-use crate::domain::outbox::{AfterTransient, MAX_ATTEMPTS, after_transient};
+use crate::domain::outbox::{AfterTransient, MAX_ATTEMPTS, after_transient, email_after_transient};
 use crate::fault_log::{Fault, FaultLog};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
@@ -35,11 +38,27 @@ pub(super) struct Worker {
     tasks: HashMap<Id, (i64, i64)>,
     next_prune: DateTime<Utc>,
     faults: Arc<FaultLog>,
+    /// None when email is off (no `SMTP_URL`): email rows then wait.
+    email: Option<EmailLane>,
+}
+
+/// The email lane: one message at a time, spaced by its own budget.
+struct EmailLane {
+    sender: EmailSender,
+    interval: Duration,
+    next_slot: Instant,
+    /// The task and row in flight.
+    in_flight: Option<(Id, i64)>,
 }
 
 struct Finished {
     delivery: Delivery,
-    result: Result<i64, RequestError>,
+    result: Outcome,
+}
+
+enum Outcome {
+    Telegram(Result<i64, RequestError>),
+    Email(Result<(), EmailError>),
 }
 
 /// What the loop waits for, besides the signal, finishing requests and the daily prune.
@@ -68,7 +87,14 @@ impl Worker {
         faults: Arc<FaultLog>,
     ) -> Self {
         let next_prune = clock.now();
+        let email = settings.email.clone().map(|sender| EmailLane {
+            sender,
+            interval: settings.email_interval,
+            next_slot: Instant::now(),
+            in_flight: None,
+        });
         Worker {
+            email,
             pool,
             bot,
             limiter: RateLimiter::new(settings.limits),
@@ -86,9 +112,10 @@ impl Worker {
         self.recover().await;
         self.prune().await;
         log::info!(
-            "delivery worker started ({} messages/s overall, {} in flight)",
+            "delivery worker started ({} messages/s overall, {} in flight; email {})",
             self.settings.limits.per_second,
-            self.settings.concurrency
+            self.settings.concurrency,
+            if self.email.is_some() { "on" } else { "off" }
         );
         loop {
             if *stop.borrow_and_update() {
@@ -140,8 +167,54 @@ impl Worker {
         self.next_prune = now + chrono::Duration::days(1);
     }
 
-    /// Starts as many due rows as the rate budget and the in-flight limit allow; says what to wait for next.
+    /// Starts as many due rows as the rate budgets and the in-flight limits allow; says what to wait for next.
     async fn dispatch(&mut self) -> Wait {
+        let email_ready = self.dispatch_email().await;
+        let mut wait = self.dispatch_telegram().await;
+        wait.ready = match (wait.ready, email_ready) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        // The next due time (`idle`) covers both channels' rows.
+        wait
+    }
+
+    /// The email lane: starts the next due email when none is in flight and its budget allows; returns when
+    /// to look again if it is waiting for its budget or the database failed.
+    async fn dispatch_email(&mut self) -> Option<Instant> {
+        let lane = self.email.as_mut()?;
+        if lane.in_flight.is_some() {
+            return None;
+        }
+        let now_rt = Instant::now();
+        if lane.next_slot > now_rt {
+            return Some(lane.next_slot);
+        }
+        let now = self.clock.now();
+        match outbox::claim_next_email(&self.pool, now).await {
+            Ok(Some(delivery)) => {
+                lane.next_slot = now_rt + lane.interval;
+                let sender = lane.sender.clone();
+                let row = delivery.id;
+                let task = self.in_flight.spawn(async move {
+                    let result = Outcome::Email(sender.send(&delivery, now).await);
+                    Finished { delivery, result }
+                });
+                lane.in_flight = Some((task.id(), row));
+                None
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.faults.error(
+                    Fault::OutboxStorage,
+                    format_args!("cannot claim the next email: {e}"),
+                );
+                Some(now_rt + DB_RETRY)
+            }
+        }
+    }
+
+    async fn dispatch_telegram(&mut self) -> Wait {
         loop {
             if self.tasks.len() >= self.settings.concurrency {
                 return Wait::default();
@@ -217,7 +290,7 @@ impl Worker {
         let row = delivery.id;
         let bot = self.bot.clone();
         let task = self.in_flight.spawn(async move {
-            let result = send(&bot, delivery.chat_id, &delivery.payload).await;
+            let result = Outcome::Telegram(send(&bot, delivery.chat_id, &delivery.payload).await);
             Finished { delivery, result }
         });
         self.tasks.insert(task.id(), (chat, row));
@@ -227,7 +300,16 @@ impl Worker {
         let (id, Finished { delivery, result }) = match done {
             Ok(done) => done,
             Err(e) => {
-                // Only a panic in teloxide could get here; the row goes back to wait.
+                // Only a panic in teloxide or lettre could get here; the row goes back to wait.
+                if let Some(lane) = self.email.as_mut()
+                    && let Some((_, row)) = lane.in_flight.take_if(|(id, _)| *id == e.id())
+                {
+                    log::error!("outbox: sending email {row} ended abnormally: {e}");
+                    if let Err(e) = outbox::release(&self.pool, row).await {
+                        log::error!("outbox: email {row}: cannot put it back: {e}");
+                    }
+                    return;
+                }
                 if let Some((chat, row)) = self.tasks.remove(&e.id()) {
                     log::error!(
                         "outbox: sending message {row} to chat {chat} ended abnormally: {e}"
@@ -240,15 +322,31 @@ impl Worker {
                 return;
             }
         };
-        self.tasks.remove(&id);
-        self.limiter.record(delivery.chat_id, Instant::now());
         let now = self.clock.now();
         let recorded = match result {
-            Ok(message_id) => {
-                self.faults.recovered(Fault::Sending);
-                outbox::mark_sent(&self.pool, delivery.id, message_id, now).await
+            Outcome::Email(result) => {
+                if let Some(lane) = self.email.as_mut() {
+                    lane.in_flight = None;
+                }
+                match result {
+                    Ok(()) => {
+                        self.faults.recovered(Fault::Email);
+                        outbox::mark_email_sent(&self.pool, delivery.id, now).await
+                    }
+                    Err(error) => self.email_failed(&delivery, &error, now).await,
+                }
             }
-            Err(error) => self.failed(&delivery, &error, now).await,
+            Outcome::Telegram(result) => {
+                self.tasks.remove(&id);
+                self.limiter.record(delivery.chat_id, Instant::now());
+                match result {
+                    Ok(message_id) => {
+                        self.faults.recovered(Fault::Sending);
+                        outbox::mark_sent(&self.pool, delivery.id, message_id, now).await
+                    }
+                    Err(error) => self.failed(&delivery, &error, now).await,
+                }
+            }
         };
         if let Err(e) = recorded {
             // The row stays `sending` and is sent again after the next start (the crash rule).
@@ -335,6 +433,41 @@ impl Worker {
         }
     }
 
+    /// An email that did not go: retried with the email backoff, or given up (see `EmailError::is_permanent`).
+    /// The stored and logged reason is the server's answer or the connection's trouble: never the address.
+    async fn email_failed(
+        &mut self,
+        d: &Delivery,
+        error: &EmailError,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbError> {
+        let reason: String = error.to_string().chars().take(MAX_REASON_CHARS).collect();
+        if error.is_permanent() {
+            log::warn!("outbox: email {} refused for good: {reason}", d.id);
+            return outbox::mark_failed(&self.pool, d.id, &reason, Some(d.attempts + 1)).await;
+        }
+        match email_after_transient(d.attempts) {
+            AfterTransient::RetryIn { attempts, delay } => {
+                let due = now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                self.faults
+                    .error(Fault::Email, format_args!("email {}: {reason}", d.id));
+                log::debug!(
+                    "outbox: email {}: {reason}; try {attempts} failed, next in {} s",
+                    d.id,
+                    delay.as_secs()
+                );
+                outbox::retry_at(&self.pool, d.id, due, attempts, &reason).await
+            }
+            AfterTransient::GiveUp { attempts } => {
+                log::warn!(
+                    "outbox: email {}: {reason}; given up after {attempts} tries",
+                    d.id
+                );
+                outbox::mark_failed(&self.pool, d.id, &reason, Some(attempts)).await
+            }
+        }
+    }
+
     /// The error as stored and logged (see `request_error_text`), cut to the column's length.
     fn reason(&self, error: &RequestError) -> String {
         super::request_error_text(error, self.bot.token())
@@ -353,6 +486,14 @@ impl Worker {
                 Ok(None) => break,
                 Err(_) => {
                     self.in_flight.abort_all();
+                    if let Some((_, row)) = self.email.as_mut().and_then(|l| l.in_flight.take()) {
+                        log::warn!(
+                            "outbox: email {row} unanswered at shutdown; it will be sent again"
+                        );
+                        if let Err(e) = outbox::release(&self.pool, row).await {
+                            log::error!("outbox: email {row}: cannot put it back: {e}");
+                        }
+                    }
                     for (_, (chat, row)) in self.tasks.drain() {
                         log::warn!(
                             "outbox: message {row} to chat {chat} unanswered at shutdown; it will be sent again"

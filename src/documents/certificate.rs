@@ -1,8 +1,9 @@
 //! The certificate of participation as a one-page A4 PDF (more pages only if the session list needs them).
 //!
-//! Layout, top to bottom: the title, the participant's name, the lead-in line and the series, the attended
-//! sessions as a two-column list (date, title), and at the bottom of the last page the place and date, the
-//! organisers and the footer. Every text wraps to the width it has; nothing is cut off. Noto Sans (regular and
+//! Layout, top to bottom: the title, the participant's name, the lead-in line, the series and the hours
+//! attended, the attended sessions as a two-column list (date, title), and at the bottom of the last page the
+//! place and date (the series' own place, the day it ended), the signer's name and title over a signature line
+//! with the issuing organisation, the organisers and the funding line. Every text wraps to the width it has; nothing is cut off. Noto Sans (regular and
 //! bold, `assets/fonts/`) is embedded, subsetted to the glyphs used, so Finnish letters render in any reader.
 use super::DocumentError;
 use crate::content::Content;
@@ -29,7 +30,7 @@ const PAGE_HEIGHT: f32 = 841.89;
 const MARGIN: f32 = 68.0;
 const CONTENT_WIDTH: f32 = PAGE_WIDTH - 2.0 * MARGIN;
 /// Where the text starts on the first page and on further pages.
-const FIRST_TOP: f32 = 118.0;
+const FIRST_TOP: f32 = 104.0;
 const NEXT_TOP: f32 = 80.0;
 /// Lowest baseline on a page.
 const BOTTOM: f32 = PAGE_HEIGHT - 64.0;
@@ -53,16 +54,24 @@ pub struct CertificateData {
     /// The line between the name and the series, e.g. "has taken part in the MILAVA workshop series".
     pub lead_in: String,
     pub series: String,
+    /// The hours attended, e.g. "Osallistumisen laajuus: 16 tuntia".
+    pub hours: String,
     /// The heading above the list of sessions.
     pub sessions_heading: String,
     /// The attended sessions, in the order to show.
     pub sessions: Vec<CertificateSession>,
-    /// Place and date of issue, e.g. "Oulussa 14.5.2024".
+    /// Place and date, e.g. "Rovaniemellä 15.5.2024": where the series was held and the day it ended (the
+    /// same every time the certificate is made).
     pub place_date: String,
-    /// Who organises the programme and who funds it; the first line (set in bold) names the programme, and
-    /// each further line break starts a new line.
+    /// Who signs: name, title, and the organisation that issues the certificate.
+    pub signer_name: String,
+    pub signer_title: String,
+    pub issuer: String,
+    /// Who organises the programme; the first line (set in bold) names the programme, and each further line
+    /// break starts a new line.
     pub organiser: String,
-    pub footer: String,
+    /// Who funds it (the European Social Fund), as the seeds say it.
+    pub funding: String,
 }
 
 /// One attended session on the certificate.
@@ -74,15 +83,26 @@ pub struct CertificateSession {
 
 impl CertificateData {
     /// The certificate texts from the content (`certificate.document.*`) in `lang`: for `name`, who attended
-    /// the `attended` sessions of `series` (shown in time order); `issued` is the local date of issue.
+    /// the `attended` sessions of `series` (shown in time order). Dated the day the series ended (`ended`,
+    /// local), so a certificate made again is the same document.
     pub fn from_content(
         content: &Content,
         lang: Lang,
         name: &str,
         series: &Series,
         attended: &[&Session],
-        issued: NaiveDate,
+        ended: NaiveDate,
     ) -> Self {
+        let minutes: i64 = attended
+            .iter()
+            .map(|s| (s.end - s.start).num_minutes().max(0))
+            .sum();
+        let place = match &series.place {
+            Some(place) => place.get(lang).to_string(),
+            None => content
+                .text(lang, "certificate.document.default_place")
+                .to_string(),
+        };
         let series_name = series.name.get(lang);
         let mut sessions = attended.to_vec();
         sessions.sort_by_key(|s| s.start);
@@ -113,6 +133,11 @@ impl CertificateData {
                 &[("series", series_name)],
             ),
             series: series_name.to_string(),
+            hours: content.fill(
+                lang,
+                "certificate.document.hours",
+                &[("hours", &hours(content, lang, minutes))],
+            ),
             sessions_heading: content.fill(
                 lang,
                 "certificate.document.sessions_heading",
@@ -125,16 +150,57 @@ impl CertificateData {
             place_date: content.fill(
                 lang,
                 "certificate.document.place_date",
-                &[("date", &issued.format("%-d.%-m.%Y").to_string())],
+                &[
+                    ("place", &place),
+                    ("date", &ended.format("%-d.%-m.%Y").to_string()),
+                ],
             ),
+            signer_name: content
+                .text(lang, "certificate.document.signer_name")
+                .to_string(),
+            signer_title: content
+                .text(lang, "certificate.document.signer_title")
+                .to_string(),
+            issuer: content
+                .text(lang, "certificate.document.issuer")
+                .to_string(),
             organiser: content
                 .text(lang, "certificate.document.organiser")
                 .to_string(),
-            footer: content
-                .text(lang, "certificate.document.footer")
+            funding: content
+                .text(lang, "certificate.document.funding")
                 .to_string(),
         }
     }
+}
+
+/// Hours as people write them: "16 tuntia", "1 tunti", "8,5 h" (English "16 hours", "8.5 hours"); a fraction
+/// has at most two decimals.
+pub fn hours(content: &Content, lang: Lang, minutes: i64) -> String {
+    if minutes % 60 == 0 {
+        let whole = minutes / 60;
+        if whole == 1 {
+            return content
+                .text(lang, "certificate.document.hours_one")
+                .to_string();
+        }
+        return content.fill(
+            lang,
+            "certificate.document.hours_whole",
+            &[("n", &whole.to_string())],
+        );
+    }
+    let number = format!("{:.2}", minutes as f64 / 60.0);
+    let number = number.trim_end_matches('0').trim_end_matches('.');
+    let number = match lang {
+        Lang::Fi => number.replace('.', ","),
+        Lang::En => number.to_string(),
+    };
+    content.fill(
+        lang,
+        "certificate.document.hours_fraction",
+        &[("n", &number)],
+    )
 }
 
 /// The certificate as PDF bytes.
@@ -299,7 +365,10 @@ const ROW_DATE: Style = Style::new(true, 11.0, INK, 1.35);
 const PLACE_DATE: Style = Style::new(false, 11.0, INK, 1.35);
 const ORGANISER_FIRST: Style = Style::new(true, 9.0, INK, 1.4);
 const ORGANISER: Style = Style::new(false, 9.0, MUTED, 1.4);
-const FOOTER: Style = Style::new(false, 8.0, MUTED, 1.35);
+const FUNDING: Style = Style::new(true, 9.0, ACCENT, 1.4);
+const SIGNER: Style = Style::new(true, 11.0, INK, 1.35);
+/// The signature line's length.
+const SIGNATURE_WIDTH: f32 = 190.0;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Align {
@@ -395,7 +464,7 @@ fn layout(c: &CertificateData, fonts: &Fonts) -> Vec<Vec<Item>> {
     flow.space(10.0);
     let middle = PAGE_WIDTH / 2.0;
     flow.rule(middle - 36.0, middle + 36.0, 2.0, ACCENT);
-    flow.space(42.0);
+    flow.space(34.0);
     flow.paragraph(c.name.trim(), NAME, Align::Center, MARGIN, CONTENT_WIDTH);
     flow.space(14.0);
     flow.paragraph(
@@ -413,9 +482,17 @@ fn layout(c: &CertificateData, fonts: &Fonts) -> Vec<Vec<Item>> {
         MARGIN,
         CONTENT_WIDTH,
     );
+    flow.space(6.0);
+    flow.paragraph(
+        c.hours.trim(),
+        LEAD_IN,
+        Align::Center,
+        MARGIN,
+        CONTENT_WIDTH,
+    );
 
     if !c.sessions.is_empty() {
-        flow.space(44.0);
+        flow.space(32.0);
         flow.room(HEADING.line_height() + 8.0 + ROW.line_height());
         flow.paragraph(
             c.sessions_heading.trim(),
@@ -475,7 +552,21 @@ fn layout(c: &CertificateData, fonts: &Fonts) -> Vec<Vec<Item>> {
         MARGIN,
         CONTENT_WIDTH,
     );
-    closing.space(14.0);
+    // Room to sign above the line, then who signs and for which organisation.
+    closing.space(30.0);
+    closing.rule(MARGIN, MARGIN + SIGNATURE_WIDTH, 0.6, INK);
+    closing.space(4.0);
+    closing.paragraph(
+        c.signer_name.trim(),
+        SIGNER,
+        Align::Left,
+        MARGIN,
+        SIGNATURE_WIDTH.max(CONTENT_WIDTH / 2.0),
+    );
+    for line in [c.signer_title.trim(), c.issuer.trim()] {
+        closing.paragraph(line, PLACE_DATE, Align::Left, MARGIN, CONTENT_WIDTH);
+    }
+    closing.space(16.0);
     closing.rule(MARGIN, MARGIN + CONTENT_WIDTH, 0.6, MUTED);
     closing.space(10.0);
     // The organiser text's first line names the programme: it is set in bold.
@@ -495,11 +586,11 @@ fn layout(c: &CertificateData, fonts: &Fonts) -> Vec<Vec<Item>> {
         MARGIN,
         CONTENT_WIDTH,
     );
-    closing.space(10.0);
+    closing.space(6.0);
     closing.paragraph(
-        c.footer.trim(),
-        FOOTER,
-        Align::Center,
+        c.funding.trim(),
+        FUNDING,
+        Align::Left,
         MARGIN,
         CONTENT_WIDTH,
     );

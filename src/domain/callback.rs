@@ -142,6 +142,8 @@ pub enum ReminderChoice {
     On,
     Off,
     Toggle(String),
+    /// Session reminders by email as well (true) or only in the chat (false).
+    Email(bool),
 }
 
 impl CallbackData {
@@ -189,6 +191,9 @@ impl CallbackData {
             CallbackData::Reminders(ReminderChoice::Off) => format!("{VERSION}|r|off"),
             CallbackData::Reminders(ReminderChoice::Toggle(offset)) => {
                 format!("{VERSION}|r|t|{offset}")
+            }
+            CallbackData::Reminders(ReminderChoice::Email(on)) => {
+                format!("{VERSION}|r|e|{}", if *on { "on" } else { "off" })
             }
             CallbackData::Attendance { session, user } => format!("{VERSION}|at|{session}|{user}"),
             CallbackData::AttendanceCsv { session } => format!("{VERSION}|ac|{session}"),
@@ -261,6 +266,8 @@ impl CallbackData {
             }
             ("r", ["on"]) => Some(CallbackData::Reminders(ReminderChoice::On)),
             ("r", ["off"]) => Some(CallbackData::Reminders(ReminderChoice::Off)),
+            ("r", ["e", "on"]) => Some(CallbackData::Reminders(ReminderChoice::Email(true))),
+            ("r", ["e", "off"]) => Some(CallbackData::Reminders(ReminderChoice::Email(false))),
             ("r", ["t", offset]) if valid(offset) => Some(CallbackData::Reminders(
                 ReminderChoice::Toggle(offset.to_string()),
             )),
@@ -502,6 +509,8 @@ mod tests {
             CallbackData::Reminders(ReminderChoice::On),
             CallbackData::Reminders(ReminderChoice::Off),
             CallbackData::Reminders(ReminderChoice::Toggle("day_before_1600".into())),
+            CallbackData::Reminders(ReminderChoice::Email(true)),
+            CallbackData::Reminders(ReminderChoice::Email(false)),
             CallbackData::Attendance {
                 session: "oulu-2024-3".into(),
                 user: 1_234_567_890,

@@ -1,4 +1,5 @@
-//! The outbox's pure parts: what a delivery carries, its status, and the retry policy for transient errors.
+//! The outbox's pure parts: what a delivery carries, its channel and status, and the retry policies for
+//! transient errors (Telegram's and email's).
 use super::message::{Button, Document, Reply};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -24,6 +25,35 @@ pub enum Payload {
         #[serde(skip)]
         bytes: Vec<u8>,
     },
+    /// An email (the `email` channel): plain text in the person's language, with an optional attachment whose
+    /// bytes live in the BLOB column like a document's.
+    Email {
+        to: String,
+        /// The person's language code (`fi`, `en`): the `Content-Language` header.
+        language: String,
+        subject: String,
+        body: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        file_name: Option<String>,
+        #[serde(skip)]
+        bytes: Vec<u8>,
+    },
+}
+
+/// Which sender takes a delivery: the Telegram Bot API or SMTP. Each has its own rate budget in the worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Channel {
+    Telegram,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Telegram => "telegram",
+            Channel::Email => "email",
+        }
+    }
 }
 
 impl Payload {
@@ -56,6 +86,35 @@ impl Payload {
         }
     }
 
+    /// An email to `to`, with an attachment when `attachment` is given.
+    pub fn email(
+        to: impl Into<String>,
+        language: super::Lang,
+        subject: impl Into<String>,
+        body: impl Into<String>,
+        attachment: Option<Document>,
+    ) -> Self {
+        let (file_name, bytes) = match attachment {
+            Some(document) => (Some(document.file_name), document.bytes),
+            None => (None, Vec::new()),
+        };
+        Payload::Email {
+            to: to.into(),
+            language: language.code().to_string(),
+            subject: subject.into(),
+            body: body.into(),
+            file_name,
+            bytes,
+        }
+    }
+
+    pub fn channel(&self) -> Channel {
+        match self {
+            Payload::Email { .. } => Channel::Email,
+            _ => Channel::Telegram,
+        }
+    }
+
     /// The JSON stored in `deliveries.payload` (without a document's bytes).
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string(self)
@@ -64,7 +123,9 @@ impl Payload {
     /// Rebuilds a payload from its stored JSON and the document bytes stored beside it.
     pub fn from_stored(json: &str, document: Option<Vec<u8>>) -> Result<Self, serde_json::Error> {
         let mut payload: Payload = serde_json::from_str(json)?;
-        if let (Payload::Document { bytes, .. }, Some(stored)) = (&mut payload, document) {
+        if let (Payload::Document { bytes, .. } | Payload::Email { bytes, .. }, Some(stored)) =
+            (&mut payload, document)
+        {
             *bytes = stored;
         }
         Ok(payload)
@@ -74,6 +135,9 @@ impl Payload {
     pub fn document_bytes(&self) -> Option<&[u8]> {
         match self {
             Payload::Document { bytes, .. } => Some(bytes),
+            Payload::Email {
+                bytes, file_name, ..
+            } => file_name.is_some().then_some(bytes.as_slice()),
             _ => None,
         }
     }
@@ -166,6 +230,25 @@ pub fn after_transient(previous_attempts: i64) -> AfterTransient {
     AfterTransient::RetryIn { attempts, delay }
 }
 
+/// Email tries: a mail server that is down or refusing for a while (maintenance, greylisting) is waited out
+/// longer than Telegram: 1, 2, 4, … minutes, at most an hour apart, given up at the twelfth try (about 8 hours).
+pub const EMAIL_MAX_ATTEMPTS: i64 = 12;
+pub const EMAIL_FIRST_RETRY_DELAY: Duration = Duration::from_secs(60);
+pub const EMAIL_MAX_RETRY_DELAY: Duration = Duration::from_secs(60 * 60);
+
+/// The email channel's backoff (see `EMAIL_MAX_ATTEMPTS`).
+pub fn email_after_transient(previous_attempts: i64) -> AfterTransient {
+    let attempts = previous_attempts.max(0) + 1;
+    if attempts >= EMAIL_MAX_ATTEMPTS {
+        return AfterTransient::GiveUp { attempts };
+    }
+    let doubling = u32::try_from(attempts - 1).unwrap_or(u32::MAX).min(16);
+    let delay = EMAIL_FIRST_RETRY_DELAY
+        .saturating_mul(1 << doubling)
+        .min(EMAIL_MAX_RETRY_DELAY);
+    AfterTransient::RetryIn { attempts, delay }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,6 +296,59 @@ mod tests {
             Payload::from(Reply::text("hei")),
             Payload::text("hei"),
             "a service's reply converts as is"
+        );
+    }
+
+    #[test]
+    fn an_email_keeps_its_attachment_out_of_the_json() {
+        let email = Payload::email(
+            "anna@example.org",
+            super::super::Lang::Fi,
+            "Todistus",
+            "Hei",
+            Some(Document {
+                file_name: "todistus.pdf".into(),
+                bytes: vec![7, 8],
+                caption: None,
+            }),
+        );
+        assert_eq!(email.channel(), Channel::Email);
+        assert_eq!(Payload::text("x").channel(), Channel::Telegram);
+        let json = email.to_json().unwrap();
+        assert!(
+            json.contains(r#""kind":"email""#) && !json.contains("bytes"),
+            "{json}"
+        );
+        let back = Payload::from_stored(&json, email.document_bytes().map(<[u8]>::to_vec)).unwrap();
+        assert_eq!(back, email);
+        let plain = Payload::email("a@example.org", super::super::Lang::En, "s", "b", None);
+        assert_eq!(plain.document_bytes(), None);
+    }
+
+    #[test]
+    fn email_retries_wait_longer_and_give_up_later() {
+        let secs: Vec<Option<u64>> = (0..12)
+            .map(|n| match email_after_transient(n) {
+                AfterTransient::RetryIn { delay, .. } => Some(delay.as_secs()),
+                AfterTransient::GiveUp { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            secs,
+            vec![
+                Some(60),
+                Some(120),
+                Some(240),
+                Some(480),
+                Some(960),
+                Some(1920),
+                Some(3600),
+                Some(3600),
+                Some(3600),
+                Some(3600),
+                Some(3600),
+                None
+            ]
         );
     }
 

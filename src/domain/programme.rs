@@ -24,6 +24,10 @@ pub struct Series {
     /// Registration closes at this local time (default: when the first session starts).
     #[serde(default, deserialize_with = "optional_local_datetime")]
     pub registration_closes: Option<NaiveDateTime>,
+    /// Where the series is held, as the certificate's place of issue says it: fi a locative
+    /// ("Rovaniemellä"), en the name ("Rovaniemi"). None: the content's `certificate.document.default_place`.
+    #[serde(default)]
+    pub place: Option<Localized>,
     #[serde(rename = "session", default)]
     pub sessions: Vec<Session>,
 }
@@ -190,6 +194,7 @@ mod tests {
             certificate_min_sessions: None,
             registration_opens: opens.map(at),
             registration_closes: closes.map(at),
+            place: None,
             sessions: vec![
                 session("2024-03-13 08:00", "2024-03-13 12:00"),
                 session("2024-04-10 08:00", "2024-04-10 12:00"),

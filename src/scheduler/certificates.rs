@@ -1,6 +1,8 @@
 //! After a series' last session, everyone who attended at least the number of sessions the content requires
 //! gets a PDF certificate in their language, through the outbox, once. A series with a series-end survey
-//! gets its certificates once that survey has opened (`due`), after the invitations (the pass invites first).
+//! gets its certificates once that survey has opened (`due`), after the invitations (the pass invites first). Each
+//! goes in the chat, and by email as well to everyone who gave an address when email is on (`SMTP_URL`; key
+//! `certificate:{series}:{user}:email`).
 //!
 //! Making a PDF takes CPU time, so the pass does not hold the database's write lock meanwhile: attendance is
 //! read first, the PDFs are made on a blocking thread in batches, and each batch is queued in its own short
@@ -31,6 +33,7 @@ pub async fn send_if_due(
     series: &Series,
     members: &[Member],
     now: DateTime<Utc>,
+    email: bool,
 ) -> Result<usize, DbError> {
     let Some(end) = due(content, tz, series) else {
         return Ok(0);
@@ -63,6 +66,28 @@ pub async fn send_if_due(
         let mut tx = db::begin_write(pool).await?;
         for (member, doc) in documents {
             let key = format!("certificate:{}:{}", series.id, member.telegram_user_id);
+            if let Some(to) = member.email.as_deref().filter(|_| email) {
+                let lang = member.language;
+                let series_name = series.name.get(lang);
+                let mail = Payload::email(
+                    to,
+                    lang,
+                    content.fill(
+                        lang,
+                        "email.certificate.subject",
+                        &[("series", series_name)],
+                    ),
+                    content.fill(
+                        lang,
+                        "email.certificate.body",
+                        &[("name", member.name.trim()), ("series", series_name)],
+                    ),
+                    Some(doc.clone()),
+                );
+                let delivery = NewDelivery::new(format!("{key}:email"), member.chat_id, mail, now)
+                    .for_user(member.telegram_user_id);
+                outbox::enqueue(&mut tx, &delivery).await?;
+            }
             let delivery = NewDelivery::new(key, member.chat_id, Payload::document(doc), now)
                 .for_user(member.telegram_user_id);
             if outbox::enqueue(&mut tx, &delivery).await? {

@@ -58,13 +58,28 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
     tx.commit().await?;
     for series in &content.series {
         let members = store::members(&ctx.pool, &series.id).await?;
-        let (planned, withdrawn) =
-            plan_series(&ctx.pool, &content, tz, series, &members, now).await?;
+        let (planned, withdrawn) = plan_series(
+            &ctx.pool,
+            &content,
+            tz,
+            series,
+            &members,
+            now,
+            ctx.config.email_on(),
+        )
+        .await?;
         report.planned += planned;
         report.withdrawn += withdrawn;
-        report.certificates +=
-            super::certificates::send_if_due(&ctx.pool, &content, tz, series, &members, now)
-                .await?;
+        report.certificates += super::certificates::send_if_due(
+            &ctx.pool,
+            &content,
+            tz,
+            series,
+            &members,
+            now,
+            ctx.config.email_on(),
+        )
+        .await?;
     }
     let days = ctx.config.personal_data_retention_days;
     report.purged = crate::services::retention::purge(&ctx.pool, &content, tz, days, now, false)
@@ -143,7 +158,8 @@ fn wants(member: &Member) -> Wants {
 }
 
 /// Puts the series' due reminders and check-ins into the outbox and withdraws pending ones nobody wants any
-/// more (a moved or cancelled session, someone who left or turned reminders off).
+/// more (a moved or cancelled session, someone who left or turned reminders off). With `email` on, a
+/// reminder of someone who chose reminders by email (`/reminders`) is also an email (key `{reminder}:email`).
 async fn plan_series(
     pool: &sqlx::SqlitePool,
     content: &Content,
@@ -151,9 +167,24 @@ async fn plan_series(
     series: &Series,
     members: &[Member],
     now: DateTime<Utc>,
+    email: bool,
 ) -> Result<(usize, usize), DbError> {
     let wanted: Vec<Wants> = members.iter().map(wants).collect();
-    let planned = plan::plan(series, &wanted, &content.reminder_offsets, tz, now);
+    let mut planned = plan::plan(series, &wanted, &content.reminder_offsets, tz, now);
+    let by_email: HashSet<i64> = members
+        .iter()
+        .filter(|m| email && m.email_reminders && m.email.is_some())
+        .map(|m| m.telegram_user_id)
+        .collect();
+    let emails: Vec<Planned> = planned
+        .iter()
+        .filter(|p| matches!(p.kind, PlannedKind::Reminder(_)) && by_email.contains(&p.user))
+        .map(|p| Planned {
+            key: format!("{}{EMAIL_SUFFIX}", p.key),
+            ..p.clone()
+        })
+        .collect();
+    planned.extend(emails);
     let keys: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
     // Most of what is planned is already in the outbox from earlier passes (pending or sent): those keys are
     // read once per session, so a pass writes only what is new (not one insert attempt per row in the horizon).
@@ -204,15 +235,17 @@ async fn plan_series(
             let Some(member) = by_user.get(&item.user) else {
                 continue;
             };
-            let delivery = NewDelivery::new(
-                item.key.clone(),
-                member.chat_id,
-                payload(content, series, item, member.language),
-                now,
-            )
-            .for_user(member.telegram_user_id)
-            .due_at(item.due_at)
-            .expires_at(item.expires_at);
+            let mut payload = payload(content, series, item, member.language);
+            if item.key.ends_with(EMAIL_SUFFIX) {
+                let Some(to) = member.email.as_deref() else {
+                    continue;
+                };
+                payload = email_reminder(content, series, item, member.language, to, payload);
+            }
+            let delivery = NewDelivery::new(item.key.clone(), member.chat_id, payload, now)
+                .for_user(member.telegram_user_id)
+                .due_at(item.due_at)
+                .expires_at(item.expires_at);
             let put = if withdrawn_before {
                 outbox::revive(&mut tx, &delivery).await?
             } else {
@@ -225,6 +258,38 @@ async fn plan_series(
         tx.commit().await?;
     }
     Ok((added, withdrawn))
+}
+
+/// The end of an email reminder's key.
+const EMAIL_SUFFIX: &str = ":email";
+
+/// A reminder's chat text as an email: the subject names the session, the body is the reminder and a line on
+/// how to stop these emails.
+fn email_reminder(
+    content: &Content,
+    series: &Series,
+    item: &Planned,
+    lang: Lang,
+    to: &str,
+    chat: Payload,
+) -> Payload {
+    let text = match chat {
+        Payload::Text { text, .. } => text,
+        _ => String::new(),
+    };
+    let title = series
+        .sessions
+        .iter()
+        .find(|s| s.id == item.session_id)
+        .map(|s| s.title.get(lang))
+        .unwrap_or_default();
+    Payload::email(
+        to,
+        lang,
+        content.fill(lang, "email.reminder.subject", &[("title", title)]),
+        content.fill(lang, "email.reminder.body", &[("reminder", &text)]),
+        None,
+    )
 }
 
 fn payload(content: &Content, series: &Series, item: &Planned, lang: Lang) -> Payload {

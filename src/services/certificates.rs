@@ -37,14 +37,11 @@ pub fn document(
     if attended.len() < series.required_sessions() {
         return None;
     }
-    let data = CertificateData::from_content(
-        content,
-        lang,
-        name,
-        series,
-        attended,
-        utc_to_local(tz, issued).date(),
-    );
+    // Dated the day the series ended, so the same certificate made again is the same document.
+    let ended = series
+        .last_end()
+        .map_or_else(|| utc_to_local(tz, issued).date(), |end| end.date());
+    let data = CertificateData::from_content(content, lang, name, series, attended, ended);
     match certificate(&data) {
         Ok(bytes) => Some(Document {
             file_name: content.fill(lang, "certificate.file_name", &[("series", &series.id)]),
@@ -63,5 +60,40 @@ pub fn document(
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// The certificate made at the series' end and the one `/certificate` makes months later are the same
+    /// document, dated the day the series ended.
+    #[test]
+    fn a_certificate_made_again_keeps_its_date() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dialogues");
+        let content = crate::content::load(&dir).unwrap();
+        let series = content.series("rovaniemi-2024").unwrap();
+        let attended: Vec<&Session> = series.sessions.iter().collect();
+        let tz = chrono_tz::Europe::Helsinki;
+        let make = |issued| {
+            document(
+                &content,
+                Lang::Fi,
+                "Liisa Laine",
+                series,
+                &attended,
+                issued,
+                tz,
+            )
+            .unwrap()
+            .bytes
+        };
+        let first = make(Utc.with_ymd_and_hms(2024, 5, 15, 9, 0, 0).unwrap());
+        let again = make(Utc.with_ymd_and_hms(2024, 9, 2, 12, 0, 0).unwrap());
+        assert_eq!(first, again, "the same document");
+        let text = String::from_utf8_lossy(&first).to_string();
+        assert!(text.starts_with("%PDF"));
     }
 }

@@ -416,6 +416,17 @@ async fn reminders_reply(tx: &mut Tx, turn: &Turn<'_>) -> Result<Reply, DbError>
                 CallbackData::Reminders(ReminderChoice::Toggle(offset.id())).encode(),
             )]);
         }
+        if let Some(by_email) = email_reminders(tx, turn).await? {
+            let (mark, next) = if by_email {
+                ("✅", false)
+            } else {
+                ("⬜", true)
+            };
+            rows.push(vec![Button::callback(
+                format!("{mark} {}", turn.text("button.programme.email_reminders")),
+                CallbackData::Reminders(ReminderChoice::Email(next)).encode(),
+            )]);
+        }
         rows.push(vec![Button::callback(
             turn.text("button.programme.reminders_off"),
             CallbackData::Reminders(ReminderChoice::Off).encode(),
@@ -427,6 +438,23 @@ async fn reminders_reply(tx: &mut Tx, turn: &Turn<'_>) -> Result<Reply, DbError>
         )]);
     }
     Ok(Reply::with_buttons(text, rows))
+}
+
+/// Whether the person gets session reminders by email too — None when that cannot be offered (email is off,
+/// or they gave no address).
+async fn email_reminders(tx: &mut Tx, turn: &Turn<'_>) -> Result<Option<bool>, DbError> {
+    if !turn.ctx.config.email_on() {
+        return Ok(None);
+    }
+    let user = turn.user.telegram_user_id;
+    let has_address = crate::db::participants::get(tx, user)
+        .await?
+        .and_then(|p| p.email)
+        .is_some_and(|e| !e.trim().is_empty());
+    if !has_address {
+        return Ok(None);
+    }
+    Ok(Some(store::email_reminders(tx, user).await?))
 }
 
 /// Applies a `/reminders` button; the scheduler re-plans that person's reminders afterwards.
@@ -466,7 +494,10 @@ pub async fn reminders_choice(
             };
             store::set_reminder_settings(tx, user, true, stored.as_deref()).await?;
         }
-        ReminderChoice::Toggle(_) => {
+        ReminderChoice::Email(on) if enabled && email_reminders(tx, turn).await?.is_some() => {
+            store::set_email_reminders(tx, user, on).await?;
+        }
+        ReminderChoice::Toggle(_) | ReminderChoice::Email(_) => {
             out.toast = Some(turn.text("problem.button_expired"));
             return Ok(());
         }

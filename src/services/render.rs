@@ -4,6 +4,9 @@ use crate::domain::fields::Field;
 use crate::domain::flow::{CONSENT_ACCEPT, CONSENT_DECLINE, NO_SERIES};
 use crate::domain::{Answers, Button, CallbackData, Problem, Reply, StepKind};
 
+/// The email step's question when email is off: the certificate comes in the chat.
+pub const EMAIL_QUESTION_WITHOUT_EMAIL: &str = "registration.pro.email_chat_only";
+
 /// The question of a step, with its buttons.
 pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
     let content = &turn.content;
@@ -14,8 +17,14 @@ pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
         StepKind::Series => super::window::open_series(turn),
         _ => Vec::new(),
     };
+    // Without a mail server (no SMTP_URL) the email question must not promise an email.
+    let question_key = if step.field == "email" && !turn.ctx.config.email_on() {
+        EMAIL_QUESTION_WITHOUT_EMAIL
+    } else {
+        step.question.as_str()
+    };
     let mut question = turn.fill(
-        &step.question,
+        question_key,
         &[
             ("version", &content.privacy_version),
             ("notice", &super::privacy_notice(turn)),

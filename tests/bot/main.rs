@@ -14,6 +14,7 @@ mod coordinators;
 mod crash;
 mod delivery;
 mod erasure;
+mod email;
 mod faults;
 mod full_disk;
 mod group_assignment;

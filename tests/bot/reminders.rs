@@ -1101,7 +1101,7 @@ async fn check_in_and_corrected_attendance_decide_who_gets_a_certificate() {
         text(
             Lang::Fi,
             "certificate.document.place_date",
-            &[("date", "14.5.2024")],
+            &[("place", "Oulussa"), ("date", "14.5.2024")],
         ),
     ] {
         assert!(pdf.contains(&expected), "{expected:?} not in: {pdf}");

@@ -9,8 +9,9 @@ fn content() -> Content {
     crate::content::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dialogues")).unwrap()
 }
 
-fn issued() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2024, 5, 14).unwrap()
+/// The day `series` ended (its certificates' date).
+fn ended(series: &Series) -> NaiveDate {
+    series.last_end().unwrap().date()
 }
 
 /// The text poppler extracts from the PDF, with runs of white space made single spaces and line breaks
@@ -87,7 +88,7 @@ fn finnish() -> CertificateData {
         "  Äijä Öberg-Mäkelä ",
         series,
         &attended,
-        issued(),
+        ended(series),
     )
 }
 
@@ -104,6 +105,7 @@ fn a_finnish_certificate_says_who_attended_what() {
         "Aloitustapaaminen – Isyyden voimavarat"
     );
     assert_eq!(data.place_date, "Oulussa 14.5.2024");
+    assert_eq!(data.hours, "Osallistumisen laajuus: 20 tuntia");
 
     let pdf = certificate(&data).unwrap();
     assert!(pdf.starts_with(b"%PDF"));
@@ -129,12 +131,56 @@ fn a_finnish_certificate_says_who_attended_what() {
         "Diakonia-ammattikorkeakoulu",
         "Kajaanin ammattikorkeakoulu",
         "Oulun yliopisto",
-        "Euroopan sosiaalirahasto",
+        "Hanke on Euroopan sosiaalirahaston rahoittama. Rahoituksen on myöntänyt ELY-keskus.",
         "1.8.2023–31.7.2025",
+        "Osallistumisen laajuus: 20 tuntia",
+        "Juha Alakulppi",
+        "projektipäällikkö, MILAVA – Mies, lapsi ja vanhemmuus -hanke",
     ] {
         assert_contains(&text, wanted);
     }
     assert_eq!(assert_fits(&data), 1, "five sessions fit on one page");
+    assert!(
+        !text.contains("botin"),
+        "no note that a bot drew it up: {text}"
+    );
+}
+
+#[test]
+fn the_rovaniemi_series_is_certified_in_rovaniemi_on_the_day_it_ended() {
+    let content = content();
+    let series = content.series("rovaniemi-2024").unwrap();
+    let attended: Vec<&Session> = series.sessions.iter().take(4).collect();
+    let fi = CertificateData::from_content(
+        &content,
+        Lang::Fi,
+        "Liisa Laine",
+        series,
+        &attended,
+        ended(series),
+    );
+    assert_eq!(fi.place_date, "Rovaniemellä 15.5.2024");
+    assert_eq!(fi.hours, "Osallistumisen laajuus: 16 tuntia");
+    assert_eq!(fi.issuer, "Oulun ammattikorkeakoulu");
+    let text = extract(&certificate(&fi).unwrap());
+    assert_contains(&text, "Rovaniemellä 15.5.2024");
+    assert!(!text.contains("Oulussa"), "{text}");
+}
+
+#[test]
+fn hours_are_written_as_people_write_them() {
+    let content = content();
+    for (lang, minutes, shown) in [
+        (Lang::Fi, 16 * 60, "16 tuntia"),
+        (Lang::Fi, 60, "1 tunti"),
+        (Lang::Fi, 8 * 60 + 30, "8,5 h"),
+        (Lang::Fi, 8 * 60 + 45, "8,75 h"),
+        (Lang::En, 16 * 60, "16 hours"),
+        (Lang::En, 60, "1 hour"),
+        (Lang::En, 8 * 60 + 30, "8.5 hours"),
+    ] {
+        assert_eq!(hours(&content, lang, minutes), shown, "{lang:?} {minutes}");
+    }
 }
 
 #[test]
@@ -143,8 +189,14 @@ fn an_english_certificate_with_long_texts_wraps_inside_the_page() {
     let series = content.series("rovaniemi-2024").unwrap();
     let attended: Vec<&Session> = series.sessions.iter().take(4).collect();
     let long_name = "Maximilian Alexander Johannes Öberg-Mäkelä-Väisänen-Heikkilä-Kauppinen";
-    let mut data =
-        CertificateData::from_content(&content, Lang::En, long_name, series, &attended, issued());
+    let mut data = CertificateData::from_content(
+        &content,
+        Lang::En,
+        long_name,
+        series,
+        &attended,
+        ended(series),
+    );
     assert_eq!(data.sessions_heading, "Sessions attended (4 of 5)");
     data.sessions[1].title = "A very long session title that certainly does not fit on one line of the \
         certificate: how professionals can support fathers in everyday family life, in child health clinics \
@@ -174,13 +226,16 @@ fn an_english_certificate_with_long_texts_wraps_inside_the_page() {
         "how professionals can support fathers in everyday family life",
         "Online meeting 3 – Trying the methods in your own work",
         "Oulu University of Applied Sciences (lead partner)",
-        "European Social Fund",
-        "Oulu, 14.5.2024",
+        "funded by the European Social Fund",
+        "Rovaniemi, 15.5.2024",
+        "Hours attended: 16 hours",
+        "Oulu University of Applied Sciences",
+        "Project Manager",
     ] {
         assert_contains(&text, wanted);
     }
     assert!(
-        !text.contains("15.5.2024"),
+        !text.contains("Closing meeting"),
         "a session not attended is not listed"
     );
     // The word longer than a line is broken between characters, and nothing of it is lost.
