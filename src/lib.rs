@@ -13,6 +13,7 @@ pub mod domain;
 pub mod doorbell;
 pub mod fake_telegram;
 pub mod fault_log;
+pub mod flood;
 pub mod health;
 pub mod metrics;
 pub mod ops;

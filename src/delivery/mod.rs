@@ -105,10 +105,11 @@ pub fn spawn(
     signal: Doorbell,
     settings: Settings,
     faults: Arc<FaultLog>,
+    budget: Arc<crate::flood::SendBudget>,
 ) -> DeliveryHandle {
     let (stop, stopped) = watch::channel(false);
     let stop_grace = settings.stop_grace;
-    let worker = worker::Worker::new(pool, bot, clock, signal, settings, faults);
+    let worker = worker::Worker::new(pool, bot, clock, signal, settings, faults, budget);
     DeliveryHandle {
         stop,
         task: Some(tokio::spawn(worker.run(stopped))),

@@ -8,6 +8,7 @@ use crate::db::DbError;
 use crate::db::outbox::{self, Delivery};
 use crate::domain::outbox::{AfterTransient, MAX_ATTEMPTS, after_transient};
 use crate::fault_log::{Fault, FaultLog};
+use crate::flood::SendBudget;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use std::collections::HashMap;
@@ -30,6 +31,8 @@ pub(super) struct Worker {
     signal: Doorbell,
     settings: Settings,
     limiter: RateLimiter,
+    /// The overall rate, shared with the replies.
+    budget: Arc<SendBudget>,
     in_flight: JoinSet<Finished>,
     /// Each request in flight: (chat, row id). A chat has at most one, which keeps its messages in order.
     tasks: HashMap<Id, (i64, i64)>,
@@ -66,12 +69,15 @@ impl Worker {
         signal: Doorbell,
         settings: Settings,
         faults: Arc<FaultLog>,
+        budget: Arc<SendBudget>,
     ) -> Self {
         let next_prune = clock.now();
+        budget.configure(settings.limits.per_second, settings.limits.window);
         Worker {
             pool,
             bot,
             limiter: RateLimiter::new(settings.limits),
+            budget,
             clock,
             signal,
             settings,
@@ -86,7 +92,7 @@ impl Worker {
         self.recover().await;
         self.prune().await;
         log::info!(
-            "delivery worker started ({} messages/s overall, {} in flight)",
+            "delivery worker started (at most {} messages/s overall, adapting to Telegram; {} in flight)",
             self.settings.limits.per_second,
             self.settings.concurrency
         );
@@ -147,7 +153,7 @@ impl Worker {
                 return Wait::default();
             }
             let now_rt = Instant::now();
-            if let Some(at) = self.limiter.global_wait(now_rt) {
+            if let Some(at) = self.budget.outbox_wait(now_rt) {
                 return Wait {
                     due: None,
                     ready: Some(at),
@@ -163,7 +169,7 @@ impl Worker {
             match outbox::claim_next(&self.pool, now, &excluded).await {
                 Ok(Some(delivery)) => {
                     self.faults.recovered(Fault::OutboxStorage);
-                    self.limiter.take_slot(now_rt);
+                    self.budget.outbox_started(now_rt);
                     self.start(delivery);
                 }
                 Ok(None) => return self.idle(now, &held).await,
@@ -245,6 +251,7 @@ impl Worker {
         let now = self.clock.now();
         let recorded = match result {
             Ok(message_id) => {
+                self.budget.accepted(Instant::now());
                 self.faults.recovered(Fault::Sending);
                 outbox::mark_sent(&self.pool, delivery.id, message_id, now).await
             }
@@ -269,12 +276,23 @@ impl Worker {
         let reason = self.reason(error);
         match classify(error) {
             ErrorClass::PauseAll(wait) => {
+                let now_rt = Instant::now();
+                let slowed = if matches!(error, RequestError::RetryAfter(_)) {
+                    self.budget.too_many(now_rt, wait)
+                } else {
+                    self.budget.pause_until(now_rt + wait);
+                    false
+                };
                 log::warn!(
-                    "outbox: Telegram asks to wait {} s ({reason}); all sending paused, message {} will be sent again",
+                    "outbox: Telegram asks to wait {} s ({reason}); the outbox pauses{}, message {} will be sent again",
                     wait.as_secs(),
+                    if slowed {
+                        format!(" and slows to {:.1}/s", self.budget.rate())
+                    } else {
+                        String::new()
+                    },
                     d.id
                 );
-                self.limiter.pause_until(Instant::now() + wait);
                 outbox::release(&self.pool, d.id).await
             }
             ErrorClass::Unreachable => {
