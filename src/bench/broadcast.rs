@@ -198,7 +198,13 @@ async fn measure(
             let fake = fake.clone();
             let stopped = chatting_stopped.clone();
             let offset = period.mul_f64((i - 1) as f64 / chatters as f64);
-            tokio::spawn(chat(fake, FIRST_CHATTER + i as i64, offset, period, stopped))
+            tokio::spawn(chat(
+                fake,
+                FIRST_CHATTER + i as i64,
+                offset,
+                period,
+                stopped,
+            ))
         })
         .collect();
 
@@ -265,9 +271,9 @@ async fn measure(
         .refusals
         .iter()
         .filter(|(chat, at, wait)| {
-            seen.all.iter().any(|(c, t)| {
-                c == chat && *t > *at && *t < *at + *wait - Duration::from_millis(20)
-            })
+            seen.all
+                .iter()
+                .any(|(c, t)| c == chat && *t > *at && *t < *at + *wait - Duration::from_millis(20))
         })
         .count();
     let round = |x: f64, places: i32| {

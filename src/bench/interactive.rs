@@ -289,7 +289,11 @@ async fn write_twice(
     fake.send_private_text(&calibration, NEW_PERSON_TEXT);
     let mut per_message = 0;
     loop {
-        let wait = if per_message == 0 { STEP_TIMEOUT } else { QUIET };
+        let wait = if per_message == 0 {
+            STEP_TIMEOUT
+        } else {
+            QUIET
+        };
         match tokio::time::timeout(wait, inbox.recv()).await {
             Ok(Some(_)) => per_message += 1,
             _ => break,
@@ -301,7 +305,10 @@ async fn write_twice(
     let mut inboxes = Vec::with_capacity(users);
     for i in 0..users {
         let id = FIRST_USER + 1 + i as i64;
-        inboxes.push((FakeUser::new(id, "Matti", Some("fi")), mailbox(mailboxes, id)));
+        inboxes.push((
+            FakeUser::new(id, "Matti", Some("fi")),
+            mailbox(mailboxes, id),
+        ));
     }
     let started = Instant::now();
     let mut people = Vec::with_capacity(users);
