@@ -30,8 +30,9 @@ pub struct Config {
     pub timezone: Tz,
     pub coordinator_ids: BTreeSet<i64>,
     pub default_language: Lang,
-    /// Outbox messages per second overall, on average (`DELIVERY_MAX_PER_SECOND`, 1–30, default 20:
-    /// Telegram allows about 30; the rest is left for answers to users' own messages — see docs/performance.md).
+    /// The most messages per second overall, answers to users included (`DELIVERY_MAX_PER_SECOND`, 1–30,
+    /// default 30, Telegram's figure): the ceiling the outbox's adaptive rate runs toward (`crate::flood`).
+    /// Less only for a bot that shares its token — see docs/performance.md.
     pub delivery_max_per_second: u32,
     /// Outbox requests in flight at once (`DELIVERY_CONCURRENCY`, 1–8, default 1): a crash can send at most
     /// this many messages twice.
@@ -104,7 +105,7 @@ impl std::fmt::Display for SecretUrl {
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
-pub const DEFAULT_DELIVERY_MAX_PER_SECOND: u32 = 20;
+pub const DEFAULT_DELIVERY_MAX_PER_SECOND: u32 = 30;
 pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1;
 pub const DEFAULT_DELIVERY_RETENTION_DAYS: u32 = 30;
 pub const DEFAULT_PERSONAL_DATA_RETENTION_DAYS: u32 = 180;
@@ -497,11 +498,11 @@ mod tests {
     #[test]
     fn delivery_settings_have_defaults_and_bounds() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.delivery_max_per_second, 20);
+        assert_eq!(c.delivery_max_per_second, 30);
         assert_eq!(c.delivery_concurrency, 1);
         assert_eq!(c.delivery_retention_days, 30);
         let c = config(&[
-            ("DELIVERY_MAX_PER_SECOND", "30"),
+            ("DELIVERY_MAX_PER_SECOND", "12"),
             ("DELIVERY_CONCURRENCY", " 4 "),
             ("DELIVERY_RETENTION_DAYS", "7"),
         ])
@@ -512,7 +513,7 @@ mod tests {
                 c.delivery_concurrency,
                 c.delivery_retention_days
             ),
-            (30, 4, 7)
+            (12, 4, 7)
         );
         for (key, value) in [
             ("DELIVERY_MAX_PER_SECOND", "0"),

@@ -14,6 +14,7 @@ pub mod doorbell;
 pub mod fake_telegram;
 pub mod fault_log;
 pub mod files;
+pub mod flood;
 pub mod health;
 pub mod log_privacy;
 pub mod metrics;

@@ -1,16 +1,19 @@
 //! `bench broadcast`: a coordinator's broadcast to `recipients` people, end to end, with Telegram's real flood
-//! limits on in the fake (30 messages a second overall, 1 a second per private chat with a burst of 3).
+//! limits on in the fake (30 messages a second overall — every message counts, replies too, in a sliding
+//! window, which is stricter than Telegram — 1 a second per private chat with a burst of 3).
 //!
 //! The real app (`startup::App`, real clock, a temporary SQLite database, the content of `DIALOGUES_DIR`,
 //! `DELIVERY_MAX_PER_SECOND` and `DELIVERY_CONCURRENCY` from the settings) runs against the in-process fake Bot
 //! API on 127.0.0.1. The recipients are registered directly in the database. A coordinator then goes through
 //! `/broadcast` → "everyone" → a text → "send now" over the fake, at a human pace (a second between steps, so
-//! their own chat stays within its limit). While the copies go out, `CHATTERS` other people each send `/help`
-//! once a second, staggered so that one arrives every 200 ms, and the time from the update being queued to the
+//! their own chat stays within its limit). While the copies go out, `chatters` other people (default 5) each send
+//! `/help` once every `period` (default 1 s), staggered evenly, and the time from the update being queued to the
 //! bot's answer reaching the fake is their reply latency.
 //!
 //! Measured: seconds from "send now" to the last copy, copies per second as a fraction of the configured
-//! ceiling, 429 answers from the fake (to anything the bot sent), the process's peak RSS (the fake keeps no
+//! ceiling, every message the fake accepted meanwhile (copies plus replies) per second as a fraction of 30,
+//! 429 answers from the fake (to anything the bot sent) and whether each was obeyed (the refused chat got
+//! nothing before `retry_after` had passed), the process's peak RSS (the fake keeps no
 //! request log here, so this is the bot plus the fake's small per-chat state) and the interactive latency
 //! percentiles. Bounded: the run gives up after three times the ideal duration plus two minutes.
 use super::{BenchError, peak_rss_mib, percentile};
@@ -31,16 +34,20 @@ use tokio::time::Instant;
 const COORDINATOR: i64 = 900_000_001;
 /// Recipients' ids start after this.
 const FIRST_RECIPIENT: i64 = 1_000_000;
-/// People chatting during the broadcast; each sends `/help` once a second.
-const CHATTERS: i64 = 5;
 const FIRST_CHATTER: i64 = 2_000_000;
-const CHAT_PERIOD: Duration = Duration::from_secs(1);
+/// Telegram's documented overall limit, which the fake enforces.
+const TELEGRAM_PER_SECOND: f64 = 30.0;
 /// A reply not seen within this long counts as unanswered.
 const REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Between the coordinator's steps, as a person would take (and within their chat's limit).
 const HUMAN_PAUSE: Duration = Duration::from_millis(1100);
 
-pub async fn run(config: Config, recipients: usize) -> Result<serde_json::Value, BenchError> {
+pub async fn run(
+    config: Config,
+    recipients: usize,
+    chatters: usize,
+    period: Duration,
+) -> Result<serde_json::Value, BenchError> {
     if recipients == 0 {
         return Err(BenchError::Failed("--recipients must be at least 1".into()));
     }
@@ -75,7 +82,7 @@ pub async fn run(config: Config, recipients: usize) -> Result<serde_json::Value,
     let running = tokio::spawn(app.run(async move {
         let _ = stopped.await;
     }));
-    let result = measure(&fake, &pool, recipients, ceiling).await;
+    let result = measure(&fake, &pool, recipients, ceiling, chatters, period).await;
     let _ = stop.send(());
     match tokio::time::timeout(Duration::from_secs(30), running).await {
         Ok(Ok(Ok(()))) => {}
@@ -93,7 +100,11 @@ struct Seen {
     copies: usize,
     first_copy: Option<Instant>,
     last_copy: Option<Instant>,
+    /// Every message the fake accepted, with when (copies, replies, the coordinator's answers).
+    all: Vec<(i64, Instant)>,
     http_429: usize,
+    /// Each 429: the chat, when, and the wait asked for.
+    refusals: Vec<(i64, Instant, Duration)>,
     lagged: u64,
 }
 
@@ -102,6 +113,8 @@ async fn measure(
     pool: &SqlitePool,
     recipients: usize,
     ceiling: f64,
+    chatters: usize,
+    period: Duration,
 ) -> Result<serde_json::Value, BenchError> {
     let coordinator = FakeUser::new(COORDINATOR, "Koordinaattori", Some("fi"));
     let mut all_events = fake.subscribe();
@@ -140,6 +153,10 @@ async fn measure(
             loop {
                 match events.recv().await {
                     Ok(FakeEvent::MessageSent(m)) => {
+                        seen.lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .all
+                            .push((m.chat_id, Instant::now()));
                         if m.chat_id >= FIRST_RECIPIENT
                             && m.chat_id < FIRST_CHATTER
                             && matches!(m.kind, SentKind::Copy { .. })
@@ -153,8 +170,19 @@ async fn measure(
                     }
                     Ok(FakeEvent::RequestFailed {
                         error_code: Some(429),
-                        ..
-                    }) => seen.lock().unwrap_or_else(|e| e.into_inner()).http_429 += 1,
+                        request,
+                        description,
+                    }) => {
+                        let wait = description
+                            .rsplit(' ')
+                            .next()
+                            .and_then(|n| n.parse::<u64>().ok())
+                            .map_or(Duration::from_secs(1), Duration::from_secs);
+                        let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                        seen.http_429 += 1;
+                        let chat = request.chat_id().unwrap_or(0);
+                        seen.refusals.push((chat, Instant::now(), wait));
+                    }
                     Ok(_) => {}
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         seen.lock().unwrap_or_else(|e| e.into_inner()).lagged += n
@@ -168,12 +196,18 @@ async fn measure(
     fake.press_button(&coordinator, go.0, &go.1);
 
     let (chatting, chatting_stopped) = watch::channel(false);
-    let chatters: Vec<_> = (1..=CHATTERS)
+    let chatting_tasks: Vec<_> = (1..=chatters)
         .map(|i| {
             let fake = fake.clone();
             let stopped = chatting_stopped.clone();
-            let offset = CHAT_PERIOD.mul_f64((i - 1) as f64 / CHATTERS as f64);
-            tokio::spawn(chat(fake, FIRST_CHATTER + i, offset, stopped))
+            let offset = period.mul_f64((i - 1) as f64 / chatters as f64);
+            tokio::spawn(chat(
+                fake,
+                FIRST_CHATTER + i as i64,
+                offset,
+                period,
+                stopped,
+            ))
         })
         .collect();
 
@@ -200,7 +234,7 @@ async fn measure(
     let _ = chatting.send(true);
     let mut latencies = Vec::new();
     let mut unanswered = 0;
-    for chatter in chatters {
+    for chatter in chatting_tasks {
         let (answered, missed) = chatter
             .await
             .map_err(|e| BenchError::Failed(format!("a chatting task failed: {e}")))?;
@@ -224,6 +258,27 @@ async fn measure(
         0.0
     };
     latencies.sort_by(f64::total_cmp);
+    // Everything the fake accepted from "send now" to the last copy, and whether each 429 was obeyed: the
+    // refused chat got nothing before the wait asked for had passed.
+    let total = seen
+        .all
+        .iter()
+        .filter(|(_, at)| *at >= started && *at <= last)
+        .count();
+    let total_per_second = if seconds > 0.0 {
+        total as f64 / seconds
+    } else {
+        0.0
+    };
+    let disobeyed = seen
+        .refusals
+        .iter()
+        .filter(|(chat, at, wait)| {
+            seen.all
+                .iter()
+                .any(|(c, t)| c == chat && *t > *at && *t < *at + *wait - Duration::from_millis(20))
+        })
+        .count();
     let round = |x: f64, places: i32| {
         let f = 10f64.powi(places);
         (x * f).round() / f
@@ -239,7 +294,12 @@ async fn measure(
         "messages_per_second": round(per_second, 2),
         "ceiling": ceiling,
         "fraction_of_ceiling": round(per_second / ceiling, 3),
+        "all_messages_per_second": round(total_per_second, 2),
+        "fraction_of_telegram_30": round(total_per_second / TELEGRAM_PER_SECOND, 3),
+        "chatters": chatters,
+        "chat_period_ms": period.as_millis() as u64,
         "http_429": seen.http_429 + early_429,
+        "http_429_not_obeyed": disobeyed,
         "peak_rss_mib": peak_rss_mib().map(|m| round(m, 1)),
         "interactive_replies": latencies.len(),
         "interactive_unanswered": unanswered,
@@ -264,12 +324,13 @@ fn drain_429s(events: &mut broadcast::Receiver<FakeEvent>) -> usize {
     }
 }
 
-/// One person sending `/help` every `CHAT_PERIOD` (first after `offset`) until stopped; returns the reply
+/// One person sending `/help` every `period` (first after `offset`) until stopped; returns the reply
 /// latencies in milliseconds and how many replies never came.
 async fn chat(
     fake: FakeTelegram,
     id: i64,
     offset: Duration,
+    period: Duration,
     mut stopped: watch::Receiver<bool>,
 ) -> (Vec<f64>, usize) {
     let user = FakeUser::new(id, "Juttelija", Some("fi"));
@@ -281,7 +342,7 @@ async fn chat(
             _ = stopped.changed() => return (latencies, unanswered),
             _ = tokio::time::sleep_until(next) => {}
         }
-        next += CHAT_PERIOD;
+        next += period;
         let mut events = fake.subscribe();
         let asked = Instant::now();
         fake.send_private_text(&user, "/help");
@@ -302,7 +363,7 @@ async fn chat(
         // After a late or missing reply, skip the missed turns rather than catch up in a burst (which would
         // break the chat's own limit of one message a second).
         while next <= Instant::now() {
-            next += CHAT_PERIOD;
+            next += period;
         }
         if *stopped.borrow() {
             return (latencies, unanswered);

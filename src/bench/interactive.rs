@@ -11,6 +11,11 @@
 //! time from queuing the update at the fake to the last message of its answer reaching the fake; throughput
 //! is all updates answered over the wall time of the concurrent phase. Bounded: a step waits at most
 //! `STEP_TIMEOUT`.
+//!
+//! With `--new-people`, the `users` people have never written before and each sends two messages at the same
+//! moment (`NEW_PERSON_TEXT`, twice, without waiting); each is answered as an unregistered person's message
+//! is (the calibration person shows how many messages that is). Latency is per message, from queuing the
+//! second one to the last message of both answers.
 use super::{BenchError, peak_rss_mib, percentile};
 use crate::config::Config;
 use crate::fake_telegram::{FAKE_BOT_TOKEN, FakeEvent, FakeTelegram, FakeUser, SentMessage};
@@ -46,6 +51,9 @@ const STEPS: &[Action] = &[
     Action::Press("Ei, kiitos"),
 ];
 
+/// What each new person sends, twice.
+const NEW_PERSON_TEXT: &str = "Hei";
+
 type Mailboxes = Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<SentMessage>>>>;
 
 pub async fn run(
@@ -53,6 +61,7 @@ pub async fn run(
     users: usize,
     registered: usize,
     think_ms: u64,
+    new_people: bool,
 ) -> Result<serde_json::Value, BenchError> {
     if users == 0 {
         return Err(BenchError::Failed("--users must be at least 1".into()));
@@ -77,6 +86,9 @@ pub async fn run(
     let collector = spawn_collector(&fake, mailboxes.clone());
     let bot = BotProcess::start(&config, &fake, &database_url).await?;
     let result = async {
+        if new_people {
+            return write_twice(&fake, &mailboxes, users).await;
+        }
         let expected = calibrate(&fake, &mailboxes).await?;
         let started = Instant::now();
         let mut people = Vec::with_capacity(users);
@@ -119,11 +131,11 @@ pub async fn run(
     latencies.sort_by(f64::total_cmp);
     let round = |x: f64| (x * 10.0).round() / 10.0;
     Ok(json!({
-        "scenario": "interactive",
+        "scenario": if new_people { "interactive, new people" } else { "interactive" },
         "users": users,
         "think_ms": think_ms,
         "already_registered": registered,
-        "registrations_completed": complete - registered as i64,
+        "registrations_completed": if new_people { 0 } else { complete - registered as i64 },
         "updates_answered": latencies.len(),
         "seconds": (seconds * 100.0).round() / 100.0,
         "updates_per_second": round(latencies.len() as f64 / seconds),
@@ -264,6 +276,74 @@ async fn calibrate(fake: &FakeTelegram, mailboxes: &Mailboxes) -> Result<Vec<usi
         counts.push(count);
     }
     Ok(counts)
+}
+
+/// `users` new people each send `NEW_PERSON_TEXT` twice at the same moment; returns the latency of each
+/// message in ms (both count the time to the last message of both answers) and the wall time.
+async fn write_twice(
+    fake: &FakeTelegram,
+    mailboxes: &Mailboxes,
+    users: usize,
+) -> Result<(Vec<f64>, f64), BenchError> {
+    // How many messages answer one: a calibration person writes once.
+    let calibration = FakeUser::new(FIRST_USER, "Kalibroija", Some("fi"));
+    let mut inbox = mailbox(mailboxes, calibration.id);
+    fake.send_private_text(&calibration, NEW_PERSON_TEXT);
+    let mut per_message = 0;
+    loop {
+        let wait = if per_message == 0 {
+            STEP_TIMEOUT
+        } else {
+            QUIET
+        };
+        match tokio::time::timeout(wait, inbox.recv()).await {
+            Ok(Some(_)) => per_message += 1,
+            _ => break,
+        }
+    }
+    if per_message == 0 {
+        return Err(BenchError::Failed("no answer to a new person".into()));
+    }
+    let mut inboxes = Vec::with_capacity(users);
+    for i in 0..users {
+        let id = FIRST_USER + 1 + i as i64;
+        inboxes.push((
+            FakeUser::new(id, "Matti", Some("fi")),
+            mailbox(mailboxes, id),
+        ));
+    }
+    let started = Instant::now();
+    let mut people = Vec::with_capacity(users);
+    for (user, mut inbox) in inboxes {
+        let fake = fake.clone();
+        people.push(tokio::spawn(async move {
+            let began = std::time::Instant::now();
+            fake.send_private_text(&user, NEW_PERSON_TEXT);
+            fake.send_private_text(&user, NEW_PERSON_TEXT);
+            let mut answered = began;
+            for _ in 0..2 * per_message {
+                match tokio::time::timeout(STEP_TIMEOUT, inbox.recv()).await {
+                    Ok(Some(message)) => answered = answered.max(message.received_at),
+                    _ => {
+                        return Err(BenchError::Failed(format!(
+                            "user {}: no complete answer within {STEP_TIMEOUT:?}",
+                            user.id
+                        )));
+                    }
+                }
+            }
+            let ms = (answered - began).as_secs_f64() * 1000.0;
+            Ok::<_, BenchError>([ms, ms])
+        }));
+    }
+    let mut latencies = Vec::with_capacity(users * 2);
+    for person in people {
+        let person = person
+            .await
+            .map_err(|e| BenchError::Failed(format!("a virtual person failed: {e}")))?;
+        latencies.extend(person?);
+    }
+    Ok((latencies, started.elapsed().as_secs_f64()))
 }
 
 /// One virtual person's registration; returns the latency of each step in ms.

@@ -13,6 +13,11 @@ pub enum Scenario {
     Broadcast {
         #[arg(long, default_value_t = 10_000)]
         recipients: usize,
+        /// People chatting meanwhile, each sending `/help` once every `chat_period_ms`, staggered evenly.
+        #[arg(long, default_value_t = 5)]
+        chatters: usize,
+        #[arg(long, default_value_t = 1_000)]
+        chat_period_ms: u64,
     },
     /// Planning reminders for N participants across M sessions: time, rows planned, peak memory, and the
     /// scheduler's CPU use while idle.
@@ -34,6 +39,10 @@ pub enum Scenario {
         /// person feels at that load). Pauses vary ±50 % between people and steps.
         #[arg(long, default_value_t = 0)]
         think_ms: u64,
+        /// Instead of registering: `users` people who never wrote before each send two messages at the same
+        /// moment (each is answered as an unregistered person's message is).
+        #[arg(long)]
+        new_people: bool,
     },
 }
 
@@ -88,7 +97,14 @@ pub async fn run(
     scenario: Scenario,
 ) -> Result<serde_json::Value, BenchError> {
     match scenario {
-        Scenario::Broadcast { recipients } => broadcast::run(config, recipients).await,
+        Scenario::Broadcast {
+            recipients,
+            chatters,
+            chat_period_ms,
+        } => {
+            let period = std::time::Duration::from_millis(chat_period_ms.max(1));
+            broadcast::run(config, recipients, chatters, period).await
+        }
         Scenario::Plan {
             participants,
             sessions,
@@ -97,7 +113,8 @@ pub async fn run(
             users,
             registered,
             think_ms,
-        } => interactive::run(config, users, registered, think_ms).await,
+            new_people,
+        } => interactive::run(config, users, registered, think_ms, new_people).await,
     }
 }
 

@@ -13,7 +13,7 @@ pub mod surveys;
 mod turns;
 pub mod users;
 
-pub use turns::{TURN_TIMEOUT, Tx, WriteTurn, write_turn};
+pub use turns::{BACKGROUND_SLICE, TURN_TIMEOUT, Tx, WriteTurn, write_turn};
 
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

@@ -582,21 +582,31 @@ pub async fn revive(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
 /// else when they were due). Their idempotency keys go with them. Returns how many.
 pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbError> {
     let mut pruned = 0;
+    // At most a thousand rows per turn (a month of a large programme's rows at once held replies up for
+    // 0.2 s), fewer when a turn takes longer than `BACKGROUND_SLICE`: the next takes as many as fit in it.
+    let mut limit: i64 = 1000;
     loop {
-        // A thousand rows per turn: a month of a large programme's rows at once held replies up for 0.2 s.
-        let _turn = super::write_turn(pool).await?;
+        let turn = super::write_turn(pool).await?;
+        let began = std::time::Instant::now();
         let done = sqlx::query(
             "DELETE FROM deliveries WHERE id IN (
                  SELECT id FROM deliveries WHERE status IN ('sent', 'failed', 'skipped', 'cancelled')
-                    AND COALESCE(sent_at, due_at) < ? LIMIT 1000)",
+                    AND COALESCE(sent_at, due_at) < ? LIMIT ?)",
         )
         .bind(before)
+        .bind(limit)
         .execute(pool)
         .await?;
+        drop(turn);
+        let took = began.elapsed();
         pruned += done.rows_affected();
-        if done.rows_affected() < 1000 {
+        if done.rows_affected() < limit as u64 {
             return Ok(pruned);
         }
+        let fit =
+            limit as f64 * super::BACKGROUND_SLICE.as_secs_f64() / took.as_secs_f64().max(1e-6);
+        limit = (fit as i64).clamp(50, 1000);
+        tokio::task::yield_now().await;
     }
 }
 

@@ -22,6 +22,11 @@ type Gate = Arc<tokio::sync::Mutex<()>>;
 
 static GATES: LazyLock<Mutex<HashMap<PathBuf, Gate>>> = LazyLock::new(Default::default);
 
+/// How long one background transaction (the scheduler's planning and withdrawals, the outbox's pruning) may
+/// hold the turn before it commits and queues again, whatever its row count: users' inputs waiting meanwhile
+/// go in between (turns are first come, first served), so none waits behind a long pass.
+pub const BACKGROUND_SLICE: Duration = Duration::from_millis(10);
+
 /// A turn held this long is logged (at debug level) with where it was taken: what keeps replies waiting.
 const LONG_TURN: Duration = Duration::from_millis(100);
 

@@ -1,19 +1,19 @@
 //! The delivery worker: the one task that sends what the bot says on its own initiative (everything in the
 //! outbox table `deliveries`), within Telegram's rate limits, and records each outcome. Answers to a user's
-//! own message do not come through here (`telegram::send`); the default rate leaves room for them.
+//! own message do not come through here (`telegram::send`), but they share the overall budget (`crate::flood`).
 //!
 //! How it runs: it claims the oldest due row whose chat may receive now, marks it `sending`, sends it and
 //! records the outcome. It sleeps until a producer rings the [`Doorbell`], the next row falls due on the
 //! injected clock, a held chat may receive again, or a request in flight finishes — never by polling.
 //! Rate limits use real time; due times use the injected clock.
 //!
-//! Rate budget: `DELIVERY_MAX_PER_SECOND` (default 20) messages a second overall, spread evenly; after a late
-//! wake-up the worker may catch up by two slots, so no second ever holds more than 27 — under Telegram's 30,
-//! leaving the rest for answers to users. One message a second per private chat, twenty a minute per group,
-//! and a chat never has two requests in flight (its messages keep their order).
+//! Rate budget: at most `DELIVERY_MAX_PER_SECOND` (default 30) messages a second overall, replies included, in
+//! any one-second window, spread evenly; the rate itself adapts to Telegram's 429s (`crate::flood`: ×0.8 on a
+//! 429, then back up while Telegram accepts). One message a second per private chat, twenty a minute per
+//! group, and a chat never has two requests in flight (its messages keep their order).
 //!
-//! Outcomes: sent → `sent`. Flood control (429) → everything pauses for `retry_after` and the same row is
-//! sent again (not counted as a failure). Blocked by the user, account deleted, never started, bot removed
+//! Outcomes: sent → `sent`. Flood control (429, to an outbox message or a reply) → the outbox pauses for
+//! `retry_after`, slows down, and the same row is sent again (not counted as a failure). Blocked by the user, account deleted, never started, bot removed
 //! from the group → the person is marked unreachable, the row and that chat's other pending rows are
 //! `skipped`. Group upgraded to a supergroup → sent to the new chat id. Chat not found and other refusals →
 //! `failed` with Telegram's reason. Network errors, timeouts, dropped connections and server errors → tried
@@ -29,7 +29,7 @@
 //!
 //! Why one request in flight by default: against a fast API one at a time reaches the whole rate budget,
 //! and a crash costs at most one duplicate. Against api.telegram.org a round trip takes roughly 50–150 ms,
-//! so one in flight sends about 7–20 messages a second; set `DELIVERY_CONCURRENCY` to 2–3 to reach 25/s,
+//! so one in flight sends about 7–20 messages a second; set `DELIVERY_CONCURRENCY` to 2–3 to reach 30/s,
 //! accepting as many duplicates per crash.
 //!
 //! **Email** (`email.rs`, on when `SMTP_URL` is set) is the outbox's second channel: rows of kind `email`
@@ -124,10 +124,11 @@ pub fn spawn(
     signal: Doorbell,
     settings: Settings,
     faults: Arc<FaultLog>,
+    budget: Arc<crate::flood::SendBudget>,
 ) -> DeliveryHandle {
     let (stop, stopped) = watch::channel(false);
     let stop_grace = settings.stop_grace;
-    let worker = worker::Worker::new(pool, bot, clock, signal, settings, faults);
+    let worker = worker::Worker::new(pool, bot, clock, signal, settings, faults, budget);
     DeliveryHandle {
         stop,
         task: Some(tokio::spawn(worker.run(stopped))),

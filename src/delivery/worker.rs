@@ -11,6 +11,7 @@ use crate::db::DbError;
 use crate::db::outbox::{self, Delivery};
 use crate::domain::outbox::{AfterTransient, MAX_ATTEMPTS, after_transient, email_after_transient};
 use crate::fault_log::{Fault, FaultLog};
+use crate::flood::SendBudget;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use std::collections::HashMap;
@@ -33,6 +34,8 @@ pub(super) struct Worker {
     signal: Doorbell,
     settings: Settings,
     limiter: RateLimiter,
+    /// The overall rate, shared with the replies.
+    budget: Arc<SendBudget>,
     in_flight: JoinSet<Finished>,
     /// Each request in flight: (chat, row id). A chat has at most one, which keeps its messages in order.
     tasks: HashMap<Id, (i64, i64)>,
@@ -85,6 +88,7 @@ impl Worker {
         signal: Doorbell,
         settings: Settings,
         faults: Arc<FaultLog>,
+        budget: Arc<SendBudget>,
     ) -> Self {
         let next_prune = clock.now();
         let email = settings.email.clone().map(|sender| EmailLane {
@@ -93,11 +97,13 @@ impl Worker {
             next_slot: Instant::now(),
             in_flight: None,
         });
+        budget.configure(settings.limits.per_second, settings.limits.window);
         Worker {
             email,
             pool,
             bot,
             limiter: RateLimiter::new(settings.limits),
+            budget,
             clock,
             signal,
             settings,
@@ -112,7 +118,7 @@ impl Worker {
         self.recover().await;
         self.prune().await;
         log::info!(
-            "delivery worker started ({} messages/s overall, {} in flight; email {})",
+            "delivery worker started (at most {} messages/s overall, adapting to Telegram; {} in flight; email {})",
             self.settings.limits.per_second,
             self.settings.concurrency,
             if self.email.is_some() { "on" } else { "off" }
@@ -220,7 +226,7 @@ impl Worker {
                 return Wait::default();
             }
             let now_rt = Instant::now();
-            if let Some(at) = self.limiter.global_wait(now_rt) {
+            if let Some(at) = self.budget.outbox_wait(now_rt) {
                 return Wait {
                     due: None,
                     ready: Some(at),
@@ -236,7 +242,7 @@ impl Worker {
             match outbox::claim_next(&self.pool, now, &excluded).await {
                 Ok(Some(delivery)) => {
                     self.faults.recovered(Fault::OutboxStorage);
-                    self.limiter.take_slot(now_rt);
+                    self.budget.outbox_started(now_rt);
                     self.start(delivery);
                 }
                 Ok(None) => return self.idle(now, &held).await,
@@ -341,6 +347,7 @@ impl Worker {
                 self.limiter.record(delivery.chat_id, Instant::now());
                 match result {
                     Ok(message_id) => {
+                        self.budget.accepted(Instant::now());
                         self.faults.recovered(Fault::Sending);
                         outbox::mark_sent(&self.pool, delivery.id, message_id, now).await
                     }
@@ -367,12 +374,23 @@ impl Worker {
         let reason = self.reason(error);
         match classify(error) {
             ErrorClass::PauseAll(wait) => {
+                let now_rt = Instant::now();
+                let slowed = if matches!(error, RequestError::RetryAfter(_)) {
+                    self.budget.too_many(now_rt, wait)
+                } else {
+                    self.budget.pause_until(now_rt + wait);
+                    false
+                };
                 log::warn!(
-                    "outbox: Telegram asks to wait {} s ({reason}); all sending paused, message {} will be sent again",
+                    "outbox: Telegram asks to wait {} s ({reason}); the outbox pauses{}, message {} will be sent again",
                     wait.as_secs(),
+                    if slowed {
+                        format!(" and slows to {:.1}/s", self.budget.rate())
+                    } else {
+                        String::new()
+                    },
                     d.id
                 );
-                self.limiter.pause_until(Instant::now() + wait);
                 outbox::release(&self.pool, d.id).await
             }
             ErrorClass::Unreachable => {

@@ -16,6 +16,8 @@ pub(crate) struct FloodLimiter {
     enabled: bool,
     /// How many times faster than Telegram the windows run (1 when enabled normally).
     speedup: f64,
+    /// Messages per (scaled) second overall; 0 means Telegram's 30.
+    overall: usize,
     global: VecDeque<Instant>,
     /// Token buckets: (tokens, last refill).
     private: HashMap<i64, (f64, Instant)>,
@@ -36,9 +38,15 @@ impl FloodLimiter {
         } else {
             1.0
         };
+        self.overall = 0;
         self.global.clear();
         self.private.clear();
         self.groups.clear();
+    }
+
+    /// Allows `per_second` messages a (scaled) second overall instead of 30 (0: back to 30).
+    pub fn set_overall(&mut self, per_second: usize) {
+        self.overall = per_second;
     }
 
     /// Counts one message to `chat_id` sent at `now`, or returns `Err(retry_after_seconds)`
@@ -51,7 +59,12 @@ impl FloodLimiter {
         let minute = Duration::from_secs(60).div_f64(self.speedup);
         let private_per_second = PRIVATE_PER_SECOND * self.speedup;
         prune(&mut self.global, now, second);
-        if self.global.len() >= GLOBAL_PER_SECOND {
+        let overall = if self.overall == 0 {
+            GLOBAL_PER_SECOND
+        } else {
+            self.overall
+        };
+        if self.global.len() >= overall {
             return Err(wait_for(&self.global, now, second));
         }
         if chat_id > 0 {
@@ -165,5 +178,22 @@ mod tests {
         }
         assert_eq!(limiter.check(31, t0), Err(1));
         assert_eq!(limiter.check(31, t0 + Duration::from_secs(1)), Ok(()));
+    }
+
+    #[test]
+    fn a_lower_overall_limit() {
+        let mut limiter = FloodLimiter::default();
+        limiter.set_enabled(true);
+        limiter.set_overall(10);
+        let t0 = Instant::now();
+        for chat in 1..=10 {
+            assert_eq!(limiter.check(chat, t0), Ok(()));
+        }
+        assert_eq!(limiter.check(11, t0), Err(1));
+        limiter.set_enabled(true);
+        assert_eq!(
+            limiter.overall, 0,
+            "turning the limits on again restores 30"
+        );
     }
 }

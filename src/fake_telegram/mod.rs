@@ -283,6 +283,14 @@ impl FakeTelegram {
         self.inner.lock().flood.set_scaled(true, factor);
     }
 
+    /// Like `set_flood_limits_scaled`, with `per_second` messages a (scaled) second overall instead of 30: a
+    /// bot whose real limit is lower than Telegram's documented one.
+    pub fn set_flood_limits_overall(&self, per_second: usize, factor: f64) {
+        let mut st = self.inner.lock();
+        st.flood.set_scaled(true, factor);
+        st.flood.set_overall(per_second);
+    }
+
     /// What `getChatMember(chat_id, user_id)` answers (a `ChatMember` object; `user` may be
     /// left out). By default the bot is an administrator and everyone else a member.
     pub fn set_chat_member(&self, chat_id: i64, user_id: i64, member: Value) {

@@ -21,8 +21,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::{HashMap, HashSet};
 
-/// Outbox rows written per transaction when planning: 500 held the write lock (and replies) for over 100 ms
-/// on a slow day; 200 keep it to a few tens.
+/// Outbox rows written per transaction when planning, at most: 500 held the write lock (and replies) for over
+/// 100 ms on a slow day. A transaction also ends once it has held the turn for `db::BACKGROUND_SLICE`.
 const PLAN_BATCH: usize = 200;
 
 /// What one pass did (for logs, tests and the benchmark).
@@ -210,14 +210,23 @@ async fn plan_series(
         .map(|(id, _)| id)
         .collect();
     let mut withdrawn = 0;
-    for batch in unwanted.chunks(PLAN_BATCH) {
+    let mut rest = &unwanted[..];
+    while !rest.is_empty() {
         let mut tx = db::begin_write(pool).await?;
-        for &id in batch {
+        let began = std::time::Instant::now();
+        let mut done = 0;
+        for &id in rest {
+            if done >= PLAN_BATCH || (done > 0 && began.elapsed() >= db::BACKGROUND_SLICE) {
+                break;
+            }
+            done += 1;
             if outbox::cancel(&mut tx, id, "no longer planned").await? {
                 withdrawn += 1;
             }
         }
         tx.commit().await?;
+        rest = &rest[done..];
+        tokio::task::yield_now().await;
     }
     let by_user: HashMap<i64, &Member> = members.iter().map(|m| (m.telegram_user_id, m)).collect();
     let new: Vec<(&Planned, bool)> = planned
@@ -229,9 +238,16 @@ async fn plan_series(
         })
         .collect();
     let mut added = 0;
-    for batch in new.chunks(PLAN_BATCH) {
+    let mut rest = &new[..];
+    while !rest.is_empty() {
         let mut tx = db::begin_write(pool).await?;
-        for &(item, withdrawn_before) in batch {
+        let began = std::time::Instant::now();
+        let mut done = 0;
+        for &(item, withdrawn_before) in rest {
+            if done >= PLAN_BATCH || (done > 0 && began.elapsed() >= db::BACKGROUND_SLICE) {
+                break;
+            }
+            done += 1;
             let Some(member) = by_user.get(&item.user) else {
                 continue;
             };
@@ -256,6 +272,8 @@ async fn plan_series(
             }
         }
         tx.commit().await?;
+        rest = &rest[done..];
+        tokio::task::yield_now().await;
     }
     Ok((added, withdrawn))
 }

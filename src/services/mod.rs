@@ -56,6 +56,8 @@ pub struct Ctx {
     pub faults: Arc<crate::fault_log::FaultLog>,
     /// Inputs that arrive while others are being handled are handled together (group commit).
     pub handling: Arc<Batcher>,
+    /// The sending budget replies and the outbox share (who sent how much, Telegram's 429s).
+    pub flood: Arc<crate::flood::SendBudget>,
 }
 
 /// One input from a user in a private chat, parsed at the boundary.

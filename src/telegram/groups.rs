@@ -3,6 +3,7 @@
 use super::parse::text_or_command;
 use super::send;
 use crate::domain::groups::{BotRights, BotStatus};
+use crate::flood::SendBudget;
 use crate::services::groups::{self, GroupAdmin, GroupInput, JoinRequest};
 use crate::services::{Ctx, IncomingKind, Response};
 use teloxide::prelude::*;
@@ -124,21 +125,21 @@ pub async fn on_group_message(bot: &Bot, msg: &Message, me: &Me, ctx: &Ctx) {
         me: me.id,
     };
     let response = groups::on_group_command(ctx, &admin, &input).await;
-    deliver(bot, msg, input.user_id, &response).await;
+    deliver(bot, &ctx.flood, msg, input.user_id, &response).await;
 }
 
 /// Sends a group command's answers: in the group, privately to the asker (with the fallback in the group
 /// when that is not possible), and deletes the command message when asked to.
-async fn deliver(bot: &Bot, msg: &Message, user_id: i64, response: &Response) {
-    send::replies(bot, msg.chat.id, &response.replies).await;
+async fn deliver(bot: &Bot, budget: &SendBudget, msg: &Message, user_id: i64, response: &Response) {
+    send::replies(bot, budget, msg.chat.id, &response.replies).await;
     if !response.private.is_empty()
-        && let Err(e) = send::try_replies(bot, ChatId(user_id), &response.private).await
+        && let Err(e) = send::try_replies(bot, budget, ChatId(user_id), &response.private).await
     {
         log::info!(
             "group {}: could not answer a member privately ({e}); neutral note in the group",
             msg.chat.id.0
         );
-        send::replies(bot, msg.chat.id, &response.private_fallback).await;
+        send::replies(bot, budget, msg.chat.id, &response.private_fallback).await;
     }
     if response.delete_input
         && let Err(e) = bot.delete_message(msg.chat.id, msg.id).await

@@ -40,11 +40,35 @@ fn bench_interactive_registers_everyone_through_a_separate_bot_process() {
 }
 
 #[test]
+fn bench_interactive_answers_new_people_writing_twice() {
+    let result = bench(&[
+        "interactive",
+        "--users",
+        "5",
+        "--registered",
+        "10",
+        "--new-people",
+    ]);
+    assert_eq!(result["scenario"], "interactive, new people", "{result}");
+    assert_eq!(result["updates_answered"], 10, "two each: {result}");
+}
+
+#[test]
 fn bench_broadcast_delivers_to_every_recipient() {
-    let result = bench(&["broadcast", "--recipients", "20"]);
+    let result = bench(&[
+        "broadcast",
+        "--recipients",
+        "20",
+        "--chatters",
+        "3",
+        "--chat-period-ms",
+        "600",
+    ]);
     assert_eq!(result["delivered"], 20, "{result}");
     assert_eq!(result["failed"], 0, "{result}");
     assert_eq!(result["interactive_unanswered"], 0, "{result}");
+    assert_eq!(result["chatters"], 3, "{result}");
+    assert_eq!(result["http_429_not_obeyed"], 0, "{result}");
 }
 
 #[test]
