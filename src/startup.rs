@@ -105,7 +105,7 @@ impl App {
             scheduler: Default::default(),
             faults: Default::default(),
             handling: Default::default(),
-            flood: Default::default(),
+            send_budget: Default::default(),
         };
         Ok(App {
             delivery: delivery::Settings::from_config(&ctx.config),
@@ -141,7 +141,7 @@ impl App {
             self.ctx.outbox.clone(),
             self.delivery.clone(),
             self.ctx.faults.clone(),
-            self.ctx.flood.clone(),
+            self.ctx.send_budget.clone(),
         );
         let scheduler =
             crate::scheduler::spawn(self.ctx.clone(), self.bot.clone(), self.progress_tick);

@@ -71,7 +71,7 @@ pub async fn run(
         scheduler: Default::default(),
         faults: Default::default(),
         handling: Default::default(),
-        flood: Default::default(),
+        send_budget: Default::default(),
     };
 
     let probe = WriteProbe::start(pool.clone());
@@ -316,7 +316,7 @@ async fn idle_cpu(ctx: &Ctx, series: &Series) -> Result<Option<f64>, BenchError>
         scheduler: Default::default(),
         faults: Default::default(),
         handling: Default::default(),
-        flood: Default::default(),
+        send_budget: Default::default(),
         metrics: Default::default(),
         ..ctx.clone()
     };

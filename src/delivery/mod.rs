@@ -124,7 +124,7 @@ pub fn spawn(
     signal: Doorbell,
     settings: Settings,
     faults: Arc<FaultLog>,
-    budget: Arc<crate::flood::SendBudget>,
+    budget: Arc<crate::send_budget::SendBudget>,
 ) -> DeliveryHandle {
     let (stop, stopped) = watch::channel(false);
     let stop_grace = settings.stop_grace;

@@ -11,7 +11,7 @@ use crate::db::DbError;
 use crate::db::outbox::{self, Delivery};
 use crate::domain::outbox::{AfterTransient, MAX_ATTEMPTS, after_transient, email_after_transient};
 use crate::fault_log::{Fault, FaultLog};
-use crate::flood::SendBudget;
+use crate::send_budget::SendBudget;
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 use std::collections::HashMap;

@@ -57,7 +57,7 @@ pub struct Ctx {
     /// Inputs that arrive while others are being handled are handled together (group commit).
     pub handling: Arc<Batcher>,
     /// The sending budget replies and the outbox share (who sent how much, Telegram's 429s).
-    pub flood: Arc<crate::flood::SendBudget>,
+    pub send_budget: Arc<crate::send_budget::SendBudget>,
 }
 
 /// One input from a user in a private chat, parsed at the boundary.

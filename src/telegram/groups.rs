@@ -3,7 +3,7 @@
 use super::parse::text_or_command;
 use super::send;
 use crate::domain::groups::{BotRights, BotStatus};
-use crate::flood::SendBudget;
+use crate::send_budget::SendBudget;
 use crate::services::groups::{self, GroupAdmin, GroupInput, JoinRequest};
 use crate::services::{Ctx, IncomingKind, Response};
 use teloxide::prelude::*;
@@ -125,7 +125,7 @@ pub async fn on_group_message(bot: &Bot, msg: &Message, me: &Me, ctx: &Ctx) {
         me: me.id,
     };
     let response = groups::on_group_command(ctx, &admin, &input).await;
-    deliver(bot, &ctx.flood, msg, input.user_id, &response).await;
+    deliver(bot, &ctx.send_budget, msg, input.user_id, &response).await;
 }
 
 /// Sends a group command's answers: in the group, privately to the asker (with the fallback in the group

@@ -45,7 +45,7 @@ async fn on_message(bot: Bot, msg: Message, me: Me, ctx: Ctx) -> ResponseResult<
         groups::on_group_message(&bot, &msg, &me, &ctx).await;
     } else if let Some(incoming) = incoming_from_message(&msg, me.username()) {
         let response = services::handle(&ctx, &incoming).await;
-        send::replies(&bot, &ctx.flood, msg.chat.id, &response.replies).await;
+        send::replies(&bot, &ctx.send_budget, msg.chat.id, &response.replies).await;
         if let Some(menu) = &response.menu {
             commands::set_chat_menu(&bot, msg.chat.id, menu).await;
         }
@@ -58,7 +58,7 @@ async fn on_edited_message(bot: Bot, msg: Message, ctx: Ctx) -> ResponseResult<(
     if let (Some(user), true) = (msg.from.as_ref(), msg.chat.is_private()) {
         let incoming = parse::incoming(user, msg.chat.id.0, None, IncomingKind::Edited);
         let response = services::handle(&ctx, &incoming).await;
-        send::replies(&bot, &ctx.flood, msg.chat.id, &response.replies).await;
+        send::replies(&bot, &ctx.send_budget, msg.chat.id, &response.replies).await;
     }
     ctx.metrics.update_handled();
     Ok(())
@@ -87,14 +87,14 @@ async fn on_callback(bot: Bot, query: CallbackQuery, ctx: Ctx) -> ResponseResult
     if let (Some(mark), Some(MaybeInaccessibleMessage::Regular(message))) =
         (&response.mark_pressed, &query.message)
     {
-        send::mark_pressed(&bot, &ctx.flood, message, mark).await;
+        send::mark_pressed(&bot, &ctx.send_budget, message, mark).await;
     }
     if let (Some(reply), Some(MaybeInaccessibleMessage::Regular(message))) =
         (&response.replace_pressed, &query.message)
     {
-        send::replace(&bot, &ctx.flood, message, reply).await;
+        send::replace(&bot, &ctx.send_budget, message, reply).await;
     }
-    send::replies(&bot, &ctx.flood, chat_id, &response.replies).await;
+    send::replies(&bot, &ctx.send_budget, chat_id, &response.replies).await;
     if let Some(menu) = &response.menu {
         commands::set_chat_menu(&bot, chat_id, menu).await;
     }

@@ -6,7 +6,7 @@
 //! also pauses and slows the outbox. A reply is given up only after waiting ten minutes in all.
 use crate::domain::message::ButtonAction;
 use crate::domain::{Button, Reply};
-use crate::flood::SendBudget;
+use crate::send_budget::SendBudget;
 use std::future::Future;
 use std::time::Duration;
 use teloxide::RequestError;

@@ -174,7 +174,7 @@ fn offline_ctx(bot: &TestBot) -> Ctx {
         scheduler: Default::default(),
         faults: Default::default(),
         handling: Default::default(),
-        flood: Default::default(),
+        send_budget: Default::default(),
     }
 }
 
