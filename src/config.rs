@@ -31,7 +31,7 @@ pub struct Config {
     pub coordinator_ids: BTreeSet<i64>,
     pub default_language: Lang,
     /// The most messages per second overall, answers to users included (`DELIVERY_MAX_PER_SECOND`, 1–30,
-    /// default 30, Telegram's figure): the ceiling the outbox's adaptive rate runs toward (`crate::flood`).
+    /// default 30, Telegram's figure): the ceiling the outbox's adaptive rate runs toward (`crate::send_budget`).
     /// Less only for a bot that shares its token — see docs/performance.md.
     pub delivery_max_per_second: u32,
     /// Outbox requests in flight at once (`DELIVERY_CONCURRENCY`, 1–8, default 1): a crash can send at most

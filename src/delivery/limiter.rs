@@ -1,5 +1,5 @@
 //! The rate budget's per-chat part, in real time: one message per second per private chat, twenty per minute
-//! per group. The overall rate, pauses and the adaptation to 429s are shared with replies (`crate::flood`).
+//! per group. The overall rate, pauses and the adaptation to 429s are shared with replies (`crate::send_budget`).
 //! Pure: the caller passes the current `Instant`.
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -49,7 +49,7 @@ impl Limits {
     }
 }
 
-/// The per-chat part of the rate budget (the overall part is shared with replies: `crate::flood`).
+/// The per-chat part of the rate budget (the overall part is shared with replies: `crate::send_budget`).
 #[derive(Debug)]
 pub struct RateLimiter {
     limits: Limits,

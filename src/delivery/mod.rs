@@ -1,6 +1,6 @@
 //! The delivery worker: the one task that sends what the bot says on its own initiative (everything in the
 //! outbox table `deliveries`), within Telegram's rate limits, and records each outcome. Answers to a user's
-//! own message do not come through here (`telegram::send`), but they share the overall budget (`crate::flood`).
+//! own message do not come through here (`telegram::send`), but they share the overall budget (`crate::send_budget`).
 //!
 //! How it runs: it claims the oldest due row whose chat may receive now, marks it `sending`, sends it and
 //! records the outcome. It sleeps until a producer rings the [`Doorbell`], the next row falls due on the
@@ -8,7 +8,7 @@
 //! Rate limits use real time; due times use the injected clock.
 //!
 //! Rate budget: at most `DELIVERY_MAX_PER_SECOND` (default 30) messages a second overall, replies included, in
-//! any one-second window, spread evenly; the rate itself adapts to Telegram's 429s (`crate::flood`: ×0.8 on a
+//! any one-second window, spread evenly; the rate itself adapts to Telegram's 429s (`crate::send_budget`: ×0.8 on a
 //! 429, then back up while Telegram accepts). One message a second per private chat, twenty a minute per
 //! group, and a chat never has two requests in flight (its messages keep their order).
 //!

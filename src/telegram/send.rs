@@ -1,7 +1,7 @@
 //! Sending services' replies. Failures are logged with context; one failed message does not stop the rest.
 //!
 //! Flood control: a reply never waits for the outbox's budget (it only records that it was sent, see
-//! `crate::flood`), but one that Telegram answers with 429 waits `retry_after` and is sent again — in place,
+//! `crate::send_budget`), but one that Telegram answers with 429 waits `retry_after` and is sent again — in place,
 //! so the chat's later replies keep their order behind it (and its handling lane waits meanwhile). The 429
 //! also pauses and slows the outbox. A reply is given up only after waiting ten minutes in all.
 use crate::domain::message::ButtonAction;
