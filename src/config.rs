@@ -52,6 +52,11 @@ pub struct Config {
     /// How long one request to the Bot API may take before it counts as failed (`TELEGRAM_TIMEOUT_SECONDS`,
     /// 1–300, default 17). Long polls get their own waiting time on top.
     pub telegram_timeout: std::time::Duration,
+    /// Updates one person may send at once before the per-person budget drops the rest (`FLOOD_BURST`,
+    /// 0–1000, default 10; 0 turns the budget off).
+    pub flood_burst: u32,
+    /// Updates a second one person may send over time (`FLOOD_PER_SECOND`, 1–100, default 2).
+    pub flood_per_second: u32,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://milava.db";
@@ -62,6 +67,8 @@ pub const DEFAULT_PERSONAL_DATA_RETENTION_DAYS: u32 = 180;
 pub const DEFAULT_WEBHOOK_LISTEN: &str = "0.0.0.0:8443";
 pub const DEFAULT_SURVEY_MIN_RESPONSES: u32 = 5;
 pub const DEFAULT_TELEGRAM_TIMEOUT_SECONDS: u32 = 17;
+pub const DEFAULT_FLOOD_BURST: u32 = 10;
+pub const DEFAULT_FLOOD_PER_SECOND: u32 = 2;
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -162,7 +169,17 @@ impl Config {
             Some(raw) => parse_in_range("TELEGRAM_TIMEOUT_SECONDS", &raw, 1, 300)?,
             None => DEFAULT_TELEGRAM_TIMEOUT_SECONDS,
         };
+        let flood_burst = match get("FLOOD_BURST") {
+            Some(raw) => parse_in_range("FLOOD_BURST", &raw, 0, 1000)?,
+            None => DEFAULT_FLOOD_BURST,
+        };
+        let flood_per_second = match get("FLOOD_PER_SECOND") {
+            Some(raw) => parse_in_range("FLOOD_PER_SECOND", &raw, 1, 100)?,
+            None => DEFAULT_FLOOD_PER_SECOND,
+        };
         Ok(Config {
+            flood_burst,
+            flood_per_second,
             telegram_timeout: std::time::Duration::from_secs(telegram_timeout.into()),
             personal_data_retention_days,
             health_addr,

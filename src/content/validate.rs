@@ -22,6 +22,8 @@ pub const CODE_KEYS: &[&str] = &[
     "attendance.unknown_session",
     "attendance.usage",
     "broadcast.ask_time",
+    "flood.busy",
+    "flood.slow_down",
     "broadcast.audience_all",
     "broadcast.audience_area",
     "broadcast.audience_group",

@@ -12,6 +12,7 @@ mod coordinators;
 mod crash;
 mod delivery;
 mod faults;
+mod flood;
 mod full_disk;
 mod group_assignment;
 mod group_prompts;
