@@ -52,6 +52,8 @@ pub struct Gate {
     budgets: Option<Budgets>,
     /// Updates admitted to each lane and not yet handled.
     lanes: Vec<AtomicUsize>,
+    /// When each person was last told the bot is busy (one notice a minute, also with the budget off).
+    busy_notices: Mutex<Buckets<i64>>,
 }
 
 struct Budgets {
@@ -73,6 +75,10 @@ impl Gate {
             bot,
             budgets,
             lanes: (0..HANDLING_LANES).map(|_| AtomicUsize::new(0)).collect(),
+            busy_notices: Mutex::new(Buckets::new(Budget {
+                burst: 1,
+                per_second: 1.0,
+            })),
         })
     }
 
@@ -101,9 +107,9 @@ impl Gate {
                 chat.id.0
             ),
         );
-        if let (Some(budgets), Some(subject)) = (&self.budgets, subject)
+        if let Some(subject) = subject
             && subject.joins.is_none()
-            && lock(&budgets.people).other_notice_due(&subject.user, self.ctx.clock.now())
+            && lock(&self.busy_notices).other_notice_due(&subject.user, self.ctx.clock.now())
         {
             self.notify(subject, Notice::Busy);
         }

@@ -172,3 +172,47 @@ async fn join_request_spam_cannot_fill_the_outbox() {
             .any(|t| t.starts_with(SLOW_DOWN_EN))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_lane_refuses_politely_instead_of_stalling_everyone() {
+    // The budget off: only the lanes' bound stands between a flood and the intake.
+    let bot = TestBot::start_with(&[("FLOOD_BURST", "0")]).await;
+    let ctx = bot.ctx();
+    let flooder = FakeUser::new(4001, "Flood", Some("en"));
+    let other = FakeUser::new(4002, "Other", Some("fi"));
+    bot.fake
+        .set_chat_failure(flooder.id, Some(Failure::Delay(Duration::from_millis(100))));
+    let handled = ctx.metrics.handled();
+    for i in 0..200 {
+        bot.fake.send_private_text(&flooder, &format!("spam {i}"));
+    }
+    let asked = Instant::now();
+    bot.fake.send_private_text(&other, "/help");
+    bot.fake
+        .wait_for_messages_to(other.id, 1, STEP_TIMEOUT)
+        .await;
+    let waited = asked.elapsed();
+    assert!(
+        waited < Duration::from_secs(2),
+        "/help waited {waited:?} behind a full lane"
+    );
+    // The lane took what its queue holds (64, give or take those already handled); the rest was refused.
+    let dropped = ctx.metrics.dropped();
+    assert!((100..=136).contains(&dropped), "{dropped} dropped");
+    bot.fake
+        .wait_until("the busy notice", STEP_TIMEOUT, |_| {
+            bot.texts_to(&flooder)
+                .iter()
+                .any(|t| t.starts_with("I am very busy right now"))
+        })
+        .await;
+    bot.fake.set_chat_failure(flooder.id, None);
+    assert!(ctx.metrics.wait_handled(handled + 201, STEP_TIMEOUT).await);
+    let busy = bot
+        .texts_to(&flooder)
+        .iter()
+        .filter(|t| t.starts_with("I am very busy right now"))
+        .count();
+    assert_eq!(busy, 1, "one busy notice a minute");
+    assert_eq!(ctx.faults.lines_logged(Fault::Overloaded), 1);
+}
