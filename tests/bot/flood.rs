@@ -215,4 +215,9 @@ async fn a_full_lane_refuses_politely_instead_of_stalling_everyone() {
         .count();
     assert_eq!(busy, 1, "one busy notice a minute");
     assert_eq!(ctx.faults.lines_logged(Fault::Overloaded), 1);
+    // Handled updates give their places back: the lane takes the flooder's next message again.
+    let dropped = ctx.metrics.dropped();
+    let answer = bot.send(&flooder, "hello").await;
+    assert!(!answer.is_empty());
+    assert_eq!(ctx.metrics.dropped(), dropped);
 }
