@@ -202,12 +202,13 @@ mod tests {
         for key in 0..10_000 {
             b.take(&key, now);
         }
-        // Each has 4 of 5 tokens: full again after half a second, and then forgotten in the next sweep.
+        // Each has 4 of 5 tokens: full again after half a second, and then forgotten in the next sweep (when
+        // 16,384 are held: the sweeps double the room after sweeps that free nothing).
         let later = now + TimeDelta::seconds(1);
-        for key in 10_000..10_100 {
+        for key in 10_000..17_000 {
             b.take(&key, later);
         }
-        assert!(b.tracked() < 2_000, "{}", b.tracked());
+        assert!(b.tracked() < 8_000, "{}", b.tracked());
         // A person told to slow down is remembered for the minute even when their bucket is full again.
         let mut b = Buckets::new(BUDGET);
         for _ in 0..6 {
