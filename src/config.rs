@@ -71,6 +71,11 @@ pub struct Config {
     pub email_from: Option<String>,
     /// Emails per minute at most (`EMAIL_MAX_PER_MINUTE`, 1–600, default 60): the email lane's own budget.
     pub email_max_per_minute: u32,
+    /// Updates one person may send at once before the per-person budget drops the rest (`FLOOD_BURST`,
+    /// 0–1000, default 10; 0 turns the budget off).
+    pub flood_burst: u32,
+    /// Updates a second one person may send over time (`FLOOD_PER_SECOND`, 1–100, default 2).
+    pub flood_per_second: u32,
 }
 
 /// A URL that may carry credentials: `Debug` and `Display` show it with the password replaced.
@@ -116,6 +121,8 @@ pub const DEFAULT_WEBHOOK_MAX_CONNECTIONS: u32 = 100;
 pub const DEFAULT_SURVEY_MIN_RESPONSES: u32 = 5;
 pub const DEFAULT_TELEGRAM_TIMEOUT_SECONDS: u32 = 17;
 pub const DEFAULT_EMAIL_MAX_PER_MINUTE: u32 = 60;
+pub const DEFAULT_FLOOD_BURST: u32 = 10;
+pub const DEFAULT_FLOOD_PER_SECOND: u32 = 2;
 
 impl Config {
     /// Reads the process environment (after `.env` has been loaded by the caller).
@@ -254,10 +261,20 @@ impl Config {
             Some(raw) => parse_in_range("EMAIL_MAX_PER_MINUTE", &raw, 1, 600)?,
             None => DEFAULT_EMAIL_MAX_PER_MINUTE,
         };
+        let flood_burst = match get("FLOOD_BURST") {
+            Some(raw) => parse_in_range("FLOOD_BURST", &raw, 0, 1000)?,
+            None => DEFAULT_FLOOD_BURST,
+        };
+        let flood_per_second = match get("FLOOD_PER_SECOND") {
+            Some(raw) => parse_in_range("FLOOD_PER_SECOND", &raw, 1, 100)?,
+            None => DEFAULT_FLOOD_PER_SECOND,
+        };
         Ok(Config {
             smtp_url,
             email_from,
             email_max_per_minute,
+            flood_burst,
+            flood_per_second,
             telegram_timeout: std::time::Duration::from_secs(telegram_timeout.into()),
             personal_data_retention_days,
             unfinished_retention_days,

@@ -25,6 +25,10 @@ pub enum Fault {
     /// Requests to the webhook without the right secret (a scan, or a misconfigured proxy). Nothing of ours
     /// failed, so it is a warning, and it has no end.
     WebhookRejected,
+    /// Updates dropped because a person sent more than their budget (a flood). A warning without an end.
+    OverBudget,
+    /// Updates refused because a handling lane or the webhook's queue was full. A warning without an end.
+    Overloaded,
 }
 
 impl Fault {
@@ -36,12 +40,14 @@ impl Fault {
             Fault::OutboxStorage => "outbox storage",
             Fault::Intake => "receiving updates",
             Fault::WebhookRejected => "webhook requests rejected for their secret token",
+            Fault::OverBudget => "updates dropped over a person's budget",
+            Fault::Overloaded => "updates refused because a queue was full",
         }
     }
 
     fn level(self) -> log::Level {
         match self {
-            Fault::WebhookRejected => log::Level::Warn,
+            Fault::WebhookRejected | Fault::OverBudget | Fault::Overloaded => log::Level::Warn,
             _ => log::Level::Error,
         }
     }

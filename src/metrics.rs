@@ -7,6 +7,8 @@ use tokio::sync::Notify;
 #[derive(Debug, Default)]
 pub struct Metrics {
     handled: AtomicU64,
+    /// Updates dropped at intake (over a person's budget, or their lane full); they count as handled too.
+    dropped: AtomicU64,
     changed: Notify,
     /// When the scheduler will next act by itself (the simulator stops its clock there).
     scheduler_next_run: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
@@ -16,6 +18,17 @@ impl Metrics {
     pub fn update_handled(&self) {
         self.handled.fetch_add(1, Ordering::SeqCst);
         self.changed.notify_waiters();
+    }
+
+    /// An update was dropped at intake: it is done with, as if handled.
+    pub fn update_dropped(&self) {
+        self.dropped.fetch_add(1, Ordering::SeqCst);
+        self.update_handled();
+    }
+
+    /// How many updates were dropped at intake.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::SeqCst)
     }
 
     pub fn set_scheduler_next_run(&self, at: Option<chrono::DateTime<chrono::Utc>>) {

@@ -19,10 +19,10 @@ use teloxide::update_listeners::Polling;
 /// Updates are handled in this many lanes, a chat always in the same one, so one chat's updates stay in order.
 /// teloxide's default is a worker per chat; with a thousand people writing at once those thousand workers and
 /// their queues held 82–93 MiB (bench interactive, saturation) against 38 MiB with 64 lanes.
-const HANDLING_LANES: i64 = 64;
+pub(crate) const HANDLING_LANES: i64 = 64;
 
 /// The lane of a chat: its id modulo `HANDLING_LANES` (never negative; group chats' ids are).
-fn handling_lane(chat: ChatId) -> i64 {
+pub(crate) fn handling_lane(chat: ChatId) -> i64 {
     chat.0.rem_euclid(HANDLING_LANES)
 }
 
@@ -170,10 +170,13 @@ impl App {
                 },
             ));
         }
+        // Every update passes the gate (per-person budget, lane room) before it is queued in a lane.
+        let gate = telegram::intake::Gate::new(self.ctx.clone(), self.bot.clone());
         let mut dispatcher = Dispatcher::builder(self.bot.clone(), telegram::schema())
-            .dependencies(dptree::deps![self.ctx.clone()])
+            .dependencies(dptree::deps![self.ctx.clone(), gate.clone()])
             .default_handler(|_| async {})
             .distribution_function(|update: &Update| update.chat().map(|c| handling_lane(c.id)))
+            .worker_queue_size(telegram::intake::LANE_QUEUE)
             .build();
         spawn_shutdown(dispatcher.shutdown_token(), shutdown);
         let errors = Arc::new(IntakeErrors {
@@ -195,6 +198,7 @@ impl App {
                     .delete_webhook()
                     .await
                     .build();
+                let listener = telegram::intake::Gated::new(listener, gate);
                 dispatcher
                     .try_dispatch_with_listener(listener, errors)
                     .await
@@ -209,6 +213,7 @@ impl App {
                     self.ctx.faults.clone(),
                 )
                 .await?;
+                let listener = telegram::intake::Gated::new(listener, gate);
                 dispatcher
                     .try_dispatch_with_listener(listener, errors)
                     .await

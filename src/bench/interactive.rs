@@ -54,7 +54,7 @@ const STEPS: &[Action] = &[
 /// What each new person sends, twice.
 const NEW_PERSON_TEXT: &str = "Hei";
 
-type Mailboxes = Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<SentMessage>>>>;
+pub(super) type Mailboxes = Arc<Mutex<HashMap<i64, mpsc::UnboundedSender<SentMessage>>>>;
 
 pub async fn run(
     mut config: Config,
@@ -150,12 +150,12 @@ pub async fn run(
 }
 
 /// The bot as its own process (`milava-bot run`, this same executable), so its memory is measured alone.
-struct BotProcess {
+pub(super) struct BotProcess {
     child: std::process::Child,
 }
 
 impl BotProcess {
-    async fn start(
+    pub(super) async fn start(
         config: &Config,
         fake: &FakeTelegram,
         database_url: &str,
@@ -186,17 +186,17 @@ impl BotProcess {
     }
 
     /// The most memory the bot process has used so far (VmHWM), in MiB.
-    fn peak_rss_mib(&self) -> Option<f64> {
+    pub(super) fn peak_rss_mib(&self) -> Option<f64> {
         super::peak_rss_mib_of(&format!("/proc/{}/status", self.child.id()))
     }
 
     /// CPU time the bot process has used so far (start-up and calibration included), in seconds.
-    fn cpu_seconds(&self) -> Option<f64> {
+    pub(super) fn cpu_seconds(&self) -> Option<f64> {
         super::cpu_seconds_of(&format!("/proc/{}/stat", self.child.id()))
     }
 
     /// SIGTERM, as a service manager would; the bot must be gone within 10 s.
-    async fn stop(mut self) -> Result<(), BenchError> {
+    pub(super) async fn stop(mut self) -> Result<(), BenchError> {
         std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()?;
@@ -221,7 +221,10 @@ impl BotProcess {
 }
 
 /// Forwards every message the bot sends to the mailbox of its chat.
-fn spawn_collector(fake: &FakeTelegram, mailboxes: Mailboxes) -> tokio::task::JoinHandle<()> {
+pub(super) fn spawn_collector(
+    fake: &FakeTelegram,
+    mailboxes: Mailboxes,
+) -> tokio::task::JoinHandle<()> {
     let mut events = fake.subscribe();
     tokio::spawn(async move {
         loop {
@@ -242,7 +245,7 @@ fn spawn_collector(fake: &FakeTelegram, mailboxes: Mailboxes) -> tokio::task::Jo
     })
 }
 
-fn mailbox(mailboxes: &Mailboxes, chat: i64) -> mpsc::UnboundedReceiver<SentMessage> {
+pub(super) fn mailbox(mailboxes: &Mailboxes, chat: i64) -> mpsc::UnboundedReceiver<SentMessage> {
     let (tx, rx) = mpsc::unbounded_channel();
     mailboxes
         .lock()

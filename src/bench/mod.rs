@@ -1,6 +1,7 @@
 //! `milava-bot bench <scenario>`: benchmarks run on demand (never as timed tests in CI). Each runs the real
 //! code against the in-process fake Bot API on 127.0.0.1 and prints one JSON line.
 pub mod broadcast;
+pub mod flood;
 pub mod interactive;
 pub mod plan;
 
@@ -43,6 +44,20 @@ pub enum Scenario {
         /// moment (each is answered as an unregistered person's message is).
         #[arg(long)]
         new_people: bool,
+    },
+    /// One person sends `messages` texts as fast as possible while `others` people chat normally (`/help`,
+    /// wait for the answer, pause, `rounds` times): the others' reply latency and unanswered messages, what
+    /// the flooder got back, peak memory.
+    Flood {
+        #[arg(long, default_value_t = 1_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 100)]
+        others: usize,
+        #[arg(long, default_value_t = 10)]
+        rounds: usize,
+        /// The others' pause between an answer and their next message, on average (±50 %).
+        #[arg(long, default_value_t = 1_000)]
+        think_ms: u64,
     },
 }
 
@@ -115,6 +130,12 @@ pub async fn run(
             think_ms,
             new_people,
         } => interactive::run(config, users, registered, think_ms, new_people).await,
+        Scenario::Flood {
+            messages,
+            others,
+            rounds,
+            think_ms,
+        } => flood::run(config, messages, others, rounds, think_ms).await,
     }
 }
 

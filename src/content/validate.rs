@@ -27,6 +27,8 @@ pub const CODE_KEYS: &[&str] = &[
     "attendance.title",
     "attendance.unknown_session",
     "broadcast.ask_time",
+    "flood.busy",
+    "flood.slow_down",
     "broadcast.audience_all",
     "broadcast.audience_area",
     "broadcast.audience_group",

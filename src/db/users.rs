@@ -115,3 +115,16 @@ pub async fn mark_unreachable(
     .await?;
     Ok(())
 }
+
+/// The language a person chose, if they have written before (a read outside any write turn).
+pub async fn language(
+    pool: &sqlx::SqlitePool,
+    telegram_user_id: i64,
+) -> Result<Option<Lang>, DbError> {
+    let lang: Option<String> =
+        sqlx::query_scalar("SELECT language FROM users WHERE telegram_user_id = ?")
+            .bind(telegram_user_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(lang.and_then(|l| Lang::parse(&l)))
+}

@@ -1,5 +1,6 @@
 //! Types and rules of the programme. No I/O here: everything is pure and unit-tested.
 pub mod broadcast;
+pub mod budget;
 pub mod callback;
 pub mod commands;
 pub mod enrolment;

@@ -10,6 +10,7 @@ pub mod changes;
 pub(crate) mod coaching;
 mod coordinator;
 mod csv;
+pub mod flood;
 pub mod groups;
 mod help_now;
 mod journal;

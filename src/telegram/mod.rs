@@ -2,6 +2,7 @@
 //! call `services::handle`, and send what it returns.
 mod commands;
 mod groups;
+pub mod intake;
 mod parse;
 mod send;
 pub mod webhook;
@@ -29,6 +30,8 @@ pub const ALLOWED_UPDATES: &[teloxide::types::AllowedUpdate] = &[
 /// the bot's own membership.
 pub fn schema() -> UpdateHandler<teloxide::RequestError> {
     dptree::entry()
+        // Frees the update's place in its handling lane once it has been handled (see `intake`).
+        .map(|update: Update, gate: std::sync::Arc<intake::Gate>| gate.ticket(&update))
         // An update arrived, so receiving them works (again).
         .chain(dptree::inspect(|ctx: Ctx| {
             ctx.faults.recovered(crate::fault_log::Fault::Intake)

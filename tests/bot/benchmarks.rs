@@ -77,3 +77,23 @@ fn bench_plan_plans_each_reminder_once() {
     // Per participant and session: two reminders and a check-in prompt.
     assert_eq!(result["rows_planned"], 5 * 2 * 3, "{result}");
 }
+
+#[test]
+fn bench_flood_answers_the_others_and_cuts_the_flood() {
+    let result = bench(&[
+        "flood",
+        "--messages",
+        "100",
+        "--others",
+        "3",
+        "--rounds",
+        "2",
+        "--think-ms",
+        "50",
+    ]);
+    assert_eq!(result["scenario"], "flood");
+    assert_eq!(result["others_answered"], 6, "{result}");
+    assert_eq!(result["others_unanswered"], 0, "{result}");
+    assert_eq!(result["flooder_slow_down_notices"], 1, "{result}");
+    assert!(result["latency_p99_ms"].as_f64().is_some(), "{result}");
+}

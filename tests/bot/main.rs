@@ -16,6 +16,7 @@ mod delivery;
 mod email;
 mod erasure;
 mod faults;
+mod flood;
 mod full_disk;
 mod group_assignment;
 mod group_prompts;
