@@ -375,6 +375,7 @@ pub const CODE_KEYS: &[&str] = &[
     "timeline.done_waitlisted",
     "timeline.no_series_open",
     "timeline.not_enrolled_join",
+    "timeline.not_enrolled_none_open",
     "timeline.series_closed",
     "timeline.series_not_open_yet",
     "timeline.waitlist_note",

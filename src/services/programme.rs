@@ -159,12 +159,14 @@ async fn not_enrolled(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> R
     let registered = crate::db::participants::get(tx, turn.user.telegram_user_id)
         .await?
         .is_some_and(|p| p.role == crate::domain::Role::Professional);
-    match join_offer(turn).filter(|_| registered) {
-        Some(buttons) => out.push(Reply::with_buttons(
+    match join_offer(turn) {
+        Some(buttons) if registered => out.push(Reply::with_buttons(
             turn.text("timeline.not_enrolled_join"),
             buttons,
         )),
-        None => out.push(Reply::text(turn.text("programme.not_enrolled"))),
+        // A registered professional is not told to register again: nothing is open now.
+        None if registered => out.push(Reply::text(turn.text("timeline.not_enrolled_none_open"))),
+        _ => out.push(Reply::text(turn.text("programme.not_enrolled"))),
     }
     remind(tx, turn, out).await
 }

@@ -56,6 +56,14 @@ async fn on_todays_clock_no_series_is_offered_and_professionals_still_register()
     );
     assert!(!done.contains("muistutu"), "{done}");
     assert_eq!(enrolments(&bot, &aino).await, 0);
+    // Registered without a series, she is not told to register again.
+    for command in ["/next", "/schedule"] {
+        assert_eq!(
+            joined(&bot.send(&aino, command).await),
+            text(Lang::Fi, "timeline.not_enrolled_none_open", &[]),
+            "{command}"
+        );
+    }
 
     // A deep link in English to a series that is over.
     let john = FakeUser::new(9702, "John", Some("en"));
