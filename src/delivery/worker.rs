@@ -459,7 +459,10 @@ impl Worker {
         error: &EmailError,
         now: DateTime<Utc>,
     ) -> Result<(), DbError> {
-        let reason: String = error.to_string().chars().take(MAX_REASON_CHARS).collect();
+        let reason: String = without_addresses(&error.to_string())
+            .chars()
+            .take(MAX_REASON_CHARS)
+            .collect();
         if error.is_permanent() {
             log::warn!("outbox: email {} refused for good: {reason}", d.id);
             return outbox::mark_failed(&self.pool, d.id, &reason, Some(d.attempts + 1)).await;
@@ -538,5 +541,38 @@ async fn sleep_until_ready(ready: Option<Instant>) {
     match ready {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+/// A mail server's answer with every email address taken out: servers often quote the recipient
+/// (`550 5.1.1 <anna@example.fi>: Recipient address rejected`), and reasons are logged and stored.
+fn without_addresses(answer: &str) -> String {
+    answer
+        .split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "<address>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod address_tests {
+    #[test]
+    fn a_servers_answer_keeps_no_address() {
+        assert_eq!(
+            super::without_addresses(
+                "SMTP: permanent error (550): 5.1.1 <anna@example.fi>: no such user"
+            ),
+            "SMTP: permanent error (550): 5.1.1 <address> no such user"
+        );
+        assert_eq!(
+            super::without_addresses("connection refused"),
+            "connection refused"
+        );
     }
 }

@@ -470,7 +470,7 @@ async fn a_mail_server_that_is_down_or_refuses_is_tried_again_without_loss_or_du
     sink.refusals
         .lock()
         .unwrap()
-        .push_back("550 5.1.1 no such mailbox");
+        .push_back("550 5.1.1 <cai.ceder@example.fi>: no such mailbox");
     // The Rovaniemi series ends on 15.5. at 12.00 (9.00 UTC).
     bot.advance_to(utc("2024-05-15 10:00")).await;
     let (status, error): (String, Option<String>) =
