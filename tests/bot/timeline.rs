@@ -3,6 +3,7 @@
 use crate::check_command::check;
 use crate::harness::{TestBot, joined, labels};
 use crate::reminders::{ContentCopy, register, text, utc};
+use crate::waitlist::status;
 use milava_bot::domain::Lang;
 use milava_bot::fake_telegram::FakeUser;
 
@@ -247,16 +248,6 @@ async fn leave(bot: &TestBot, user: &FakeUser, yes: &str) {
         "{}",
         joined(&replies)
     );
-}
-
-async fn status(bot: &TestBot, user: &FakeUser) -> String {
-    sqlx::query_scalar(
-        "SELECT status FROM enrolments WHERE telegram_user_id = ? AND series_id = 'oulu-2024'",
-    )
-    .bind(user.id)
-    .fetch_one(&bot.db)
-    .await
-    .expect("an enrolment")
 }
 
 /// A professional who left can rejoin from `/profile`, `/start <code>` and `/schedule`; the series they left

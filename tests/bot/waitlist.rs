@@ -7,7 +7,8 @@ use milava_bot::domain::Lang;
 use milava_bot::fake_telegram::FakeUser;
 use pretty_assertions::assert_eq;
 
-async fn status(bot: &TestBot, user: &FakeUser) -> String {
+/// The status of `user`'s enrolment in the Oulu series (also used by `timeline`).
+pub(crate) async fn status(bot: &TestBot, user: &FakeUser) -> String {
     sqlx::query_scalar(
         "SELECT status FROM enrolments WHERE telegram_user_id = ? AND series_id = 'oulu-2024'",
     )
