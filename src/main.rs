@@ -3,11 +3,12 @@ use clap::{Parser, Subcommand};
 use milava_bot::clock::SystemClock;
 use milava_bot::config::Config;
 use milava_bot::files::write_new_private;
-use milava_bot::simulator;
 use milava_bot::startup::{App, Intake, StartupError, termination_signal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+#[cfg(feature = "simulator")]
+use testkit::simulator;
 
 /// milava-bot: the Telegram bot of the MILAVA programme (Mies, lapsi ja vanhemmuus).
 ///
@@ -66,11 +67,13 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    #[cfg(feature = "simulator")]
     /// Run a benchmark against the in-process fake Bot API and print one JSON line (see docs/performance.md).
     Bench {
         #[command(subcommand)]
-        scenario: milava_bot::bench::Scenario,
+        scenario: testkit::bench::Scenario,
     },
+    #[cfg(feature = "simulator")]
     /// Try the whole bot in the terminal: a fake Telegram, no token or network needed, and a clock you
     /// move with :advance. Type :help inside for the commands.
     Simulate {
@@ -92,6 +95,17 @@ enum Command {
     },
 }
 
+impl Command {
+    /// The simulator's terminal is for the conversation.
+    fn is_simulation(&self) -> bool {
+        #[cfg(feature = "simulator")]
+        if matches!(self, Command::Simulate { .. }) {
+            return true;
+        }
+        false
+    }
+}
+
 /// Exit code for a missing or malformed setting.
 const EXIT_SETTINGS: u8 = 2;
 
@@ -99,7 +113,7 @@ fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     // The simulator's terminal is for the conversation: only warnings unless RUST_LOG asks for more.
-    let default_level = if matches!(cli.command, Command::Simulate { .. }) {
+    let default_level = if cli.command.is_simulation() {
         "warn"
     } else {
         "info"
@@ -145,11 +159,13 @@ fn main() -> ExitCode {
                 format,
                 out,
             } => export(&config, &survey, series.as_deref(), &format, &out).await,
+            #[cfg(feature = "simulator")]
             Command::Bench { scenario } => {
-                let result = milava_bot::bench::run(config, scenario).await?;
+                let result = testkit::bench::run(config, scenario).await?;
                 println!("{result}");
                 Ok(())
             }
+            #[cfg(feature = "simulator")]
             Command::Simulate {
                 start,
                 database,
@@ -202,6 +218,7 @@ fn check(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "simulator")]
 async fn simulate(
     config: Config,
     start: Option<String>,

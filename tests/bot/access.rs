@@ -2,7 +2,7 @@
 //! administrator who may take the chat over.
 use crate::harness::{TestBot, joined};
 use crate::programme::register_professional;
-use milava_bot::fake_telegram::{FakeUser, SentMessage};
+use fake_telegram::{FakeUser, SentMessage};
 
 const NOT_IN_SERIES: &str =
     "Tämän sarjan kalenteri on sen osallistujille. Oman sarjasi näet komennolla /schedule.";
@@ -99,7 +99,7 @@ async fn linkgroup_needs_a_chat_administrator_who_may_take_over_the_chat() {
     let content = dir.path().display().to_string();
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", "900"), ("DIALOGUES_DIR", &content)]).await;
     let oulu_chat = crate::groups::oulu_group();
-    let other_chat = milava_bot::fake_telegram::FakeGroup::new(-100_888, "Kajaanin isät");
+    let other_chat = fake_telegram::FakeGroup::new(-100_888, "Kajaanin isät");
     let oulu_facilitator = FakeUser::new(7501, "Olli", Some("fi"));
     let kajaani_facilitator = FakeUser::new(7502, "Kalle", Some("fi"));
     let both = FakeUser::new(7503, "Aki", Some("fi"));

@@ -24,7 +24,7 @@ const REFUSED: &str = "Tämä komento on vain hankkeen koordinaattoreille.";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_is_handled_where_its_access_rule_says() {
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", COORDINATOR)]).await;
-    let venla = milava_bot::fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
+    let venla = fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
     let content = bot.ctx().content.get();
     let unknown = |command: &str| {
         content.fill(
@@ -65,7 +65,7 @@ async fn only_facilitators_and_coordinators_may_use_facilitator_commands_in_a_gr
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", COORDINATOR)]).await;
     crate::groups::link_oulu(&bot).await;
     let group = crate::groups::oulu_group();
-    let member = milava_bot::fake_telegram::FakeUser::new(7103, "Jussi", Some("fi"));
+    let member = fake_telegram::FakeUser::new(7103, "Jussi", Some("fi"));
     let refused = "Tämä komento on vain ryhmän ohjaajille.";
     let prompts_before = crate::groups::prompts_recorded(&bot).await;
     for name in facilitator_commands() {
@@ -127,7 +127,7 @@ async fn everyone_but_coordinators_is_refused_every_coordinator_command() {
     assert_eq!(footprint(&bot).await, before, "nothing changed");
 
     // A coordinator gets past the check for every one of them.
-    let venla = milava_bot::fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
+    let venla = fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
     for name in coordinator_commands() {
         let replies = bot.send(&venla, &format!("/{name}")).await;
         assert!(

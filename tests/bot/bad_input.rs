@@ -1,5 +1,5 @@
 use crate::harness::{TestBot, joined, labels};
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 use serde_json::json;
 
 /// Starts a father's registration and stops at the name question.

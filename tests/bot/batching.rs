@@ -2,7 +2,7 @@
 //! stays all or nothing — one person's failing write is only theirs, and the others' answers are stored.
 use crate::faults::{another_program_locks, inject_storage_fault_where};
 use crate::harness::{TestBot, joined};
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 
 const FIRST: i64 = 8_400;
 const PEOPLE: i64 = 30;

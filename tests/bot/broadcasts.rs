@@ -3,12 +3,12 @@
 //! limits, survive faults and crashes, and only coordinators can start one.
 use crate::harness::{STEP_TIMEOUT, TestBot, joined, labels};
 use chrono::{DateTime, TimeZone, Utc};
+use fake_telegram::{Failure, FakeEvent, FakeUser, SentKind, SentMessage};
 use milava_bot::clock::Clock;
 use milava_bot::db::outbox::{self, NewDelivery};
 use milava_bot::domain::enrolment::{Enrolment, EnrolmentStatus};
 use milava_bot::domain::outbox::{Payload, Status};
 use milava_bot::domain::{Lang, Participant, Role};
-use milava_bot::fake_telegram::{Failure, FakeEvent, FakeUser, SentKind, SentMessage};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -210,7 +210,7 @@ async fn wait_until_done(bot: &TestBot, id: i64) -> String {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let start = format!("Tiedote #{id} on lähetetty:");
-    let summary = |f: &milava_bot::fake_telegram::FakeTelegram| {
+    let summary = |f: &fake_telegram::FakeTelegram| {
         f.sent_to(COORDINATOR)
             .into_iter()
             .filter_map(|m| m.text)

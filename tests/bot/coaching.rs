@@ -4,7 +4,7 @@ use crate::groups::{times, utc};
 use crate::harness::{TestBot, joined, labels};
 use crate::registration::register_father;
 use chrono::{DateTime, Utc};
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 
 /// Registers a father who chose both (register_father) and picks Wednesdays at 19.00.
 async fn father_on_wednesdays(bot: &TestBot, id: i64, name: &str) -> FakeUser {

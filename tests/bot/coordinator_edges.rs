@@ -6,7 +6,7 @@ use crate::harness::{TestBot, joined, labels};
 use crate::programme::register_professional;
 use crate::reminders::{SPEEDUP, register, utc};
 use crate::surveys::{OPENS, answer_feedback, attend, is_survey};
-use milava_bot::fake_telegram::{FakeUser, SentKind};
+use fake_telegram::{FakeUser, SentKind};
 use pretty_assertions::assert_eq;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

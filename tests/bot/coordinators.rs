@@ -1,6 +1,6 @@
 use crate::harness::{TestBot, joined};
 use crate::registration::register_father;
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 
 const COORDINATOR: i64 = 900;
 

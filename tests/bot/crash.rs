@@ -6,9 +6,9 @@
 //! stops the bot cleanly within 5 seconds. Bounded: each wait gives up after `STEP_TIMEOUT`.
 use crate::harness::{STEP_TIMEOUT, dialogues_dir};
 use chrono::Utc;
+use fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use milava_bot::db::{self, outbox::NewDelivery};
 use milava_bot::domain::outbox::Payload;
-use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -42,7 +42,7 @@ fn spawn_bot(fake: &FakeTelegram, dir: &Path, rate: &str) -> Child {
     // whose programme runs on, next to the database.
     let content = dir.join("dialogues");
     if !content.exists() {
-        let copy = milava_bot::bench::content_with_programme_running(&dialogues_dir()).unwrap();
+        let copy = testkit::bench::content_with_programme_running(&dialogues_dir()).unwrap();
         std::fs::rename(copy.keep(), &content).unwrap();
     }
     Command::new(env!("CARGO_BIN_EXE_milava-bot"))

@@ -1,10 +1,10 @@
 //! The outbox and its delivery worker, through the fake Bot API: idempotency, flood control, blocked users,
 //! permanent and transient errors, crashes, due times and the rate limits.
 use crate::harness::{STEP_TIMEOUT, TestBot, joined};
+use fake_telegram::{Failure, FakeEvent, FakeUser, SentKind};
 use milava_bot::db::outbox::{self, Delivery, NewDelivery};
 use milava_bot::domain::outbox::{Payload, Status};
 use milava_bot::domain::{Button, Document};
-use milava_bot::fake_telegram::{Failure, FakeEvent, FakeUser, SentKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -4,7 +4,7 @@
 use crate::harness::{TestBot, joined};
 use crate::registration::register_father;
 use crate::reminders::utc;
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 use milava_bot::ops;
 use pretty_assertions::assert_eq;
 

@@ -3,9 +3,9 @@
 //! loses no outbox message, and carries on by itself once the fault ends.
 use crate::delivery::{text, wait_for_row, wait_for_status};
 use crate::harness::{STEP_TIMEOUT, TestBot, joined};
+use fake_telegram::{Failure, FakeUser};
 use milava_bot::clock::Clock;
 use milava_bot::domain::outbox::Status;
-use milava_bot::fake_telegram::{Failure, FakeUser};
 use milava_bot::fault_log::Fault;
 use std::time::Duration;
 use tokio::time::Instant;

@@ -3,7 +3,7 @@
 //! and join-request spam cannot fill the outbox.
 use crate::groups::{link_oulu, oulu_group};
 use crate::harness::{STEP_TIMEOUT, TestBot, joined};
-use milava_bot::fake_telegram::{Failure, FakeUser};
+use fake_telegram::{Failure, FakeUser};
 use milava_bot::fault_log::Fault;
 use std::time::{Duration, Instant};
 

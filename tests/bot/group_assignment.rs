@@ -2,7 +2,7 @@
 //! when he changes his area before joining.
 use crate::groups::{arrivals_in, coordinator, in_group, link_oulu, start, utc};
 use crate::harness::{joined, labels};
-use milava_bot::fake_telegram::{FakeGroup, FakeUser};
+use fake_telegram::{FakeGroup, FakeUser};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_father_who_moves_area_before_joining_gets_his_new_areas_group() {

@@ -6,8 +6,8 @@ use crate::groups::{
 };
 use crate::harness::{Arrival, joined};
 use crate::registration::register_father;
+use fake_telegram::FakeUser;
 use milava_bot::domain::commands::{Command, Where, Who};
-use milava_bot::fake_telegram::FakeUser;
 
 /// The Oulu group's Tuesday 19.00 prompts from 12.3. to 14.5.2024: 19.00 is 17:00 UTC before 31.3. and 16:00
 /// UTC after it; two Tuesdays are paused; no prompt comes twice; the plan's order is kept.
@@ -260,10 +260,8 @@ async fn a_group_upgraded_to_a_supergroup_keeps_its_link_under_the_new_id() {
     let bot = start().await;
     let group = oulu_group();
     link_oulu(&bot).await;
-    bot.fake.fail_next(
-        "sendMessage",
-        milava_bot::fake_telegram::Failure::migrated_to(-100_888),
-    );
+    bot.fake
+        .fail_next("sendMessage", fake_telegram::Failure::migrated_to(-100_888));
     in_group(&bot, &group, &coordinator(), "/prompt").await;
     bot.settle().await;
     assert_eq!(
@@ -287,7 +285,7 @@ async fn a_prompt_refused_because_the_bot_was_kicked_stops_the_groups_prompts() 
     link_oulu(&bot).await;
     bot.fake.set_chat_failure(
         group.id,
-        Some(milava_bot::fake_telegram::Failure::api(
+        Some(fake_telegram::Failure::api(
             403,
             "Forbidden: bot was kicked from the supergroup chat",
         )),

@@ -3,7 +3,7 @@
 use crate::harness::{Arrival, TestBot, joined};
 use crate::registration::register_father;
 use chrono::{DateTime, TimeZone, Utc};
-use milava_bot::fake_telegram::{FAKE_BOT_ID, FakeGroup, FakeUser, SentMessage};
+use fake_telegram::{FAKE_BOT_ID, FakeGroup, FakeUser, SentMessage};
 use serde_json::json;
 
 pub const COORDINATOR: i64 = 900;

@@ -2,7 +2,7 @@
 //! the cached health probe and what never reaches the logs.
 use crate::harness::TestBot;
 use crate::registration::register_father;
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_formula_after_a_comma_is_defused_in_the_participant_list() {
@@ -202,7 +202,7 @@ async fn restore_refuses_a_database_that_is_not_this_bots() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_name_username_or_text_reaches_the_log_even_at_trace() {
-    use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram};
+    use fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram};
     let fake = FakeTelegram::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("stderr.log");

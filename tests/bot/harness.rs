@@ -1,11 +1,11 @@
 //! Starts the real bot against the fake Telegram Bot API (real HTTP on 127.0.0.1, random port) and a
 //! fresh SQLite file per test, and drives users through it.
 use chrono::{DateTime, TimeZone, Utc};
+use fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use milava_bot::clock::{Clock, ManualClock};
 use milava_bot::config::Config;
 use milava_bot::db::outbox::{self, NewDelivery};
 use milava_bot::delivery::Doorbell;
-use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use milava_bot::metrics::Metrics;
 use milava_bot::services::Ctx;
 use milava_bot::startup::App;

@@ -2,9 +2,9 @@
 //! `/health`.
 use crate::harness::dialogues_dir;
 use chrono::{TimeZone, Utc};
+use fake_telegram::{FAKE_BOT_TOKEN, Failure, FakeTelegram};
 use milava_bot::clock::ManualClock;
 use milava_bot::config::Config;
-use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, Failure, FakeTelegram};
 use milava_bot::fault_log::{Fault, FaultLog};
 use milava_bot::startup::{App, Intake, Listening};
 use serde_json::{Value, json};

@@ -2,8 +2,8 @@
 //! scheduler's and `purge --dry-run`'s).
 use crate::harness::{TestBot, joined};
 use crate::reminders::{SPEEDUP, register, utc};
+use fake_telegram::FakeUser;
 use milava_bot::config::Config;
-use milava_bot::fake_telegram::FakeUser;
 use milava_bot::ops;
 use milava_bot::services::retention;
 use pretty_assertions::assert_eq;

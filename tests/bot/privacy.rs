@@ -103,7 +103,7 @@ async fn forget_leaves_no_name_email_or_id_in_the_file_or_the_audit_log() {
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", "900")]).await;
     let aulikki = crate::programme::register_professional(&bot, 9061, "Aulikki Pyyhittava").await;
     let other = crate::programme::register_professional(&bot, 9062, "Ben Berg").await;
-    let coordinator = milava_bot::fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
+    let coordinator = fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
     bot.send(&coordinator, "/attendance oulu-2024-2").await;
     bot.press(&coordinator, "⬜ Aulikki Pyyhittava").await;
     bot.press(&coordinator, "⬜ Ben Berg").await;

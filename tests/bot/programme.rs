@@ -1,6 +1,6 @@
 use crate::harness::{TestBot, joined, labels};
 use chrono::{TimeZone, Utc};
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 
 /// Registers a Finnish-speaking professional in the Oulu series (first session 19.3.2024 8.00).
 pub async fn register_professional(bot: &TestBot, id: i64, name: &str) -> FakeUser {

@@ -1,5 +1,5 @@
 use crate::harness::{TestBot, joined, labels};
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_father_registers_in_finnish() {

@@ -3,10 +3,10 @@
 //! 31.3.2024, between the kick-offs and most follow-ups).
 use crate::harness::{Arrival, TestBot, joined};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use fake_telegram::{FakeUser, SentMessage};
 use milava_bot::clock::Clock;
 use milava_bot::domain::Lang;
 use milava_bot::domain::outbox::Status;
-use milava_bot::fake_telegram::{FakeUser, SentMessage};
 use milava_bot::services::Ctx;
 use pretty_assertions::assert_eq;
 use std::path::Path;

@@ -5,7 +5,7 @@ use crate::harness::{TestBot, joined};
 use crate::programme::register_professional;
 use crate::reminders::utc;
 use crate::surveys::{OPENS, answer_feedback, attend, start};
-use milava_bot::fake_telegram::{FakeUser, SentMessage};
+use fake_telegram::{FakeUser, SentMessage};
 use pretty_assertions::assert_eq;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,7 +4,7 @@ use crate::harness::{TestBot, joined};
 use crate::programme::register_professional;
 use crate::reminders::utc;
 use crate::surveys::{OPENS, answer_feedback, attend, start};
-use milava_bot::fake_telegram::{FakeUser, SentKind, SentMessage};
+use fake_telegram::{FakeUser, SentKind, SentMessage};
 use pretty_assertions::assert_eq;
 
 fn documents(messages: &[SentMessage]) -> Vec<(String, Vec<u8>)> {

@@ -3,7 +3,7 @@ use crate::harness::{TestBot, joined, labels};
 use crate::programme::register_professional;
 use crate::reminders::utc;
 use crate::surveys::{COORDINATOR, invitations_to, start};
-use milava_bot::fake_telegram::FakeUser;
+use fake_telegram::FakeUser;
 use pretty_assertions::assert_eq;
 
 /// A father who joins the Oulu peer group through its link (12.3.2024 7.00 UTC), with research consent.

@@ -3,7 +3,7 @@
 use crate::harness::{TestBot, joined, labels};
 use crate::programme::register_professional;
 use crate::reminders::{SPEEDUP, utc};
-use milava_bot::fake_telegram::{FakeUser, SentMessage};
+use fake_telegram::{FakeUser, SentMessage};
 use pretty_assertions::assert_eq;
 
 pub const COORDINATOR: i64 = 900;

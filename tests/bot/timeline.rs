@@ -4,8 +4,8 @@ use crate::check_command::check;
 use crate::harness::{TestBot, joined, labels};
 use crate::reminders::{ContentCopy, register, text, utc};
 use crate::waitlist::status;
+use fake_telegram::FakeUser;
 use milava_bot::domain::Lang;
-use milava_bot::fake_telegram::FakeUser;
 
 /// A professional answers everything up to the series question (Finnish or English, by `lang`).
 async fn answer_up_to_series(bot: &TestBot, user: &FakeUser, lang: Lang) -> String {

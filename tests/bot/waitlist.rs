@@ -3,8 +3,8 @@
 use crate::harness::{TestBot, joined, labels};
 use crate::reminders::{ContentCopy, SPEEDUP, register, text, utc};
 use chrono::{DateTime, Utc};
+use fake_telegram::FakeUser;
 use milava_bot::domain::Lang;
-use milava_bot::fake_telegram::FakeUser;
 use pretty_assertions::assert_eq;
 
 /// The status of `user`'s enrolment in the Oulu series (also used by `timeline`).

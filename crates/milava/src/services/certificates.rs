@@ -1,0 +1,99 @@
+//! Certificates of participation: who qualifies, and the PDF in their language. The scheduler queues them
+//! after a series ends; `/certificate` sends one again.
+use crate::content::Content;
+use crate::db::programme as store;
+use crate::db::{DbError, Tx};
+use crate::documents::{CertificateData, certificate};
+use crate::domain::programme::{Series, Session};
+use crate::domain::time::utc_to_local;
+use crate::domain::{Document, Lang};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// The sessions of `series` that `user` attended, in time order.
+pub async fn attended<'a>(
+    tx: &mut Tx,
+    series: &'a Series,
+    user: i64,
+) -> Result<Vec<&'a Session>, DbError> {
+    let ids = store::attended_sessions(tx, user).await?;
+    Ok(series
+        .sessions_in_order()
+        .into_iter()
+        .filter(|s| ids.contains(&s.id))
+        .collect())
+}
+
+/// The certificate file for one person, or None if they do not qualify.
+pub fn document(
+    content: &Content,
+    lang: Lang,
+    name: &str,
+    series: &Series,
+    attended: &[&Session],
+    issued: DateTime<Utc>,
+    tz: Tz,
+) -> Option<Document> {
+    if attended.len() < series.required_sessions() {
+        return None;
+    }
+    // Dated the day the series ended, so the same certificate made again is the same document.
+    let ended = series
+        .last_end()
+        .map_or_else(|| utc_to_local(tz, issued).date(), |end| end.date());
+    let data = CertificateData::from_content(content, lang, name, series, attended, ended);
+    match certificate(&data) {
+        Ok(bytes) => Some(Document {
+            file_name: content.fill(lang, "certificate.file_name", &[("series", &series.id)]),
+            bytes,
+            caption: Some(content.fill(
+                lang,
+                "certificate.caption",
+                &[("series", series.name.get(lang))],
+            )),
+        }),
+        Err(e) => {
+            // Never the name: logs hold no personal data.
+            log::error!(
+                "a certificate of series {} could not be made: {e}",
+                series.id
+            );
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// The certificate made at the series' end and the one `/certificate` makes months later are the same
+    /// document, dated the day the series ended.
+    #[test]
+    fn a_certificate_made_again_keeps_its_date() {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialogues");
+        let content = crate::content::load(&dir).unwrap();
+        let series = content.series("rovaniemi-2024").unwrap();
+        let attended: Vec<&Session> = series.sessions.iter().collect();
+        let tz = chrono_tz::Europe::Helsinki;
+        let make = |issued| {
+            document(
+                &content,
+                Lang::Fi,
+                "Liisa Laine",
+                series,
+                &attended,
+                issued,
+                tz,
+            )
+            .unwrap()
+            .bytes
+        };
+        let first = make(Utc.with_ymd_and_hms(2024, 5, 15, 9, 0, 0).unwrap());
+        let again = make(Utc.with_ymd_and_hms(2024, 9, 2, 12, 0, 0).unwrap());
+        assert_eq!(first, again, "the same document");
+        let text = String::from_utf8_lossy(&first).to_string();
+        assert!(text.starts_with("%PDF"));
+    }
+}

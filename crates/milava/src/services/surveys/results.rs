@@ -1,0 +1,268 @@
+//! `/results`: response rate, per-question counts and Likert means, a PNG bar chart, and the free-text answers
+//! as a file. Withheld below SURVEY_MIN_RESPONSES responses, and where a wider scope's results minus these would
+//! be fewer responses than that (`anonymity`), so small groups stay anonymous.
+use super::super::{Response, Turn};
+use crate::db::surveys::{self as store, StoredResponse};
+use crate::db::{DbError, Tx};
+use crate::documents::chart::{ChartSection, bar_chart};
+use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Trigger};
+use crate::domain::{Document, Lang, Reply};
+use crate::services::csv;
+
+/// One question's numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuestionStats {
+    pub answered: usize,
+    /// Label and count of each answer code, in order.
+    pub counts: Vec<(String, usize)>,
+    pub mean: Option<f64>,
+}
+
+pub fn stats(q: &Question, responses: &[StoredResponse], lang: Lang) -> QuestionStats {
+    let answers: Vec<&Answer> = responses
+        .iter()
+        .filter_map(|r| r.answers.get(&q.id))
+        .filter(|a| **a != Answer::Skipped)
+        .collect();
+    let counts = match q.kind {
+        QuestionKind::Likert => (1..=q.labels.len() as u8)
+            .map(|n| {
+                let label = q.describe(&Answer::Likert(n), lang);
+                (
+                    label,
+                    answers.iter().filter(|a| ***a == Answer::Likert(n)).count(),
+                )
+            })
+            .collect(),
+        QuestionKind::Single | QuestionKind::Multiple => q
+            .options
+            .iter()
+            .map(|o| {
+                let n = answers
+                    .iter()
+                    .filter(|a| match a {
+                        Answer::Single(code) => *code == o.code,
+                        Answer::Multiple(codes) => codes.contains(&o.code),
+                        _ => false,
+                    })
+                    .count();
+                (o.label.get(lang).to_string(), n)
+            })
+            .collect(),
+        QuestionKind::Text => Vec::new(),
+    };
+    let points: Vec<f64> = answers
+        .iter()
+        .filter_map(|a| match a {
+            Answer::Likert(n) => Some(f64::from(*n)),
+            _ => None,
+        })
+        .collect();
+    let mean = (!points.is_empty()).then(|| points.iter().sum::<f64>() / points.len() as f64);
+    QuestionStats {
+        answered: answers.len(),
+        counts,
+        mean,
+    }
+}
+
+/// A number for people: one decimal, with a decimal comma in Finnish.
+fn decimal(value: f64, lang: Lang) -> String {
+    let text = format!("{value:.1}");
+    match lang {
+        Lang::Fi => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+fn in_scope(trigger_key: &str, series: Option<&str>, session: Option<&str>) -> bool {
+    let trigger = Trigger::parse(trigger_key);
+    let t = trigger.as_ref();
+    series.is_none_or(|s| t.and_then(|t| t.series()) == Some(s))
+        && session.is_none_or(|s| t.and_then(|t| t.session()) == Some(s))
+}
+
+pub async fn show(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    survey: &Survey,
+    scope: &str,
+    out: &mut Response,
+) -> Result<(), DbError> {
+    let lang = turn.lang();
+    let content = turn.content.clone();
+    let (series, session, scope_name) = if scope == "all" {
+        (None, None, turn.text("survey.scope_all"))
+    } else if let Some(s) = content.series(scope) {
+        (Some(scope), None, s.name.get(lang).to_string())
+    } else if let Some((_, s)) = content.session(scope) {
+        let name = format!("{} {}", s.start.format("%-d.%-m.%Y"), s.title.get(lang));
+        (None, Some(scope), name)
+    } else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(());
+    };
+    let min = turn.ctx.config.survey_min_responses as usize;
+    let every = store::responses(tx, &survey.id, None, None).await?;
+    let shown = super::anonymity::shown_scopes(
+        every
+            .iter()
+            .map(|r| (r.series_id.as_deref(), r.session_id.as_deref())),
+        min,
+    );
+    let responses: Vec<StoredResponse> = every
+        .into_iter()
+        .filter(|r| series.is_none_or(|s| r.series_id.as_deref() == Some(s)))
+        .filter(|r| session.is_none_or(|s| r.session_id.as_deref() == Some(s)))
+        .collect();
+    let invited: i64 = store::invited_by_trigger(tx, &survey.id)
+        .await?
+        .into_iter()
+        .filter(|(key, _)| in_scope(key, series, session))
+        .map(|(_, n)| n)
+        .sum();
+    let title = format!("{} – {scope_name}", survey.title.get(lang));
+    if responses.len() < min || !shown.contains(scope) {
+        let key = if responses.len() < min {
+            "survey.results_withheld"
+        } else {
+            "survey_anonymity.results_withheld_complement"
+        };
+        out.push(Reply::text(turn.fill(
+            key,
+            &[
+                ("title", &title),
+                ("count", &responses.len().to_string()),
+                ("min", &min.to_string()),
+            ],
+        )));
+        return Ok(());
+    }
+    let rate = if invited > 0 {
+        decimal(100.0 * responses.len() as f64 / invited as f64, lang)
+    } else {
+        "–".into()
+    };
+    let mut lines = vec![turn.fill(
+        "survey.results_title",
+        &[
+            ("title", &title),
+            ("count", &responses.len().to_string()),
+            ("invited", &invited.to_string()),
+            ("rate", &rate),
+        ],
+    )];
+    let mut sections = Vec::new();
+    let mut texts = Vec::new();
+    for (i, q) in survey.questions.iter().enumerate() {
+        let s = stats(q, &responses, lang);
+        let note = match s.mean {
+            Some(mean) => turn.fill(
+                "survey.results_mean",
+                &[
+                    ("n", &s.answered.to_string()),
+                    ("mean", &decimal(mean, lang)),
+                ],
+            ),
+            None => turn.fill("survey.results_n", &[("n", &s.answered.to_string())]),
+        };
+        lines.push(format!("\n{}. {}\n{note}", i + 1, q.text.get(lang)));
+        for (label, n) in &s.counts {
+            lines.push(format!("  {label}: {n}"));
+        }
+        if q.kind == QuestionKind::Text {
+            texts.extend(responses.iter().filter_map(|r| match r.answers.get(&q.id) {
+                Some(Answer::Text(t)) => Some(vec![q.id.clone(), t.clone()]),
+                _ => None,
+            }));
+        } else {
+            sections.push(ChartSection {
+                heading: format!("{}. {}", i + 1, q.text.get(lang)),
+                note,
+                bars: s.counts,
+            });
+        }
+    }
+    out.push(Reply::text(lines.join("\n")));
+    match bar_chart(&title, &sections) {
+        Ok(png) => {
+            // As a photo, so it shows in the chat; and as a file, to keep at full resolution.
+            let chart = Document {
+                file_name: format!("{}-{scope}.png", survey.id),
+                bytes: png,
+                caption: Some(title.clone()),
+            };
+            out.push(Reply::Photo(chart.clone()));
+            out.push(Reply::Document(chart));
+        }
+        Err(e) => log::error!("survey {}: results chart failed: {e}", survey.id),
+    }
+    if !texts.is_empty() {
+        out.push(Reply::Document(Document {
+            file_name: format!("{}-{scope}-texts.csv", survey.id),
+            bytes: csv::table(&["question_id", "answer"], &texts),
+            caption: Some(turn.text("survey.results_texts_caption")),
+        }));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::survey::Answers;
+
+    fn response(answers: &[(&str, Answer)]) -> StoredResponse {
+        StoredResponse {
+            id: 1,
+            survey_version: 1,
+            trigger_key: "series:oulu-2024".into(),
+            series_id: Some("oulu-2024".into()),
+            session_id: None,
+            pseudonym: None,
+            research_consent: true,
+            answers: answers
+                .iter()
+                .map(|(q, a)| (q.to_string(), a.clone()))
+                .collect::<Answers>(),
+            submitted_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn counts_and_means_leave_skipped_answers_out() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let content = crate::content::load(&root.join("../../dialogues")).unwrap();
+        let survey = content.survey("series-end").unwrap();
+        let responses = [
+            response(&[
+                ("overall", Answer::Likert(4)),
+                (
+                    "themes",
+                    Answer::Multiple(vec!["stress".into(), "methods".into()]),
+                ),
+            ]),
+            response(&[
+                ("overall", Answer::Likert(5)),
+                ("themes", Answer::Multiple(vec!["stress".into()])),
+            ]),
+            response(&[("overall", Answer::Skipped), ("themes", Answer::Skipped)]),
+        ];
+        let overall = stats(survey.question("overall").unwrap(), &responses, Lang::En);
+        assert_eq!(overall.answered, 2);
+        assert_eq!(overall.mean, Some(4.5));
+        assert_eq!(overall.counts[3], ("4 Somewhat agree".to_string(), 1));
+        let themes = stats(survey.question("themes").unwrap(), &responses, Lang::Fi);
+        let counts: Vec<usize> = themes.counts.iter().map(|(_, n)| *n).collect();
+        assert_eq!(counts, [0, 2, 0, 1]);
+        assert_eq!(themes.mean, None);
+        assert_eq!(decimal(4.5, Lang::Fi), "4,5");
+        assert!(in_scope(
+            "session:oulu-2024:oulu-2024-2",
+            Some("oulu-2024"),
+            None
+        ));
+        assert!(!in_scope("series:oulu-2024", None, Some("oulu-2024-2")));
+        assert!(!in_scope("group:oulu-isat-fi", Some("oulu-2024"), None));
+    }
+}
