@@ -299,18 +299,18 @@ mod tests {
         tx.commit().await.unwrap();
 
         let stop = Arc::new(AtomicBool::new(false));
+        let trigger = Trigger::Series(series.id.clone()).key();
         let writer = {
-            let (pool, stop) = (pool.clone(), stop.clone());
+            let (pool, stop, trigger) = (pool.clone(), stop.clone(), trigger.clone());
             tokio::spawn(async move {
                 let mut seen = Vec::new();
                 while !stop.load(Ordering::SeqCst) {
                     let mut tx = db::begin_write(&pool).await.unwrap();
-                    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM survey_invitations")
-                        .fetch_one(&mut *tx)
+                    let invited = store::invited_users(&mut tx, "series-end", &trigger)
                         .await
                         .unwrap();
                     tx.commit().await.unwrap();
-                    seen.push(n);
+                    seen.push(invited.len() as i64);
                     tokio::task::yield_now().await;
                 }
                 seen
