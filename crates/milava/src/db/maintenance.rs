@@ -100,7 +100,6 @@ pub async fn people_of_series(
     tx: &mut Tx,
     series: &str,
 ) -> Result<Vec<(i64, Vec<String>)>, DbError> {
-    // One query (not one per person): the purge reads this again for every batch it erases.
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "WITH people AS (
              SELECT telegram_user_id FROM enrolments WHERE series_id = ?1
@@ -121,6 +120,18 @@ pub async fn people_of_series(
         }
     }
     Ok(out)
+}
+
+/// The series one person is enrolled in or registered for (what `people_of_series` lists for each).
+pub async fn series_of_person(tx: &mut Tx, user: i64) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT series_id FROM enrolments WHERE telegram_user_id = ?1
+         UNION SELECT series_id FROM participants WHERE telegram_user_id = ?1 AND series_id IS NOT NULL
+         ORDER BY 1",
+    )
+    .bind(user)
+    .fetch_all(&mut **tx)
+    .await?)
 }
 
 /// Up to `limit` fathers and others (the people the programme's end erases), by Telegram id with their role,

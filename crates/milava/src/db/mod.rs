@@ -8,11 +8,13 @@ pub mod maintenance;
 pub mod outbox;
 pub mod participants;
 pub mod programme;
+mod slices;
 pub mod stats;
 pub mod surveys;
 mod turns;
 pub mod users;
 
+pub use slices::{Slice, Slices};
 pub use turns::{BACKGROUND_SLICE, TURN_TIMEOUT, Tx, WriteTurn, write_turn};
 
 use sqlx::SqlitePool;

@@ -63,8 +63,10 @@ pub async fn send_if_due(
     let mut sent = 0;
     for batch in qualified.chunks(BATCH) {
         let documents = make_documents(content, tz, series, batch.to_vec(), now).await;
-        let mut tx = db::begin_write(pool).await?;
+        // Queued in short transactions (`db::Slices`): a PDF is a large row, 50 of them a long turn.
+        let mut slices = db::Slices::new(pool, BATCH);
         for (member, doc) in documents {
+            let tx = slices.next().await?;
             let key = format!("certificate:{}:{}", series.id, member.telegram_user_id);
             if let Some(to) = member.email.as_deref().filter(|_| email) {
                 let lang = member.language;
@@ -86,15 +88,15 @@ pub async fn send_if_due(
                 );
                 let delivery = NewDelivery::new(format!("{key}:email"), member.chat_id, mail, now)
                     .for_user(member.telegram_user_id);
-                outbox::enqueue(&mut tx, &delivery).await?;
+                outbox::enqueue(tx, &delivery).await?;
             }
             let delivery = NewDelivery::new(key, member.chat_id, Payload::document(doc), now)
                 .for_user(member.telegram_user_id);
-            if outbox::enqueue(&mut tx, &delivery).await? {
+            if outbox::enqueue(tx, &delivery).await? {
                 sent += 1;
             }
         }
-        tx.commit().await?;
+        slices.finish().await?;
     }
     let mut tx = db::begin_write(pool).await?;
     store::mark(&mut tx, &mark, now).await?;

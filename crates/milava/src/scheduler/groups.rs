@@ -11,6 +11,9 @@ use chrono_tz::Tz;
 /// A prompt whose slot passed while the bot was down is still posted this long after its time.
 const PROMPT_CATCH_UP: Duration = Duration::hours(6);
 
+/// Coaching fathers handled per transaction, at most (and never longer than `db::BACKGROUND_SLICE`).
+const COACHING_BATCH: usize = 100;
+
 /// Queues due prompts and coaching steps; returns (prompts, steps) queued.
 pub async fn plan(
     ctx: &Ctx,
@@ -44,13 +47,18 @@ pub async fn plan(
         tx.commit().await?;
     }
     let mut steps = 0;
+    // Fathers whose next slot is still to come need no write at all; the rest go in short transactions
+    // (`db::Slices`), one father at a time.
+    let mut slices = db::Slices::new(&ctx.pool, COACHING_BATCH);
     for c in coaching_store::running(&ctx.pool).await? {
-        let mut tx = db::begin_write(&ctx.pool).await?;
-        if coaching::send_if_due(&mut tx, content, tz, &c, now).await? {
+        if coaching::next_due(content, tz, &c).is_some_and(|due| due > now) {
+            continue;
+        }
+        if coaching::send_if_due(slices.next().await?, content, tz, &c, now).await? {
             steps += 1;
         }
-        tx.commit().await?;
     }
+    slices.finish().await?;
     Ok((prompts_queued, steps))
 }
 

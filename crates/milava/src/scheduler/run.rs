@@ -11,7 +11,8 @@ use super::plan::{self, Planned, PlannedKind, Wants};
 use crate::content::Content;
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store, Member};
-use crate::db::{self, DbError, Tx};
+use crate::db::{self, DbError};
+use crate::domain::enrolment::EnrolmentStatus;
 use crate::domain::outbox::{Payload, Status};
 use crate::domain::programme::Series;
 use crate::domain::{Button, CallbackData, Lang};
@@ -24,6 +25,8 @@ use std::collections::{HashMap, HashSet};
 /// Outbox rows written per transaction when planning, at most: 500 held the write lock (and replies) for over
 /// 100 ms on a slow day. A transaction also ends once it has held the turn for `db::BACKGROUND_SLICE`.
 const PLAN_BATCH: usize = 200;
+/// Change notices queued per transaction, at most (and never longer than `db::BACKGROUND_SLICE`).
+const NOTICE_BATCH: usize = 200;
 
 /// What one pass did (for logs, tests and the benchmark).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,14 +51,10 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
     let content = ctx.content.get();
     let tz = ctx.config.timezone;
     let mut report = PassReport::default();
-    let mut tx = db::begin_write(&ctx.pool).await?;
-    report.notices = announce_changes(&mut tx, &content, tz, now).await?;
+    report.notices = announce_changes(&ctx.pool, &content, tz, now).await?;
     report.offers_expired =
-        crate::services::waitlist::expire_offers(&mut tx, &content, tz, now).await?;
-    tx.commit().await?;
-    let mut tx = db::begin_write(&ctx.pool).await?;
-    report.survey_invitations = super::surveys::plan(&mut tx, &content, tz, now).await?;
-    tx.commit().await?;
+        crate::services::waitlist::expire_offers(&ctx.pool, &content, tz, now).await?;
+    report.survey_invitations = super::surveys::plan(&ctx.pool, &content, tz, now).await?;
     for series in &content.series {
         let members = store::members(&ctx.pool, &series.id).await?;
         let (planned, withdrawn) = plan_series(
@@ -210,23 +209,11 @@ async fn plan_series(
         .map(|(id, _)| id)
         .collect();
     let mut withdrawn = 0;
-    let mut rest = &unwanted[..];
-    while !rest.is_empty() {
-        let mut tx = db::begin_write(pool).await?;
-        let began = std::time::Instant::now();
-        let mut done = 0;
-        for &id in rest {
-            if done >= PLAN_BATCH || (done > 0 && began.elapsed() >= db::BACKGROUND_SLICE) {
-                break;
-            }
-            done += 1;
-            if outbox::cancel(&mut tx, id, "no longer planned").await? {
-                withdrawn += 1;
-            }
+    let mut slices = db::Slices::new(pool, PLAN_BATCH);
+    for &id in &unwanted {
+        if outbox::cancel(slices.next().await?, id, "no longer planned").await? {
+            withdrawn += 1;
         }
-        tx.commit().await?;
-        rest = &rest[done..];
-        tokio::task::yield_now().await;
     }
     let by_user: HashMap<i64, &Member> = members.iter().map(|m| (m.telegram_user_id, m)).collect();
     let new: Vec<(&Planned, bool)> = planned
@@ -238,43 +225,32 @@ async fn plan_series(
         })
         .collect();
     let mut added = 0;
-    let mut rest = &new[..];
-    while !rest.is_empty() {
-        let mut tx = db::begin_write(pool).await?;
-        let began = std::time::Instant::now();
-        let mut done = 0;
-        for &(item, withdrawn_before) in rest {
-            if done >= PLAN_BATCH || (done > 0 && began.elapsed() >= db::BACKGROUND_SLICE) {
-                break;
-            }
-            done += 1;
-            let Some(member) = by_user.get(&item.user) else {
+    for &(item, withdrawn_before) in &new {
+        let Some(member) = by_user.get(&item.user) else {
+            continue;
+        };
+        let mut payload = payload(content, series, item, member.language);
+        if item.key.ends_with(EMAIL_SUFFIX) {
+            let Some(to) = member.email.as_deref() else {
                 continue;
             };
-            let mut payload = payload(content, series, item, member.language);
-            if item.key.ends_with(EMAIL_SUFFIX) {
-                let Some(to) = member.email.as_deref() else {
-                    continue;
-                };
-                payload = email_reminder(content, series, item, member.language, to, payload);
-            }
-            let delivery = NewDelivery::new(item.key.clone(), member.chat_id, payload, now)
-                .for_user(member.telegram_user_id)
-                .due_at(item.due_at)
-                .expires_at(item.expires_at);
-            let put = if withdrawn_before {
-                outbox::revive(&mut tx, &delivery).await?
-            } else {
-                outbox::enqueue(&mut tx, &delivery).await?
-            };
-            if put {
-                added += 1;
-            }
+            payload = email_reminder(content, series, item, member.language, to, payload);
         }
-        tx.commit().await?;
-        rest = &rest[done..];
-        tokio::task::yield_now().await;
+        let delivery = NewDelivery::new(item.key.clone(), member.chat_id, payload, now)
+            .for_user(member.telegram_user_id)
+            .due_at(item.due_at)
+            .expires_at(item.expires_at);
+        let tx = slices.next().await?;
+        let put = if withdrawn_before {
+            outbox::revive(tx, &delivery).await?
+        } else {
+            outbox::enqueue(tx, &delivery).await?
+        };
+        if put {
+            added += 1;
+        }
     }
+    slices.finish().await?;
     Ok((added, withdrawn))
 }
 
@@ -354,16 +330,22 @@ fn payload(content: &Content, series: &Series, item: &Planned, lang: Lang) -> Pa
 }
 
 /// One notice per changed session to everyone enrolled in its series; then the snapshot is brought up to date.
-/// The first pass on an empty snapshot table only records the programme.
+/// The first pass on an empty snapshot table only records the programme. The notices go in short
+/// transactions (`db::Slices`); a crash between them only means the next pass sees the same change again
+/// and queues what is missing (each notice's key names the change and the person).
 async fn announce_changes(
-    tx: &mut Tx,
+    pool: &sqlx::SqlitePool,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
-    let before = store::snapshots(tx).await?;
+    // Only the scheduler writes the snapshots, so reading them outside the write turn is safe.
+    let mut read = db::begin_read(pool).await?;
+    let before = store::snapshots(&mut read).await?;
+    read.commit().await?;
     let after = changes::current(content, tz);
     let mut notices = 0;
+    let mut slices = db::Slices::new(pool, NOTICE_BATCH);
     for change in changes::diff(&before, &after) {
         let (series_id, session_id) = match &change {
             Change::Cancelled { snapshot } => {
@@ -377,7 +359,10 @@ async fn announce_changes(
             },
         };
         let change_id = changes::change_id(&change, &after);
-        for (user, chat_id, lang) in store::enrolled_recipients(tx, &series_id).await? {
+        let mut read = db::begin_read(pool).await?;
+        let recipients = store::enrolled_recipients(&mut read, &series_id).await?;
+        read.commit().await?;
+        for (user, chat_id, lang) in recipients {
             let Some(text) = notice_text(content, tz, &change, lang) else {
                 continue;
             };
@@ -400,21 +385,28 @@ async fn announce_changes(
                 _ => Payload::text(text),
             };
             let delivery = NewDelivery::new(key, chat_id, payload, now).for_user(user);
-            if outbox::enqueue(tx, &delivery).await? {
+            let tx = slices.next().await?;
+            // Someone who left the series or was erased (`/forget`) since the list was read gets nothing.
+            let enrolled = store::enrolment_of(tx, user, &series_id)
+                .await?
+                .is_some_and(|e| e.status == EnrolmentStatus::Enrolled);
+            if enrolled && outbox::enqueue(tx, &delivery).await? {
                 notices += 1;
             }
         }
         log::info!("programme change: {change:?}");
     }
-    for snapshot in &after {
-        store::put_snapshot(tx, snapshot).await?;
+    // Only what changed is written: most passes take no write turn here at all.
+    for snapshot in after.iter().filter(|a| !before.contains(a)) {
+        store::put_snapshot(slices.next().await?, snapshot).await?;
     }
     for old in before
         .iter()
         .filter(|b| !after.iter().any(|a| a.session_id == b.session_id))
     {
-        store::delete_snapshot(tx, &old.session_id).await?;
+        store::delete_snapshot(slices.next().await?, &old.session_id).await?;
     }
+    slices.finish().await?;
     Ok(notices)
 }
 

@@ -3,7 +3,7 @@
 //! and not yet invited while the survey is open (an invitation is stored once per survey, trigger and person,
 //! so passes may repeat freely); `next_due` is the next moment a trigger opens.
 use crate::content::Content;
-use crate::db::{DbError, Tx, programme, surveys as store};
+use crate::db::{self, DbError, Tx, programme, surveys as store};
 use crate::domain::programme::Series;
 use crate::domain::survey::{SessionAudience, Survey, Trigger, TriggerSpec, parse_span};
 use crate::domain::time::local_to_utc;
@@ -87,59 +87,37 @@ pub fn series_end_opens(content: &Content, tz: Tz, series: &Series) -> Option<Da
         .min()
 }
 
-/// Invites everyone due now; returns how many invitations were new.
+/// Invitations queued per transaction, at most (and never longer than `db::BACKGROUND_SLICE`).
+const INVITE_BATCH: usize = 100;
+
+/// Invites everyone due now; returns how many invitations were new. Who is due is read without the write
+/// turn; the invitations then go in short transactions (`db::Slices`), so a series of thousands does not
+/// hold up anyone's replies. A crash between them only means the next pass invites the rest (an
+/// invitation is stored once per survey, trigger and person).
 pub async fn plan(
-    tx: &mut Tx,
+    pool: &SqlitePool,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
     let mut added = 0;
+    let mut slices = db::Slices::new(pool, INVITE_BATCH);
     for survey in &content.surveys {
         let open = |at: DateTime<Utc>| at <= now && now < at + survey.closes_after();
         for (trigger, opened_at, audience) in openings(content, tz, survey) {
             if !open(opened_at) {
                 continue;
             }
-            // Most passes find everyone already invited: read those once instead of trying each insert.
-            let invited = store::invited_users(tx, &survey.id, &trigger.key()).await?;
-            let invitees = match (&trigger, audience) {
-                (Trigger::Session { session, .. }, Some(SessionAudience::Attended)) => {
-                    let mut list = Vec::new();
-                    for user in programme::attendees(tx, session).await? {
-                        if invited.contains(&user) {
-                            continue;
-                        }
-                        if let Some((chat_id, lang)) = programme::recipient(tx, user).await? {
-                            list.push(Invitee {
-                                user,
-                                chat_id,
-                                lang,
-                            });
-                        }
-                    }
-                    list
-                }
-                (_, _) => {
-                    let series = trigger.series().unwrap_or_default();
-                    programme::enrolled_recipients(tx, series)
-                        .await?
-                        .into_iter()
-                        .map(|(user, chat_id, lang)| Invitee {
-                            user,
-                            chat_id,
-                            lang,
-                        })
-                        .collect()
-                }
-            };
+            let mut read = db::begin_read(pool).await?;
+            let invitees = due_invitees(&mut read, &survey.id, &trigger, audience).await?;
+            read.commit().await?;
             let occasion = Occasion {
                 survey,
                 trigger,
                 opened_at,
             };
-            for who in invitees.into_iter().filter(|w| !invited.contains(&w.user)) {
-                if invite_to_survey(tx, content, tz, &occasion, who, now).await? {
+            for who in invitees {
+                if invite_one(&mut slices, content, tz, &occasion, who, now).await? {
                     added += 1;
                 }
             }
@@ -148,8 +126,10 @@ pub async fn plan(
             let TriggerSpec::PeerGroupWeeks { weeks, groups } = spec else {
                 continue;
             };
+            let mut read = db::begin_read(pool).await?;
             let mut invited: HashMap<String, HashSet<i64>> = HashMap::new();
-            for member in store::peer_group_members(tx).await? {
+            let mut due = Vec::new();
+            for member in store::peer_group_members(&mut read).await? {
                 if !groups.is_empty() && !groups.contains(&member.group_id) {
                     continue;
                 }
@@ -159,29 +139,90 @@ pub async fn plan(
                 }
                 if !invited.contains_key(&member.group_id) {
                     let key = Trigger::Group(member.group_id.clone()).key();
-                    let users = store::invited_users(tx, &survey.id, &key).await?;
+                    let users = store::invited_users(&mut read, &survey.id, &key).await?;
                     invited.insert(member.group_id.clone(), users);
                 }
                 if invited[&member.group_id].contains(&member.telegram_user_id) {
                     continue;
                 }
+                due.push(member);
+            }
+            read.commit().await?;
+            for member in due {
                 let occasion = Occasion {
                     survey,
                     trigger: Trigger::Group(member.group_id.clone()),
-                    opened_at,
+                    opened_at: member.since + Duration::weeks(i64::from(*weeks)),
                 };
                 let who = Invitee {
                     user: member.telegram_user_id,
                     chat_id: member.chat_id,
                     lang: member.language,
                 };
-                if invite_to_survey(tx, content, tz, &occasion, who, now).await? {
+                if invite_one(&mut slices, content, tz, &occasion, who, now).await? {
                     added += 1;
                 }
             }
         }
     }
+    slices.finish().await?;
     Ok(added)
+}
+
+/// Who of a session's or series' audience is not invited yet (most passes: nobody).
+async fn due_invitees(
+    read: &mut Tx,
+    survey: &str,
+    trigger: &Trigger,
+    audience: Option<SessionAudience>,
+) -> Result<Vec<Invitee>, DbError> {
+    let invited = store::invited_users(read, survey, &trigger.key()).await?;
+    let mut list = Vec::new();
+    match (trigger, audience) {
+        (Trigger::Session { session, .. }, Some(SessionAudience::Attended)) => {
+            for user in programme::attendees(read, session).await? {
+                if invited.contains(&user) {
+                    continue;
+                }
+                if let Some((chat_id, lang)) = programme::recipient(read, user).await? {
+                    list.push(Invitee {
+                        user,
+                        chat_id,
+                        lang,
+                    });
+                }
+            }
+        }
+        (_, _) => {
+            let series = trigger.series().unwrap_or_default();
+            for (user, chat_id, lang) in programme::enrolled_recipients(read, series).await? {
+                if !invited.contains(&user) {
+                    list.push(Invitee {
+                        user,
+                        chat_id,
+                        lang,
+                    });
+                }
+            }
+        }
+    }
+    Ok(list)
+}
+
+/// One invitation in the current slice; nobody erased (`/forget`) since the list was read is invited.
+async fn invite_one(
+    slices: &mut db::Slices<'_>,
+    content: &Content,
+    tz: Tz,
+    occasion: &Occasion<'_>,
+    who: Invitee,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    let tx = slices.next().await?;
+    if programme::recipient(tx, who.user).await?.is_none() {
+        return Ok(false);
+    }
+    invite_to_survey(tx, content, tz, occasion, who, now).await
 }
 
 /// The next moment after `now` at which a survey trigger opens.
@@ -218,4 +259,84 @@ pub async fn next_due(
         }
     }
     Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::enrolment::{Enrolment, EnrolmentStatus};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A series-end survey for a large series is queued in several short transactions, and a user's input
+    /// waiting for the write turn meanwhile is written between two of them (not after all of them): a
+    /// stand-in writer, one tiny write transaction after another, sees some of the invitations but not all.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_large_survey_wave_lets_waiting_inputs_in_between() {
+        let (pool, _dir) = crate::db::temp_pool().await;
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dialogues");
+        let content = crate::content::load(&root).unwrap();
+        let tz = chrono_tz::Europe::Helsinki;
+        let series = content.series("oulu-2024").unwrap();
+        let opens = series_end_opens(&content, tz, series).unwrap();
+        let people = 3 * INVITE_BATCH as i64 + 7;
+        let mut tx = db::begin_write(&pool).await.unwrap();
+        for user in 1..=people {
+            crate::db::users::touch(&mut tx, user, user, crate::domain::Lang::Fi, opens)
+                .await
+                .unwrap();
+            let enrolment = Enrolment {
+                telegram_user_id: user,
+                series_id: series.id.clone(),
+                status: EnrolmentStatus::Enrolled,
+                offered_until: None,
+                queued_at: opens,
+            };
+            programme::put_enrolment(&mut tx, &enrolment, opens)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+
+        let stop = Arc::new(AtomicBool::new(false));
+        let trigger = Trigger::Series(series.id.clone()).key();
+        let writer = {
+            let (pool, stop, trigger) = (pool.clone(), stop.clone(), trigger.clone());
+            tokio::spawn(async move {
+                let mut seen = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    let mut tx = db::begin_write(&pool).await.unwrap();
+                    let invited = store::invited_users(&mut tx, "series-end", &trigger)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    seen.push(invited.len() as i64);
+                    tokio::task::yield_now().await;
+                }
+                seen
+            })
+        };
+        let added = plan(&pool, &content, tz, opens + Duration::minutes(1))
+            .await
+            .unwrap();
+        stop.store(true, Ordering::SeqCst);
+        let seen = writer.await.unwrap();
+        assert_eq!(added as i64, people);
+        let between: Vec<i64> = seen
+            .iter()
+            .copied()
+            .filter(|n| (1..people).contains(n))
+            .collect();
+        assert!(
+            !between.is_empty(),
+            "the waiting writer only ever saw none or all of the invitations: {seen:?}"
+        );
+        // Every invitation once: a second pass adds nothing.
+        assert_eq!(
+            plan(&pool, &content, tz, opens + Duration::minutes(2))
+                .await
+                .unwrap(),
+            0
+        );
+    }
 }

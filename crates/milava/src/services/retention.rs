@@ -54,13 +54,15 @@ fn split_by(people: Vec<(i64, Vec<String>)>, over: impl Fn(&str) -> bool) -> (Ve
     (ids(going), ids(staying))
 }
 
-/// People erased per transaction, so that a large series does not hold the write lock (and everyone's
-/// replies) for long: erasing a person is a delete in every personal table.
+/// People erased per transaction at most, so that a large series does not hold the write lock (and everyone's
+/// replies) for long: erasing a person is a delete in every personal table. A transaction also ends once it
+/// has held the turn for `db::BACKGROUND_SLICE` (`db::Slice`), whatever its count.
 const PURGE_BATCH: usize = 50;
 
 /// Erases (or with `dry_run` only lists) the people of every series past its retention time, in transactions
-/// of `PURGE_BATCH` people, each recorded in the audit log by counts (never names). Who may go is read again
-/// in each transaction, so someone who enrols in a new series meanwhile is kept.
+/// of at most `PURGE_BATCH` people and `db::BACKGROUND_SLICE`, each recorded in the audit log by counts (never
+/// names). Each person's series are read again under the write turn before they are erased, so someone who
+/// enrols in a new series meanwhile is kept.
 pub async fn purge(
     pool: &SqlitePool,
     content: &Content,
@@ -94,38 +96,38 @@ pub async fn purge(
         if dry_run {
             item.erased = going;
         } else {
-            let mut left = going.len();
-            while left > 0 {
-                // Read again under the turn: someone may have enrolled elsewhere meanwhile.
+            let mut rest = &going[..];
+            while !rest.is_empty() {
                 let mut tx = db::begin_write(pool).await?;
-                let (going, staying) =
-                    split(maintenance::people_of_series(&mut tx, &series.id).await?);
-                item.kept = staying;
-                if going.len() > left {
-                    // Erasing did not take them out of the series: stop rather than go round for ever.
-                    return Err(DbError::Corrupt(format!(
-                        "retention: people erased from {} are still listed in it",
-                        series.id
-                    )));
-                }
-                let batch = &going[..going.len().min(PURGE_BATCH)];
-                for &user in batch {
-                    db::erase_user(&mut tx, user).await?;
+                let slice = db::Slice::start(PURGE_BATCH);
+                let mut done = 0;
+                let mut erased = Vec::new();
+                while done < rest.len() && !slice.full(done) {
+                    let user = rest[done];
+                    done += 1;
+                    // Read again under the turn: they may have enrolled elsewhere meanwhile.
+                    let theirs = maintenance::series_of_person(&mut tx, user).await?;
+                    if theirs.iter().all(|s| over(s)) {
+                        db::erase_user(&mut tx, user).await?;
+                        erased.push(user);
+                    } else {
+                        item.kept.push(user);
+                    }
                 }
                 let detail = format!(
                     "series {} ended {days} days ago: {} participant(s) erased",
                     series.id,
-                    batch.len()
+                    erased.len()
                 );
-                if !batch.is_empty() {
+                if !erased.is_empty() {
                     audit::record(&mut tx, 0, "retention purge", &detail, now).await?;
                 }
                 tx.commit().await?;
-                if !batch.is_empty() {
+                if !erased.is_empty() {
                     log::info!("retention: {detail}");
                 }
-                item.erased.extend_from_slice(batch);
-                left = going.len() - batch.len();
+                item.erased.extend(erased);
+                rest = &rest[done..];
             }
         }
         if !item.erased.is_empty() || !item.kept.is_empty() {
@@ -151,7 +153,8 @@ fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
 }
 
 /// Erases (or with `dry_run` only counts) every father and other once the programme is over at `now`, in
-/// transactions of `PURGE_BATCH` people, each in the audit log by counts; `coordinators` are never erased.
+/// transactions of at most `PURGE_BATCH` people and `db::BACKGROUND_SLICE`, each in the audit log by counts;
+/// `coordinators` are never erased.
 /// None while the programme is not over.
 pub async fn purge_programme_end(
     pool: &SqlitePool,
@@ -187,15 +190,20 @@ pub async fn purge_programme_end(
     }
     loop {
         let mut tx = db::begin_write(pool).await?;
-        let batch = maintenance::programme_people(&mut tx, &keep, PURGE_BATCH as i64).await?;
-        if batch.is_empty() {
+        let listed = maintenance::programme_people(&mut tx, &keep, PURGE_BATCH as i64).await?;
+        // Counted from here, so a slow listing still leaves a slice's time for erasing.
+        let slice = db::Slice::start(PURGE_BATCH);
+        if listed.is_empty() {
             break;
         }
-        for (user, _) in &batch {
-            db::erase_user(&mut tx, *user).await?;
+        let mut done = 0;
+        while done < listed.len() && !slice.full(done) {
+            db::erase_user(&mut tx, listed[done].0).await?;
+            done += 1;
         }
+        let batch = &listed[..done];
         let mut this = ProgrammePurge::default();
-        count(&mut this, &batch);
+        count(&mut this, batch);
         let detail = format!(
             "programme ended {}: {} father(s) and {} other(s) erased",
             content.programme_ends, this.fathers, this.others
@@ -205,7 +213,7 @@ pub async fn purge_programme_end(
         log::info!("retention: {detail}");
         report.fathers += this.fathers;
         report.others += this.others;
-        if batch.len() < PURGE_BATCH {
+        if listed.len() < PURGE_BATCH && done == listed.len() {
             break;
         }
     }
@@ -227,9 +235,9 @@ pub fn never_unfinished(config: &crate::config::Config, content: &Content) -> Ve
 }
 
 /// Erases (or with `dry_run` only counts) everyone who never registered and has left no trace for `days`
-/// (an unfinished registration, a join request, their users row), except `keep`, in transactions of
-/// `PURGE_BATCH` people read under the write turn (someone who writes meanwhile is kept), each in the audit
-/// log by count. Returns how many.
+/// (an unfinished registration, a join request, their users row), except `keep`, in transactions of at most
+/// `PURGE_BATCH` people and `db::BACKGROUND_SLICE`, read under the write turn (someone who writes meanwhile is
+/// kept), each in the audit log by count. Returns how many.
 pub async fn purge_unfinished(
     pool: &SqlitePool,
     keep: &[i64],
@@ -248,14 +256,19 @@ pub async fn purge_unfinished(
     let mut erased = 0;
     loop {
         let mut tx = db::begin_write(pool).await?;
-        let batch =
+        let listed =
             maintenance::unfinished_people(&mut tx, cutoff, &keep, PURGE_BATCH as i64).await?;
-        if batch.is_empty() {
+        // Counted from here, so a slow listing still leaves a slice's time for erasing.
+        let slice = db::Slice::start(PURGE_BATCH);
+        if listed.is_empty() {
             break;
         }
-        for &user in &batch {
-            db::erase_user(&mut tx, user).await?;
+        let mut done = 0;
+        while done < listed.len() && !slice.full(done) {
+            db::erase_user(&mut tx, listed[done]).await?;
+            done += 1;
         }
+        let batch = &listed[..done];
         let detail = format!(
             "never registered, no message for {days} days: {} person(s) erased",
             batch.len()
@@ -264,7 +277,7 @@ pub async fn purge_unfinished(
         tx.commit().await?;
         log::info!("retention: {detail}");
         erased += batch.len();
-        if batch.len() < PURGE_BATCH {
+        if listed.len() < PURGE_BATCH && done == listed.len() {
             break;
         }
     }
@@ -347,11 +360,23 @@ mod tests {
             left,
             vec![(7, vec!["oulu-2024".into(), "rovaniemi-2024".into()])]
         );
+        // One audit line per transaction: at most PURGE_BATCH each (fewer when a transaction ran out of
+        // time), so at least three.
         let audit = audit::details(&pool, "retention purge").await;
-        let counts: Vec<String> = [PURGE_BATCH, PURGE_BATCH, 19]
+        let counts: Vec<usize> = audit
             .iter()
-            .map(|n| format!("series oulu-2024 ended 30 days ago: {n} participant(s) erased"))
+            .map(|line| {
+                line.strip_prefix("series oulu-2024 ended 30 days ago: ")
+                    .and_then(|rest| rest.strip_suffix(" participant(s) erased"))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or_else(|| panic!("unexpected audit line {line:?}"))
+            })
             .collect();
-        assert_eq!(audit, counts);
+        assert!(counts.len() >= 3, "{audit:?}");
+        assert!(
+            counts.iter().all(|n| (1..=PURGE_BATCH).contains(n)),
+            "{audit:?}"
+        );
+        assert_eq!(counts.iter().sum::<usize>() as i64, people - 1);
     }
 }

@@ -3,7 +3,7 @@ use super::{Response, Turn};
 use crate::content::Content;
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store};
-use crate::db::{DbError, Tx};
+use crate::db::{self, DbError, Tx};
 use crate::domain::enrolment::{Enrolment, EnrolmentStatus, OFFER_VALID};
 use crate::domain::outbox::Payload;
 use crate::domain::programme::Series;
@@ -11,6 +11,10 @@ use crate::domain::time::utc_to_local;
 use crate::domain::{Button, CallbackData, Lang, Reply};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use sqlx::SqlitePool;
+
+/// Lapsed offers handled per transaction, at most (and never longer than `db::BACKGROUND_SLICE`).
+const EXPIRY_BATCH: usize = 50;
 
 /// Offers a freed place of `series` to the first on its waitlist (if anyone waits), through the outbox.
 /// `not_to` is someone whose offer just ran out: the place is not offered straight back to them.
@@ -90,16 +94,30 @@ async fn offer_to(
 
 /// Offers that ran out: the person goes back to the end of the waitlist (and is told), and the place is
 /// offered to the next one who has not let an offer run out. An offer nobody else waits for stands (it can
-/// still be accepted) until someone new joins the waitlist. Returns how many expired.
+/// still be accepted) until someone new joins the waitlist. Returns how many expired. For the scheduler: one
+/// offer at a time in short transactions (`db::Slices`), each offer read again under the write turn (its
+/// owner may have answered since the list was read).
 pub async fn expire_offers(
-    tx: &mut Tx,
+    pool: &SqlitePool,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<usize, DbError> {
+    let mut read = db::begin_read(pool).await?;
+    let lapsed = store::expired_offers(&mut read, now).await?;
+    read.commit().await?;
+    let mut slices = db::Slices::new(pool, EXPIRY_BATCH);
     let mut expired = 0;
-    for mut offer in store::expired_offers(tx, now).await? {
-        let Some(series) = content.series(&offer.series_id) else {
+    for listed in lapsed {
+        let Some(series) = content.series(&listed.series_id) else {
+            continue;
+        };
+        let tx = slices.next().await?;
+        let Some(mut offer) = store::enrolment_of(tx, listed.telegram_user_id, &series.id)
+            .await?
+            .filter(|e| e.status == EnrolmentStatus::Offered)
+            .filter(|e| e.offered_until.is_some_and(|until| until <= now))
+        else {
             continue;
         };
         // A lapsed offer moves on only to someone waiting who has not let an offer run out themselves:
@@ -133,6 +151,7 @@ pub async fn expire_offers(
             offer_to(tx, content, tz, series, now, enrolment).await?;
         }
     }
+    slices.finish().await?;
     Ok(expired)
 }
 
