@@ -391,3 +391,27 @@ async fn a_later_programme_end_keeps_nobody_longer_than_they_were_told() {
     bot.settle().await;
     assert_eq!(bot.count(registered, told_2026.id).await, 0);
 }
+
+/// On today's clock the shipped programme is over and fathers are told so; once a coordinator moves the end
+/// to 31.7.2027 (no developer, no file), a father registers and the privacy notice states the new end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_todays_clock_a_coordinator_extends_the_programme_and_fathers_can_register_again() {
+    let bot = TestBot::start().await;
+    bot.clock.set(utc("2026-12-07 10:00"));
+    let matti = FakeUser::new(9531, "Matti", Some("fi"));
+    bot.send(&matti, "/start").await;
+    let said = joined(&bot.press(&matti, "Isä").await);
+    assert!(said.contains("31.7.2025"), "{said}");
+
+    let ends = NaiveDate::from_ymd_opt(2027, 7, 31).unwrap();
+    season::apply(
+        &bot.ctx(),
+        COORDINATOR,
+        ProgrammeChange::SetProgrammeEnds(ends),
+    )
+    .await
+    .expect("end saved");
+    let pekka = crate::registration::register_father(&bot, 9532, "Pekka").await;
+    let privacy = joined(&bot.send(&pekka, "/privacy").await);
+    assert!(privacy.contains("31.7.2027"), "{privacy}");
+}
