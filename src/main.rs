@@ -1,6 +1,6 @@
 //! Thin binary: parse the command line, load settings, call the library, map errors to exit codes.
 use clap::{Parser, Subcommand};
-use milava_bot::clock::SystemClock;
+use milava_bot::clock::{Clock, SystemClock};
 use milava_bot::config::Config;
 use milava_bot::files::write_new_private;
 use milava_bot::startup::{App, Intake, StartupError, termination_signal};
@@ -30,7 +30,18 @@ enum Command {
         webhook: Option<url::Url>,
     },
     /// Validate the content in DIALOGUES_DIR and the settings; print every problem as `file: key: problem`.
-    Check,
+    Check {
+        /// Validate this programme file (e.g. one written by programme-export) in place of
+        /// DIALOGUES_DIR/programme.toml.
+        #[arg(long, value_name = "FILE")]
+        programme: Option<PathBuf>,
+    },
+    /// Write the programme as coordinators have it (it lives in the database) to FILE in programme.toml's
+    /// layout, for review in git. FILE must not exist yet.
+    ProgrammeExport {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Apply database migrations to DATABASE_URL and exit.
     Migrate,
     /// Write a consistent copy of the database to FILE while the bot keeps running.
@@ -152,7 +163,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Run { webhook } => run(config, webhook).await,
-            Command::Check => check(&config),
+            Command::Check { programme } => check(&config, programme.as_deref()),
             Command::Migrate => migrate(&config).await,
             Command::Backup { file } => {
                 milava_bot::ops::backup(&config, &file).await?;
@@ -168,6 +179,12 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Purge { dry_run } => purge(&config, dry_run).await,
+            Command::ProgrammeExport { out } => {
+                let series =
+                    milava_bot::ops::programme_export_at(&config, &out, SystemClock.now()).await?;
+                println!("{}: {series} workshop series written", out.display());
+                Ok(())
+            }
             Command::Export {
                 survey,
                 series,
@@ -212,8 +229,9 @@ async fn run(config: Config, webhook: Option<url::Url>) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(config: &Config) -> anyhow::Result<()> {
-    let content = milava_bot::content::load(&config.dialogues_dir)?;
+fn check(config: &Config, programme: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let programme = programme.unwrap_or(std::path::Path::new("programme.toml"));
+    let content = milava_bot::content::load_with_programme(&config.dialogues_dir, programme)?;
     println!(
         "{}: content is valid ({} texts per language, {} registration steps, {} workshop series, {} peer groups, {} discussion prompts, {} coaching steps, {} help contacts, {} surveys); settings are valid",
         config.dialogues_dir.display(),
@@ -302,12 +320,11 @@ async fn export(
     format: &str,
     out: &std::path::Path,
 ) -> anyhow::Result<()> {
-    use milava_bot::clock::Clock;
     use milava_bot::services::survey_export::{self, Format};
-    let content = milava_bot::content::load(&config.dialogues_dir)?;
     let pool = milava_bot::db::connect(&config.database_url)
         .await
         .map_err(StartupError::from)?;
+    let content = milava_bot::ops::stored_content(config, &pool, SystemClock.now()).await?;
     let format =
         Format::parse(format).ok_or_else(|| anyhow::anyhow!("--format: use csv or json"))?;
     let files = survey_export::export(

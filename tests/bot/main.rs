@@ -31,6 +31,7 @@ mod properties;
 mod registration;
 mod reminders;
 mod restarts;
+mod season;
 mod survey_anonymity;
 mod survey_check;
 mod survey_results;

@@ -109,28 +109,16 @@ impl ContentCopy {
         self.dir.path().display().to_string()
     }
 
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
     /// Replaces `from` (which must occur exactly once) with `to` in programme.toml.
     pub fn edit_programme(&self, from: &str, to: &str) {
         let path = self.dir.path().join("programme.toml");
         let text = std::fs::read_to_string(&path).expect("programme.toml");
         assert_eq!(text.matches(from).count(), 1, "'{from}' in programme.toml");
         std::fs::write(&path, text.replacen(from, to, 1)).expect("programme.toml written");
-    }
-
-    /// Removes one `[[series.session]]` block from programme.toml.
-    pub fn remove_session(&self, id: &str) {
-        let path = self.dir.path().join("programme.toml");
-        let text = std::fs::read_to_string(&path).expect("programme.toml");
-        let marker = "[[series.session]]";
-        let start = text
-            .find(&format!("{marker}\nid = \"{id}\""))
-            .unwrap_or_else(|| panic!("no session {id}"));
-        let end = text[start + marker.len()..]
-            .find(marker)
-            .map(|i| start + marker.len() + i)
-            .unwrap_or(text.len());
-        std::fs::write(&path, format!("{}{}", &text[..start], &text[end..]))
-            .expect("programme.toml written");
     }
 }
 
@@ -145,6 +133,30 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).expect("copied");
         }
     }
+}
+
+/// A coordinator moves a session (local times like 2024-03-20T09:00:00), as the console's form does.
+async fn move_session(bot: &TestBot, id: &str, start: &str, end: &str) {
+    let ctx = bot.ctx();
+    let (_, session) = ctx
+        .content
+        .get()
+        .session(id)
+        .map(|(a, b)| (a.clone(), b.clone()))
+        .expect("session");
+    let at = |t: &str| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").expect("a local time");
+    let moved = milava_bot::domain::programme::Session {
+        start: at(start),
+        end: at(end),
+        ..session
+    };
+    milava_bot::services::season::apply(
+        &ctx,
+        COORDINATOR,
+        milava_bot::domain::season::ProgrammeChange::EditSession(moved),
+    )
+    .await
+    .expect("move saved");
 }
 
 /// What one chat received, as (clock time, text).
@@ -691,12 +703,16 @@ async fn a_moved_session_gets_one_notice_each_and_new_reminders_and_the_old_ones
     let old = session_rows(&bot).await;
     assert_eq!(old.len(), 6);
 
-    // The kick-off moves from Tue 19.3. 8–12 to Wed 20.3. 9–13 (winter time: 7.00–11.00 UTC).
-    content.edit_programme(
-        "start = 2024-03-19T08:00:00\nend = 2024-03-19T12:00:00",
-        "start = 2024-03-20T09:00:00\nend = 2024-03-20T13:00:00",
-    );
+    // The kick-off moves from Tue 19.3. 8–12 to Wed 20.3. 9–13 (winter time: 7.00–11.00 UTC); the bot
+    // restarts at once (whether or not it announced the change before, it does so once).
     let since = bot.sent_count();
+    move_session(
+        &bot,
+        "oulu-2024-1",
+        "2024-03-20T09:00:00",
+        "2024-03-20T13:00:00",
+    )
+    .await;
     bot.restart().await;
     let arrivals = bot.advance_from(since, utc("2024-03-20 12:00")).await;
     let moved = described(
@@ -809,7 +825,7 @@ async fn a_moved_session_gets_one_notice_each_and_new_reminders_and_the_old_ones
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_session_cancelled_with_reload_gets_one_notice_and_its_reminders_are_withdrawn() {
+async fn a_cancelled_session_gets_one_notice_and_its_reminders_are_withdrawn() {
     let content = ContentCopy::new();
     let bot = TestBot::start_sped_up(
         &[
@@ -834,16 +850,17 @@ async fn a_session_cancelled_with_reload_gets_one_notice_and_its_reminders_are_w
         "reminders and prompts of 3.4. are planned"
     );
 
-    content.remove_session("oulu-2024-2");
-    let coordinator = FakeUser::new(COORDINATOR, "Venla", Some("fi"));
     let since = bot.sent_count();
-    let reply = joined(&bot.send(&coordinator, "/reload").await);
-    let expected = bot
-        .ctx()
-        .content
-        .get()
-        .fill(Lang::Fi, "reload.done", &[("notices", "2")]);
-    assert_eq!(reply, expected);
+    let applied = milava_bot::services::season::apply(
+        &bot.ctx(),
+        COORDINATOR,
+        milava_bot::domain::season::ProgrammeChange::CancelSession {
+            session_id: "oulu-2024-2".into(),
+        },
+    )
+    .await
+    .expect("cancel saved");
+    assert_eq!(applied.notices, 2);
 
     let arrivals: Vec<Arrival> = bot
         .advance_from(since, utc("2024-04-09 06:00"))
@@ -1165,14 +1182,21 @@ async fn reminders_withdrawn_and_wanted_again_are_sent_after_all() {
     bot.press(&anna, "🔔 Muistutukset päälle").await;
 
     // The coordinator moves the kick-off by mistake and moves it back.
-    let coordinator = FakeUser::new(COORDINATOR, "Venla", Some("fi"));
-    let original = "start = 2024-03-19T08:00:00\nend = 2024-03-19T12:00:00";
-    let mistake = "start = 2024-03-19T09:00:00\nend = 2024-03-19T13:00:00";
-    content.edit_programme(original, mistake);
-    bot.send(&coordinator, "/reload").await;
+    move_session(
+        &bot,
+        "oulu-2024-1",
+        "2024-03-19T09:00:00",
+        "2024-03-19T13:00:00",
+    )
+    .await;
     bot.settle().await;
-    content.edit_programme(mistake, original);
-    bot.send(&coordinator, "/reload").await;
+    move_session(
+        &bot,
+        "oulu-2024-1",
+        "2024-03-19T08:00:00",
+        "2024-03-19T12:00:00",
+    )
+    .await;
 
     let arrivals = bot.advance_to(utc("2024-03-19 07:00")).await;
     for (user, lang) in [(&anna, Lang::Fi), (&ben, Lang::En)] {

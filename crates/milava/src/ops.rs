@@ -121,8 +121,8 @@ pub async fn purge_at(
     now: chrono::DateTime<Utc>,
     dry_run: bool,
 ) -> Result<PurgeReport, OpsError> {
-    let content = crate::content::load(&config.dialogues_dir)?;
     let pool = db::connect(&config.database_url).await?;
+    let content = stored_content(config, &pool, now).await?;
     let tz = config.timezone;
     let days = config.personal_data_retention_days;
     let series = retention::purge(&pool, &content, tz, days, now, dry_run).await?;
@@ -138,6 +138,39 @@ pub async fn purge_at(
         programme,
         unfinished,
     })
+}
+
+/// The content with the database's programme, as the running bot has it (what it would seed from the
+/// shipped file is included, but nothing is written).
+pub async fn stored_content(
+    config: &Config,
+    pool: &sqlx::SqlitePool,
+    now: chrono::DateTime<Utc>,
+) -> Result<crate::content::Content, OpsError> {
+    let shipped = crate::content::load(&config.dialogues_dir)?;
+    let mut tx = db::begin_write(pool).await?;
+    let content = crate::services::season::with_stored_programme(&mut tx, shipped, now).await?;
+    tx.rollback().await.map_err(DbError::from)?;
+    Ok(content?)
+}
+
+/// `milava-bot programme-export --out FILE`: the programme in the database as a programme.toml (new file,
+/// readable by its owner only), for review in git; `check --programme FILE` validates it.
+pub async fn programme_export_at(
+    config: &Config,
+    out: &Path,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize, OpsError> {
+    let pool = db::connect(&config.database_url).await?;
+    let content = stored_content(config, &pool, now).await?;
+    pool.close().await;
+    let local = crate::domain::time::utc_to_local(config.timezone, now);
+    let text = crate::services::season::export(&content, local);
+    crate::files::write_new_private(out, text.as_bytes()).map_err(|e| OpsError::File {
+        path: out.display().to_string(),
+        problem: e.to_string(),
+    })?;
+    Ok(content.series.len())
 }
 
 /// `milava-bot purge [--dry-run]` now.

@@ -94,7 +94,16 @@ impl App {
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
-        let content = Arc::new(ContentStore::new(Arc::unwrap_or_clone(content)));
+        // The programme lives in the database: seed what it has never seen, then use what it holds.
+        let mut tx = db::begin_write(&pool).await?;
+        let content = crate::services::season::with_stored_programme(
+            &mut tx,
+            Arc::unwrap_or_clone(content),
+            clock.now(),
+        )
+        .await??;
+        tx.commit().await.map_err(DbError::from)?;
+        let content = Arc::new(ContentStore::new(content));
         let ctx = Ctx {
             pool,
             content,

@@ -79,10 +79,17 @@ struct ThemeHead {
 
 /// Loads and validates the content in `dir`. Returns every problem found, not just the first.
 pub fn load(dir: &Path) -> Result<Content, ContentError> {
+    load_with_programme(dir, Path::new("programme.toml"))
+}
+
+/// Loads and validates the content in `dir` with the programme file `programme` (relative to `dir`, or
+/// absolute) in place of `programme.toml`: `check --programme` validates an exported programme this way.
+pub fn load_with_programme(dir: &Path, programme: &Path) -> Result<Content, ContentError> {
     let mut problems = Vec::new();
     let meta: Option<Meta> = parse_file(dir, "content.toml", &mut problems);
     let registration: Option<Flow> = parse_file(dir, "registration.toml", &mut problems);
-    let programme: Option<ProgrammeFile> = parse_file(dir, "programme.toml", &mut problems);
+    let programme_file = programme.to_string_lossy().into_owned();
+    let programme: Option<ProgrammeFile> = parse_file(dir, &programme_file, &mut problems);
     let groups: Option<GroupsFile> = parse_file(dir, "groups.toml", &mut problems);
     let coaching: Option<CoachingFile> = parse_file(dir, "coaching.toml", &mut problems);
     let support: Option<SupportFile> = parse_file(dir, "support.toml", &mut problems);
@@ -122,6 +129,7 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
         privacy_version: meta.privacy_version,
         programme_ends: meta.programme_ends,
         series: programme.series,
+        season_extra: Default::default(),
         reminder_offsets: Vec::new(),
         groups: groups.group,
         surveys,
@@ -134,11 +142,13 @@ pub fn load(dir: &Path) -> Result<Content, ContentError> {
         match ReminderOffset::parse(raw) {
             Some(offset) if !content.reminder_offsets.contains(&offset) => content.reminder_offsets.push(offset),
             Some(_) => problems.push(ContentProblem {
+                code: "",
                 file: "programme.toml".into(),
                 key: "reminders.offsets".into(),
                 problem: format!("'{raw}' is listed twice"),
             }),
             None => problems.push(ContentProblem {
+                code: "",
                 file: "programme.toml".into(),
                 key: "reminders.offsets".into(),
                 problem: format!("'{raw}' is not a reminder offset (use \"day_before 16:00\" or a lead time like \"1h\" or \"30m\")"),
@@ -175,6 +185,7 @@ fn read(dir: &Path, file: &str, problems: &mut Vec<ContentProblem>) -> Option<St
         Ok(text) => Some(text),
         Err(e) => {
             problems.push(ContentProblem {
+                code: "",
                 file: file.into(),
                 key: "-".into(),
                 problem: format!("cannot read {} ({e})", dir.join(file).display()),
@@ -220,6 +231,7 @@ fn load_language_texts(
         for (key, text) in more {
             if let Some(first) = origin.get(&key) {
                 problems.push(ContentProblem {
+                    code: "",
                     file: file.clone(),
                     key,
                     problem: format!("is already defined in {first}"),
@@ -267,6 +279,7 @@ fn load_texts(
     flatten(&table, "", &mut texts, &mut not_text);
     for key in not_text {
         problems.push(ContentProblem {
+            code: "",
             file: file.into(),
             key,
             problem: "must be a text in quotes".into(),
@@ -282,6 +295,7 @@ fn toml_problem(file: &str, text: &str, e: &toml::de::Error) -> ContentProblem {
         .map(|span| text.get(..span.start).unwrap_or(text).matches('\n').count() + 1);
     let message = e.message().trim().to_string();
     ContentProblem {
+        code: "",
         file: file.into(),
         key: line
             .map(|l| format!("line {l}"))

@@ -6,8 +6,9 @@ mod texts;
 mod validate;
 mod validate_groups;
 
-pub use load::load;
+pub use load::{load, load_with_programme};
 pub use texts::Texts;
+pub use validate::validate;
 
 use crate::domain::programme::{PeerGroup, Series};
 use crate::domain::{Flow, Lang};
@@ -19,10 +20,15 @@ pub struct Content {
     pub texts: Texts,
     pub registration: Flow,
     pub privacy_version: String,
-    /// The programme's last day (content.toml `programme_ends`): fathers' and others' data is erased when it
-    /// is over, and fathers and others are no longer registered after it.
+    /// The programme's last day: fathers' and others' data is erased when it is over, and fathers and others
+    /// are no longer registered after it. Stored in the database (coordinators set it); content.toml
+    /// `programme_ends` only seeds a database that has none.
     pub programme_ends: chrono::NaiveDate,
+    /// The workshop series: from the database (`with_season`), seeded from programme.toml.
     pub series: Vec<Series>,
+    /// The rest of the stored programme (`with_season`): cancelled sessions, every end date the programme
+    /// has had, and its revision.
+    pub season_extra: SeasonExtra,
     pub groups: Vec<PeerGroup>,
     /// When participants are reminded before each session (programme.toml `[reminders]`).
     pub reminder_offsets: Vec<crate::domain::reminders::ReminderOffset>,
@@ -36,6 +42,14 @@ pub struct Content {
     pub support: Vec<crate::domain::groups::Resource>,
     /// The registration flow's fingerprint, computed once at loading (every update asks for it).
     flow_version: String,
+}
+
+/// What `Content` keeps of the stored programme besides its series and current end.
+#[derive(Clone, Debug, Default)]
+pub struct SeasonExtra {
+    pub cancelled: Vec<(String, crate::domain::programme::Session)>,
+    pub ends: Vec<crate::domain::season::EndSetting>,
+    pub revision: i64,
 }
 
 /// The content in use, replaceable at run time (`/reload`). Readers take a snapshot with `get()` and use it
@@ -64,6 +78,24 @@ impl ContentStore {
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         std::mem::replace(&mut *current, std::sync::Arc::new(content))
     }
+
+    /// Puts content built after a commit in use, keeping whichever programme is newer: a `/reload` and a
+    /// coordinator's edit that commit one after the other may reach this in the other order.
+    pub fn put_in_use(&self, content: Content) {
+        let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
+        let content = if content.season_extra.revision < current.season_extra.revision {
+            content.with_season(current.season())
+        } else {
+            content
+        };
+        *current = std::sync::Arc::new(content);
+    }
+}
+
+/// The moment a last day is over: the start of the next day, local time.
+pub fn day_over_at(day: chrono::NaiveDate, tz: chrono_tz::Tz) -> chrono::DateTime<chrono::Utc> {
+    let next_day = day.succ_opt().unwrap_or(day);
+    crate::domain::time::local_to_utc(tz, next_day.and_time(chrono::NaiveTime::MIN))
 }
 
 /// One problem in the content, located by file and key.
@@ -72,6 +104,9 @@ pub struct ContentProblem {
     pub file: String,
     pub key: String,
     pub problem: String,
+    /// What kind of problem it is, for a programme problem (e.g. `session.ends_before_start`): the console
+    /// shows the text `console.programme.problem.<code>` next to the field. Empty for other problems.
+    pub code: &'static str,
 }
 
 impl fmt::Display for ContentProblem {
@@ -85,13 +120,33 @@ impl fmt::Display for ContentProblem {
 pub struct ContentError(pub Vec<ContentProblem>);
 
 impl Content {
+    /// The stored programme this content carries.
+    pub fn season(&self) -> crate::domain::season::Season {
+        crate::domain::season::Season {
+            series: self.series.clone(),
+            cancelled: self.season_extra.cancelled.clone(),
+            ends: self.season_extra.ends.clone(),
+            revision: self.season_extra.revision,
+        }
+    }
+
+    /// This content with the stored programme in place of the shipped one (texts, flows and the rest stay).
+    pub fn with_season(mut self, season: crate::domain::season::Season) -> Content {
+        if let Some(ends) = season.programme_ends() {
+            self.programme_ends = ends;
+        }
+        self.series = season.series;
+        self.season_extra = SeasonExtra {
+            cancelled: season.cancelled,
+            ends: season.ends,
+            revision: season.revision,
+        };
+        self
+    }
+
     /// The moment the programme is over: the start of the day after `programme_ends`, local time.
     pub fn programme_over_at(&self, tz: chrono_tz::Tz) -> chrono::DateTime<chrono::Utc> {
-        let next_day = self
-            .programme_ends
-            .succ_opt()
-            .unwrap_or(self.programme_ends);
-        crate::domain::time::local_to_utc(tz, next_day.and_time(chrono::NaiveTime::MIN))
+        day_over_at(self.programme_ends, tz)
     }
 
     /// Whether the programme is over at `now`.

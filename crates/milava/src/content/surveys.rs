@@ -24,6 +24,7 @@ pub fn load(dir: &Path, problems: &mut Vec<ContentProblem>) -> Vec<Survey> {
         };
         if file != format!("surveys/{}.toml", survey.id) {
             problems.push(ContentProblem {
+                code: "",
                 file: file.clone(),
                 key: "id".into(),
                 problem: format!(
@@ -43,6 +44,7 @@ pub fn validate(content: &Content, out: &mut Vec<ContentProblem>) {
         let file = format!("surveys/{}.toml", survey.id);
         let mut add = |key: &str, problem: String| {
             out.push(ContentProblem {
+                code: "",
                 file: file.clone(),
                 key: key.into(),
                 problem,

@@ -390,10 +390,22 @@ pub(super) struct Report(pub(super) Vec<ContentProblem>);
 
 impl Report {
     pub(super) fn add(&mut self, file: &str, key: impl Into<String>, problem: impl Into<String>) {
+        self.coded(file, key, "", problem);
+    }
+
+    /// A problem with its kind (`ContentProblem::code`).
+    pub(super) fn coded(
+        &mut self,
+        file: &str,
+        key: impl Into<String>,
+        code: &'static str,
+        problem: impl Into<String>,
+    ) {
         self.0.push(ContentProblem {
             file: file.into(),
             key: key.into(),
             problem: problem.into(),
+            code,
         });
     }
 }
@@ -701,12 +713,18 @@ fn check_localized(report: &mut Report, file: &str, at: &str, text: &Localized, 
     for lang in Lang::ALL {
         let value = text.get(lang);
         if value.trim().is_empty() {
-            report.add(file, at, format!("the {} text is empty", lang.code()));
-        }
-        if is_label && value.chars().count() > MAX_BUTTON_CHARS {
-            report.add(
+            report.coded(
                 file,
                 at,
+                "text_empty",
+                format!("the {} text is empty", lang.code()),
+            );
+        }
+        if is_label && value.chars().count() > MAX_BUTTON_CHARS {
+            report.coded(
+                file,
+                at,
+                "label_too_long",
                 format!(
                     "'{value}' is used on a button: keep it at most {MAX_BUTTON_CHARS} characters"
                 ),
@@ -726,48 +744,62 @@ fn check_programme(content: &Content, report: &mut Report) {
     for series in &content.series {
         let at = format!("series {}", series.id);
         if !series_ids.insert(series.id.as_str()) {
-            report.add(FILE, &at, "duplicate series id");
+            report.coded(FILE, &at, "series.duplicate_id", "duplicate series id");
         }
         if !is_token(&series.id) {
-            report.add(FILE, &at, "series ids use a-z, 0-9, _ and - (at most 48)");
+            report.coded(
+                FILE,
+                &at,
+                "series.bad_id",
+                "series ids use a-z, 0-9, _ and - (at most 48)",
+            );
         }
         if !is_deep_link_payload(&series.code) {
-            report.add(
+            report.coded(
                 FILE,
                 format!("{at}.code"),
+                "series.bad_code",
                 "a deep-link code is 1-64 characters of A-Z a-z 0-9 _ -",
             );
         }
         if !areas.contains(&series.area.as_str()) {
-            report.add(
+            report.coded(
                 FILE,
                 format!("{at}.area"),
+                "series.unknown_area",
                 format!("unknown area '{}' (use {})", series.area, areas.join(", ")),
             );
         }
         check_localized(report, FILE, &format!("{at}.name"), &series.name, true);
         if series.sessions.is_empty() {
-            report.add(FILE, &at, "has no sessions");
+            report.coded(FILE, &at, "series.no_sessions", "has no sessions");
         }
         if series.id == crate::domain::flow::NO_SERIES {
-            report.add(FILE, &at, "the series id 'none' is reserved");
+            report.coded(
+                FILE,
+                &at,
+                "series.reserved_id",
+                "the series id 'none' is reserved",
+            );
         }
         if let (Some(opens), Some(closes)) =
             (series.registration_opens, series.registration_closes_at())
             && opens >= closes
         {
-            report.add(
+            report.coded(
                 FILE,
                 format!("{at}.registration_opens"),
+                "series.window_order",
                 "must be before registration closes (registration_closes, or the first session's start)",
             );
         }
         if let (Some(closes), Some(end)) = (series.registration_closes, series.last_end())
             && closes > end
         {
-            report.add(
+            report.coded(
                 FILE,
                 format!("{at}.registration_closes"),
+                "series.closes_after_end",
                 "is after the series' last session ends",
             );
         }
@@ -775,9 +807,10 @@ fn check_programme(content: &Content, report: &mut Report) {
         sessions.sort_by_key(|s| s.start);
         for pair in sessions.windows(2) {
             if pair[1].start < pair[0].end {
-                report.add(
+                report.coded(
                     FILE,
                     format!("session {}", pair[1].id),
+                    "session.overlaps",
                     format!("overlaps session {}", pair[0].id),
                 );
             }
@@ -785,13 +818,23 @@ fn check_programme(content: &Content, report: &mut Report) {
         for session in &series.sessions {
             let at = format!("session {}", session.id);
             if !session_ids.insert(session.id.as_str()) {
-                report.add(FILE, &at, "duplicate session id");
+                report.coded(FILE, &at, "session.duplicate_id", "duplicate session id");
             }
             if !is_token(&session.id) {
-                report.add(FILE, &at, "session ids use a-z, 0-9, _ and - (at most 48)");
+                report.coded(
+                    FILE,
+                    &at,
+                    "session.bad_id",
+                    "session ids use a-z, 0-9, _ and - (at most 48)",
+                );
             }
             if session.end <= session.start {
-                report.add(FILE, &at, "ends before it starts");
+                report.coded(
+                    FILE,
+                    &at,
+                    "session.ends_before_start",
+                    "ends before it starts",
+                );
             }
             check_localized(report, FILE, &format!("{at}.title"), &session.title, false);
             if let Some(theme) = &session.theme {
@@ -800,19 +843,26 @@ fn check_programme(content: &Content, report: &mut Report) {
             if let Some(link) = &session.link
                 && (!link.starts_with("https://") || url::Url::parse(link).is_err())
             {
-                report.add(
+                report.coded(
                     FILE,
                     format!("{at}.link"),
+                    "session.bad_link",
                     format!("'{link}' is not an https link"),
                 );
             }
             match (&session.place, session.online || session.link.is_some()) {
-                (None, false) => {
-                    report.add(FILE, &at, "needs a place (in person) or online = true")
-                }
-                (Some(_), true) => {
-                    report.add(FILE, &at, "is either in person (place) or online, not both")
-                }
+                (None, false) => report.coded(
+                    FILE,
+                    &at,
+                    "session.needs_place",
+                    "needs a place (in person) or online = true",
+                ),
+                (Some(_), true) => report.coded(
+                    FILE,
+                    &at,
+                    "session.place_and_online",
+                    "is either in person (place) or online, not both",
+                ),
                 (Some(place), false) => {
                     check_localized(report, FILE, &format!("{at}.place"), place, false)
                 }
@@ -839,9 +889,10 @@ fn check_groups(content: &Content, report: &mut Report) {
             );
         }
         if !codes.insert(group.code.as_str()) {
-            report.add(
+            report.coded(
                 FILE,
                 format!("{at}.code"),
+                "code_taken",
                 "the same code is used by another group or series",
             );
         }
@@ -850,9 +901,10 @@ fn check_groups(content: &Content, report: &mut Report) {
     let mut series_codes = HashSet::new();
     for series in &content.series {
         if !series_codes.insert(series.code.as_str()) {
-            report.add(
+            report.coded(
                 "programme.toml",
                 format!("series {}.code", series.id),
+                "code_taken",
                 "the same code is used by another series",
             );
         }

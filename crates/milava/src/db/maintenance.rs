@@ -135,19 +135,23 @@ pub async fn series_of_person(tx: &mut Tx, user: i64) -> Result<Vec<String>, DbE
 }
 
 /// Up to `limit` fathers and others (the people the programme's end erases), by Telegram id with their role,
-/// leaving out `keep` (coordinators: a JSON array of ids).
+/// leaving out `keep` (coordinators: a JSON array of ids); with `consented_before`, only those who consented
+/// before it.
 pub async fn programme_people(
     tx: &mut Tx,
     keep: &str,
+    consented_before: Option<DateTime<Utc>>,
     limit: i64,
 ) -> Result<Vec<(i64, String)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT telegram_user_id, role FROM participants
          WHERE role IN ('father', 'other') AND telegram_user_id NOT IN (SELECT value FROM json_each(?1))
+           AND (?3 IS NULL OR consent_at < ?3)
          ORDER BY telegram_user_id LIMIT ?2",
     )
     .bind(keep)
     .bind(limit)
+    .bind(consented_before)
     .fetch_all(&mut **tx)
     .await?)
 }

@@ -8,6 +8,7 @@ pub mod maintenance;
 pub mod outbox;
 pub mod participants;
 pub mod programme;
+pub mod season;
 mod slices;
 pub mod stats;
 pub mod surveys;

@@ -14,6 +14,7 @@ pub mod participant;
 pub mod programme;
 pub mod reminders;
 pub mod schedule;
+pub mod season;
 pub mod survey;
 pub mod time;
 pub mod validate;

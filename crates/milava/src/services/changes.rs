@@ -68,6 +68,35 @@ pub fn diff(before: &[Snapshot], after: &[Snapshot]) -> Vec<Change> {
     changes
 }
 
+/// How many sessions changed between what participants were told and `content`, and how many notices the
+/// scheduler will send for them (one per changed session and person enrolled in its series): what `/reload`
+/// and a coordinator's programme edit report.
+pub async fn notices_due(
+    tx: &mut crate::db::Tx,
+    content: &Content,
+    tz: Tz,
+) -> Result<(usize, usize), crate::db::DbError> {
+    let before = crate::db::programme::snapshots(tx).await?;
+    let changed = diff(&before, &current(content, tz));
+    let mut notices = 0;
+    for change in &changed {
+        let series = match change {
+            Change::Cancelled { snapshot } => Some(snapshot.series_id.clone()),
+            Change::Moved { session_id, .. }
+            | Change::Link { session_id }
+            | Change::Place { session_id } => {
+                content.session(session_id).map(|(s, _)| s.id.clone())
+            }
+        };
+        if let Some(series) = series {
+            notices += crate::db::programme::enrolled_recipients(tx, &series)
+                .await?
+                .len();
+        }
+    }
+    Ok((changed.len(), notices))
+}
+
 /// A short stable id of a change, so the same change is announced once even if planned twice.
 pub fn change_id(change: &Change, after: &[Snapshot]) -> String {
     let now_state = |id: &str| after.iter().find(|s| s.session_id == id);

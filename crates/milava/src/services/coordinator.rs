@@ -155,11 +155,17 @@ pub fn participants_csv(
 
 /// `/reload`: reads `dialogues/` again. Broken content is refused (the old stays in use) with every problem
 /// listed; good content is put in use as soon as this input is committed, and the scheduler announces changed
-/// sessions and re-plans.
+/// sessions and re-plans. The programme is the database's (`season`): the shipped file only seeds series the
+/// database has never seen.
 pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
     let now = turn.ctx.clock.now();
     let coordinator = turn.user.telegram_user_id;
-    match crate::content::load(&turn.ctx.config.dialogues_dir) {
+    // The programme stays the database's (series new in the shipped file are seeded).
+    let loaded = match crate::content::load(&turn.ctx.config.dialogues_dir) {
+        Ok(shipped) => super::season::with_stored_programme(tx, shipped, now).await?,
+        Err(e) => Err(e),
+    };
+    match loaded {
         Err(crate::content::ContentError(problems)) => {
             let listed: Vec<String> = problems.iter().take(20).map(|p| format!("• {p}")).collect();
             out.push(Reply::text(
@@ -172,33 +178,14 @@ pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Res
         }
         Ok(content) => {
             let tz = turn.ctx.config.timezone;
-            let before = crate::db::programme::snapshots(tx).await?;
-            let changed = super::changes::diff(&before, &super::changes::current(&content, tz));
-            let mut notices = 0;
-            for change in &changed {
-                let series = match change {
-                    super::changes::Change::Cancelled { snapshot } => {
-                        Some(snapshot.series_id.clone())
-                    }
-                    super::changes::Change::Moved { session_id, .. }
-                    | super::changes::Change::Link { session_id }
-                    | super::changes::Change::Place { session_id } => {
-                        content.session(session_id).map(|(s, _)| s.id.clone())
-                    }
-                };
-                if let Some(series) = series {
-                    notices += crate::db::programme::enrolled_recipients(tx, &series)
-                        .await?
-                        .len();
-                }
-            }
+            let (changed, notices) = super::changes::notices_due(tx, &content, tz).await?;
             // Put in use once the transaction has committed (with the notices and the audit line).
             turn.reloaded = Some(content);
             audit::record(
                 tx,
                 coordinator,
                 "content_reloaded",
-                &format!("{} changed sessions", changed.len()),
+                &format!("{changed} changed sessions"),
                 now,
             )
             .await?;

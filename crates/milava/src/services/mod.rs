@@ -21,6 +21,8 @@ pub(crate) mod programme;
 mod registration;
 mod render;
 pub mod retention;
+pub mod season;
+mod season_export;
 mod surveys;
 pub(crate) mod waitlist;
 mod window;
@@ -255,7 +257,7 @@ impl Handled {
     /// What is done once the input's transaction has committed; returns the answer.
     fn after_commit(self, ctx: &Ctx) -> Response {
         if let Some(content) = self.reloaded {
-            ctx.content.replace(content);
+            ctx.content.put_in_use(content);
         }
         if self.wake {
             ctx.outbox.wake();

@@ -2,8 +2,10 @@
 //! - the personal data of a workshop series' participants is erased `PERSONAL_DATA_RETENTION_DAYS` after the
 //!   series' last session; someone who also belongs to a series that is not that far past yet is kept until
 //!   that one is;
-//! - fathers and others (everything of theirs) are erased when the programme is over (content.toml
-//!   `programme_ends`); coordinators never;
+//! - fathers and others (everything of theirs) are erased when the programme is over (its end is in the
+//!   database, `season`); someone who consented while an earlier end was stated is erased when that end is
+//!   over, even if coordinators have moved the end later since (`domain::season::end_erasure`); coordinators
+//!   never;
 //! - people who never registered (an unfinished registration, a join request, the language they chose) are
 //!   erased `UNFINISHED_RETENTION_DAYS` after they last wrote; coordinators and facilitators never.
 //!
@@ -11,6 +13,7 @@
 use crate::content::Content;
 use crate::db::{self, DbError, audit, maintenance};
 use crate::domain::programme::Series;
+use crate::domain::season::{EndErasure, end_erasure};
 use crate::domain::time::local_to_utc;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
@@ -164,12 +167,30 @@ pub async fn purge_programme_end(
     now: DateTime<Utc>,
     dry_run: bool,
 ) -> Result<Option<ProgrammePurge>, DbError> {
-    if !content.programme_over(tz, now) {
-        return Ok(None);
-    }
+    let over = |day: chrono::NaiveDate| crate::content::day_over_at(day, tz) <= now;
+    let consented_before = match end_erasure(&content.season_extra.ends, over) {
+        // Content without stored end dates (never the running bot's): its own end.
+        EndErasure::Nobody
+            if content.season_extra.ends.is_empty() && content.programme_over(tz, now) =>
+        {
+            None
+        }
+        EndErasure::Nobody => return Ok(None),
+        EndErasure::ConsentedBefore(at) => Some(at),
+        EndErasure::Everyone => None,
+    };
+    let ended = match consented_before {
+        // The latest end that is over (one those people were told of).
+        Some(_) => (content.season_extra.ends.iter())
+            .map(|e| e.ends)
+            .filter(|day| over(*day))
+            .max()
+            .unwrap_or(content.programme_ends),
+        None => content.programme_ends,
+    };
     let keep = id_list(coordinators.iter().copied());
     let mut report = ProgrammePurge {
-        ended: content.programme_ends,
+        ended,
         ..Default::default()
     };
     let count = |report: &mut ProgrammePurge, people: &[(i64, String)]| {
@@ -182,7 +203,8 @@ pub async fn purge_programme_end(
     };
     // A look without the write turn first: after the first pass there is nobody left.
     let mut read = db::begin_read(pool).await?;
-    let everyone = maintenance::programme_people(&mut read, &keep, i64::MAX).await?;
+    let everyone =
+        maintenance::programme_people(&mut read, &keep, consented_before, i64::MAX).await?;
     read.commit().await?;
     if dry_run || everyone.is_empty() {
         count(&mut report, &everyone);
@@ -190,7 +212,9 @@ pub async fn purge_programme_end(
     }
     loop {
         let mut tx = db::begin_write(pool).await?;
-        let listed = maintenance::programme_people(&mut tx, &keep, PURGE_BATCH as i64).await?;
+        let listed =
+            maintenance::programme_people(&mut tx, &keep, consented_before, PURGE_BATCH as i64)
+                .await?;
         // Counted from here, so a slow listing still leaves a slice's time for erasing.
         let slice = db::Slice::start(PURGE_BATCH);
         if listed.is_empty() {
@@ -205,8 +229,8 @@ pub async fn purge_programme_end(
         let mut this = ProgrammePurge::default();
         count(&mut this, batch);
         let detail = format!(
-            "programme ended {}: {} father(s) and {} other(s) erased",
-            content.programme_ends, this.fathers, this.others
+            "programme ended {ended}: {} father(s) and {} other(s) erased",
+            this.fathers, this.others
         );
         audit::record(&mut tx, 0, "retention purge", &detail, now).await?;
         tx.commit().await?;
@@ -298,7 +322,15 @@ pub async fn next_other_due(
         maintenance::oldest_unfinished_after(pool, now - span, &id_list(keep.iter().copied()))
             .await?
             .map(|t| t + span);
-    let programme = Some(content.programme_over_at(tz)).filter(|at| *at > now);
+    // Every end date the programme has had can erase those who were told of it.
+    let programme = content
+        .season_extra
+        .ends
+        .iter()
+        .map(|e| crate::content::day_over_at(e.ends, tz))
+        .chain(Some(content.programme_over_at(tz)))
+        .filter(|at| *at > now)
+        .min();
     Ok(unfinished.into_iter().chain(programme).min())
 }
 
