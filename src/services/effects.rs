@@ -117,3 +117,24 @@ impl Effects {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_effects_come_after_and_their_notice_wins() {
+        let mut first = Effects::text("one").ask_again();
+        first.toast = Some("first toast".into());
+        first.mark_pressed = Some("✅ first".into());
+        let mut later = Effects::text("two");
+        later.toast = Some("later toast".into());
+        let both = first.and(later);
+        assert_eq!(both.replies, vec![Reply::text("one"), Reply::text("two")]);
+        assert_eq!(both.toast.as_deref(), Some("later toast"));
+        assert_eq!(both.mark_pressed.as_deref(), Some("✅ first"), "kept");
+        assert!(both.ask_again, "asking again is not forgotten");
+        let response = both.into_response();
+        assert_eq!(response.replies.len(), 2);
+    }
+}

@@ -336,7 +336,7 @@ async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handle
         }
         IncomingKind::Edited => Effects::text(turn.text("problem.edited")).ask_again(),
     };
-    let response = finish(tx, &mut turn, effects).await?;
+    let response = carry_out(tx, &mut turn, effects).await?;
     Ok(Handled {
         response,
         wake: turn.wake.load(std::sync::atomic::Ordering::Relaxed),
@@ -385,9 +385,9 @@ async fn on_message(
 }
 
 /// What the dispatcher does after every handler: asks the pending question again if the handler says so,
-/// then runs the follow-ups of a registration or a profile change (which may add follow-ups of their own:
-/// a registration finished by asking again).
-async fn finish(
+/// then runs the follow-ups of a registration or a profile change (asking again can itself finish a
+/// registration whose flow changed, so the follow-ups come after it), and gives the adapter its `Response`.
+async fn carry_out(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     mut effects: Effects,

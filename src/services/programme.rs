@@ -256,10 +256,10 @@ async fn my_series(tx: &mut Tx, turn: &Turn<'_>) -> Result<Option<Series>, DbErr
 }
 
 pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
-    let mut out = Effects::default();
     let Some(series) = my_series(tx, turn).await? else {
-        return Ok(out.and(not_enrolled(tx, turn).await?));
+        return not_enrolled(tx, turn).await;
     };
+    let mut out = Effects::default();
     let note = waitlist_note(tx, turn, &series).await?;
     let now = utc_to_local(turn.tz(), turn.now);
     let lang = turn.lang();
@@ -302,10 +302,10 @@ pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> 
 }
 
 pub async fn schedule(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
-    let mut out = Effects::default();
     let Some(series) = my_series(tx, turn).await? else {
-        return Ok(out.and(not_enrolled(tx, turn).await?));
+        return not_enrolled(tx, turn).await;
     };
+    let mut out = Effects::default();
     let note = waitlist_note(tx, turn, &series).await?;
     let now = utc_to_local(turn.tz(), turn.now);
     let lang = turn.lang();
