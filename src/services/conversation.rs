@@ -3,9 +3,10 @@
 use super::Turn;
 use crate::db::broadcasts::{self, Broadcast};
 use crate::db::coaching::{self, Coaching};
-use crate::db::dialogues::FlowKind;
+use crate::db::dialogues::{self, DialogueState, FlowKind};
 use crate::db::surveys::{self, Invitation};
 use crate::db::{DbError, Tx};
+use crate::domain::Answers;
 use crate::domain::survey::QuestionKind;
 
 pub(crate) enum Conversation {
@@ -82,4 +83,24 @@ fn takes_text(turn: &Turn<'_>, invitation: &Invitation) -> bool {
             .survey(&invitation.survey_id)
             .and_then(|survey| survey.question(invitation.current_question.as_deref()?))
             .is_some_and(|q| q.kind == QuestionKind::Text)
+}
+
+/// Saves where the person is in a dialogue (registration, a profile edit) and makes it the turn's state.
+pub(super) async fn save(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    flow: FlowKind,
+    step: String,
+    answers: Answers,
+) -> Result<(), DbError> {
+    let state = DialogueState {
+        flow,
+        step,
+        answers,
+        content_version: turn.content.flow_version(),
+        updated_at: turn.now,
+    };
+    dialogues::put(tx, turn.user.telegram_user_id, &state).await?;
+    turn.state = Some(state);
+    Ok(())
 }

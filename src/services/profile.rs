@@ -1,6 +1,6 @@
 //! `/profile` (show and edit answers), `/privacy` and `/mydata`.
+use super::conversation::save;
 use super::effects::FollowUp;
-use super::registration::save;
 use super::{Effects, Turn, render};
 use crate::db::dialogues::{self, FlowKind};
 use crate::db::{DbError, Tx, participants, users};

@@ -1,7 +1,8 @@
 //! Registration: `/start`, deep links, answering steps, resuming, and finishing with consent.
+use super::conversation::save;
 use super::effects::FollowUp;
 use super::{Effects, Turn, profile, programme, render};
-use crate::db::dialogues::{self, DialogueState, FlowKind};
+use crate::db::dialogues::{self, FlowKind};
 use crate::db::{DbError, Tx, participants};
 use crate::domain::flow::{DONE, Mode, NO_SERIES, advance};
 use crate::domain::validate::is_deep_link_payload;
@@ -265,25 +266,6 @@ pub async fn remind(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError
     }
     out.push(render::ask(turn, &state.step));
     Ok(out)
-}
-
-pub(super) async fn save(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    flow: FlowKind,
-    step: String,
-    answers: Answers,
-) -> Result<(), DbError> {
-    let state = DialogueState {
-        flow,
-        step,
-        answers,
-        content_version: turn.content.flow_version(),
-        updated_at: turn.now,
-    };
-    dialogues::put(tx, turn.user.telegram_user_id, &state).await?;
-    turn.state = Some(state);
-    Ok(())
 }
 
 /// All steps answered: store the participant with the consent version and time, and confirm.
