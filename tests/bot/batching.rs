@@ -108,3 +108,51 @@ async fn when_another_program_holds_the_database_everyone_waiting_is_answered_af
     let replies = joined(&bot.send(&people[0], "/start").await);
     assert!(replies.contains("Kuka olet?"), "carries on: {replies}");
 }
+
+/// A handler reads through its input's transaction, never the pool: inside a batch it sees what the inputs
+/// before it wrote. A coordinator's `/stats` handled right after a newcomer's `/start` in the same transaction
+/// counts that registration as in progress.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_sees_what_earlier_inputs_of_its_batch_wrote() {
+    use milava_bot::domain::commands::Command;
+    use milava_bot::services::{self, Incoming, IncomingKind};
+    use std::time::Duration;
+    const NEWCOMER: i64 = 9_101;
+    const FIRST_IN_LINE: i64 = 9_102;
+    let bot = TestBot::start_with(&[("COORDINATOR_IDS", &COORDINATOR.to_string())]).await;
+    let ctx = bot.ctx();
+    let handle = |user: i64, command: Command| {
+        let ctx = ctx.clone();
+        let incoming = Incoming {
+            user_id: user,
+            chat_id: user,
+            first_name: "Isä".into(),
+            language_code: Some("fi".into()),
+            message_id: Some(1),
+            kind: IncomingKind::Command {
+                command,
+                args: String::new(),
+            },
+        };
+        tokio::spawn(async move { services::handle(&ctx, &incoming).await })
+    };
+    // While the test holds the write turn, the handling task takes the first input and waits for the turn;
+    // the next two queue behind it in order and are then handled together.
+    let turn = milava_bot::db::write_turn(&bot.db).await.unwrap();
+    let first = handle(FIRST_IN_LINE, Command::Help);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let start = handle(NEWCOMER, Command::Start);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let stats = handle(COORDINATOR, Command::Stats);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    drop(turn);
+    first.await.unwrap();
+    let start = format!("{:?}", start.await.unwrap().replies);
+    let stats = format!("{:?}", stats.await.unwrap().replies);
+    assert!(start.contains("Kuka olet?"), "{start}");
+    assert!(
+        bot.ctx().handling.largest_batch() >= 2,
+        "the two inputs were handled together"
+    );
+    assert!(stats.contains("Ilmoittautuminen kesken: 1"), "{stats}");
+}

@@ -453,10 +453,18 @@ impl BatchProgress {
 }
 
 pub async fn batch_progress(pool: &SqlitePool, batch: &str) -> Result<BatchProgress, DbError> {
+    batch_progress_on(&mut *pool.acquire().await?, batch).await
+}
+
+/// `batch_progress` on the caller's connection (inside a transaction: with its own writes).
+pub async fn batch_progress_on(
+    conn: &mut sqlx::SqliteConnection,
+    batch: &str,
+) -> Result<BatchProgress, DbError> {
     let rows: Vec<(String, i64)> =
         sqlx::query_as("SELECT status, COUNT(*) FROM deliveries WHERE batch = ? GROUP BY status")
             .bind(batch)
-            .fetch_all(pool)
+            .fetch_all(conn)
             .await?;
     let mut progress = BatchProgress::default();
     for (status, count) in rows {

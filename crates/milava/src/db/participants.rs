@@ -1,7 +1,6 @@
 use super::{DbError, Tx};
 use crate::domain::{Field, Participant, Role};
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
 
 const COLUMNS: &str = "telegram_user_id, role, name, area, wants, organisation, profession, email, series_id, group_id,
     privacy_version, consent_at, research_consent, research_consent_at, registered_at, updated_at";
@@ -71,11 +70,11 @@ pub async fn get(tx: &mut Tx, telegram_user_id: i64) -> Result<Option<Participan
     row.map(Participant::try_from).transpose()
 }
 
-pub async fn all(pool: &SqlitePool) -> Result<Vec<Participant>, DbError> {
+pub async fn all(tx: &mut Tx) -> Result<Vec<Participant>, DbError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM participants ORDER BY registered_at, id"
     ))
-    .fetch_all(pool)
+    .fetch_all(&mut **tx)
     .await?;
     rows.into_iter().map(Participant::try_from).collect()
 }

@@ -14,30 +14,35 @@ pub struct Counts {
 }
 
 pub async fn counts(pool: &SqlitePool) -> Result<Counts, DbError> {
+    counts_on(&mut *pool.acquire().await?).await
+}
+
+/// `counts` on the caller's connection (inside a transaction: with its own writes).
+pub async fn counts_on(conn: &mut sqlx::SqliteConnection) -> Result<Counts, DbError> {
     let (total,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM participants")
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?;
     let by_role =
         sqlx::query_as("SELECT role, COUNT(*) FROM participants GROUP BY role ORDER BY role")
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?;
     let by_series = sqlx::query_as(
         "SELECT series_id, COUNT(*) FROM participants WHERE series_id IS NOT NULL GROUP BY series_id ORDER BY series_id",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let by_area = sqlx::query_as("SELECT area, COUNT(*) FROM participants WHERE area IS NOT NULL GROUP BY area ORDER BY area")
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     let (in_progress,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM dialogues d WHERE d.flow = 'registration'
            AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.telegram_user_id = d.telegram_user_id)",
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?;
     let (unreachable,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM users WHERE unreachable_since IS NOT NULL")
-            .fetch_one(pool)
+            .fetch_one(&mut *conn)
             .await?;
     Ok(Counts {
         total,

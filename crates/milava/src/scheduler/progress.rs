@@ -26,17 +26,17 @@ pub fn status_key(id: i64) -> String {
 /// The status message's text: sent / blocked / failed / remaining of `total`, and the estimated finish at
 /// the configured rate from `now`.
 pub fn status_text(
-    ctx: &Ctx,
+    config: &crate::config::Config,
     content: &Content,
     lang: Lang,
     id: i64,
     progress: &BatchProgress,
     now: DateTime<Utc>,
 ) -> String {
-    let rate = f64::from(ctx.config.delivery_max_per_second.max(1));
+    let rate = f64::from(config.delivery_max_per_second.max(1));
     let finish = now + chrono::Duration::seconds(seconds_left(progress.remaining, rate));
     // Shown to the minute, rounded up: "9.01", not "9.00.01".
-    let finish = utc_to_local(ctx.config.timezone, finish);
+    let finish = utc_to_local(config.timezone, finish);
     let finish = match finish.with_second(0).and_then(|t| t.with_nanosecond(0)) {
         Some(whole) if whole < finish => whole + chrono::Duration::minutes(1),
         Some(whole) => whole,
@@ -120,7 +120,7 @@ async fn update_one(
     let Some(message_id) = status.telegram_message_id else {
         return Ok(());
     };
-    let text = status_text(ctx, &content, lang, b.id, &progress, now);
+    let text = status_text(&ctx.config, &content, lang, b.id, &progress, now);
     if let Err(e) = bot
         .edit_message_text(ChatId(status.chat_id), MessageId(message_id as i32), text)
         .await

@@ -1,6 +1,5 @@
 //! `/language`, `/forget` and `/cancel`.
-use super::registration::remind;
-use super::{Response, Turn};
+use super::{Effects, Turn};
 use crate::db::dialogues::{self, FlowKind};
 use crate::db::{self as store, DbError, Tx, users};
 use crate::domain::{Button, CallbackData, Lang, Reply};
@@ -23,8 +22,8 @@ pub async fn set_language(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     lang: Lang,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     users::set_language(tx, turn.user.telegram_user_id, lang).await?;
     turn.user.language = lang;
     out.mark_pressed = Some(format!(
@@ -33,7 +32,7 @@ pub async fn set_language(
     ));
     out.push(Reply::text(turn.text("language.changed")));
     out.menu = Some(super::menus::menu(tx, turn).await?);
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 pub fn forget_question(turn: &Turn<'_>) -> Reply {
@@ -51,16 +50,12 @@ pub fn forget_question(turn: &Turn<'_>) -> Reply {
 }
 
 /// Erases every personal row of the user (the answer is written in their language before it goes).
-pub async fn forget(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    confirm: bool,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn forget(tx: &mut Tx, turn: &mut Turn<'_>, confirm: bool) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     if !confirm {
         out.mark_pressed = Some(format!("✅ {}", turn.text("button.forget_no")));
         out.push(Reply::text(turn.text("forget.kept")));
-        return remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     }
     out.mark_pressed = Some(format!("✅ {}", turn.text("button.forget_yes")));
     super::programme::leave_all(tx, turn).await?;
@@ -70,10 +65,11 @@ pub async fn forget(
     out.push(Reply::text(turn.text("forget.done")));
     // Back to everyone's commands.
     out.menu = Some(super::menus::menu(tx, turn).await?);
-    Ok(())
+    Ok(out)
 }
 
-pub async fn cancel(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+pub async fn cancel(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     match turn.state.take() {
         Some(state) => {
             dialogues::delete(tx, turn.user.telegram_user_id).await?;
@@ -86,5 +82,5 @@ pub async fn cancel(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Res
         }
         None => out.push(Reply::text(turn.text("cancel.nothing"))),
     }
-    Ok(())
+    Ok(out)
 }

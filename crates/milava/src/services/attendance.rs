@@ -1,23 +1,18 @@
 //! Coordinators' attendance lists: `/attendance` picks the series and the session with buttons (or takes a
 //! session id), then shows everyone enrolled with a toggle button each, and a CSV export. Participants check themselves in with the button sent at the start of a session.
-use super::registration::remind;
-use super::{Response, Turn, csv, labels, programme};
+use super::{Effects, Turn, csv, labels, programme};
 use crate::db::programme::{self as store, AttendanceRow};
 use crate::db::{DbError, Tx, audit};
 use crate::domain::{Button, CallbackData, Document, Reply};
 
-pub async fn command(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    args: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn command(tx: &mut Tx, turn: &mut Turn<'_>, args: &str) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let content = turn.content.clone();
     let session_id = args.split_whitespace().next().unwrap_or("");
     // A typed session id still works; without one (or with a wrong one) the session is picked with buttons.
     if !session_id.is_empty() && content.session(session_id).is_some() {
         out.push(list(tx, turn, session_id).await?);
-        return remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     }
     if !session_id.is_empty() {
         out.push(Reply::text(
@@ -47,16 +42,15 @@ pub async fn command(
             rows,
         ));
     }
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 /// A series was chosen: its sessions as buttons.
-pub fn pick_session(turn: &mut Turn<'_>, series_id: &str, out: &mut Response) {
+pub fn pick_session(turn: &Turn<'_>, series_id: &str) -> Effects {
     let content = turn.content.clone();
     let lang = turn.lang();
     let Some(series) = content.series(series_id) else {
-        out.toast = Some(turn.text("problem.button_expired"));
-        return;
+        return Effects::toast(turn.text("problem.button_expired"));
     };
     let rows: Vec<Vec<Button>> = series
         .sessions_in_order()
@@ -71,31 +65,28 @@ pub fn pick_session(turn: &mut Turn<'_>, series_id: &str, out: &mut Response) {
             )]
         })
         .collect();
-    out.mark_pressed = Some(format!("✅ {}", series.name.get(lang)));
-    out.push(Reply::with_buttons(
+    let mut out = Effects::reply(Reply::with_buttons(
         turn.fill(
             "attendance.choose_session",
             &[("series", series.name.get(lang))],
         ),
         rows,
     ));
+    out.mark_pressed = Some(format!("✅ {}", series.name.get(lang)));
+    out
 }
 
 /// A session was chosen: its attendance list.
-pub async fn show(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    session_id: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn show(tx: &mut Tx, turn: &mut Turn<'_>, session_id: &str) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let content = turn.content.clone();
     let Some((_, session)) = content.session(session_id) else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
     out.mark_pressed = Some(format!("✅ {}", labels::session(session, turn.lang())));
     out.push(list(tx, turn, session_id).await?);
-    Ok(())
+    Ok(out)
 }
 
 async fn list(tx: &mut Tx, turn: &Turn<'_>, session_id: &str) -> Result<Reply, DbError> {
@@ -151,18 +142,18 @@ pub async fn toggle(
     turn: &mut Turn<'_>,
     session_id: &str,
     user: i64,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let Some((series, _)) = turn
         .content
         .session(session_id)
         .map(|(s, x)| (s.clone(), x.clone()))
     else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
     let coordinator = turn.user.telegram_user_id;
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     let rows = store::attendance_list(tx, &series.id, session_id).await?;
     match rows.iter().find(|r| r.telegram_user_id == user) {
         Some(AttendanceRow {
@@ -173,7 +164,7 @@ pub async fn toggle(
         }
         None => {
             out.toast = Some(turn.text("problem.button_expired"));
-            return Ok(());
+            return Ok(out);
         }
     }
     // The person by their registration's row id, which is deleted with them (never their Telegram id).
@@ -190,7 +181,7 @@ pub async fn toggle(
     )
     .await?;
     out.replace_pressed = Some(list(tx, turn, session_id).await?);
-    Ok(())
+    Ok(out)
 }
 
 pub const ATTENDANCE_COLUMNS: &[&str] = &[
@@ -207,17 +198,17 @@ pub async fn export(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     session_id: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let Some((series, _)) = turn
         .content
         .session(session_id)
         .map(|(s, x)| (s.clone(), x.clone()))
     else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
-    let tz = turn.ctx.config.timezone;
+    let tz = turn.tz();
     let rows = store::attendance_list(tx, &series.id, session_id).await?;
     let table: Vec<Vec<String>> = rows
         .iter()
@@ -244,7 +235,7 @@ pub async fn export(
         turn.user.telegram_user_id,
         "attendance_export",
         session_id,
-        turn.ctx.clock.now(),
+        turn.now,
     )
     .await?;
     out.push(Reply::Document(Document {
@@ -252,5 +243,5 @@ pub async fn export(
         bytes: csv::table(ATTENDANCE_COLUMNS, &table),
         caption: None,
     }));
-    Ok(())
+    Ok(out)
 }

@@ -1,8 +1,8 @@
 //! Coordinators' broadcasts: `/broadcast` → audience (buttons) → the message in any form → preview with the
 //! recipient count → send now or at a local time. The bot copies the coordinator's message (copyMessage keeps
 //! formatting and media) to each recipient through the outbox, in batch `broadcast:{id}`.
-use super::registration::remind;
-use super::{Response, Turn, profile};
+use super::conversation::BroadcastStep;
+use super::{Effects, Turn};
 use crate::db::broadcasts::{self as store, Broadcast};
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::{DbError, Tx, audit};
@@ -89,8 +89,9 @@ pub fn audience_label(turn: &Turn<'_>, audience: &Audience) -> String {
     }
 }
 
-pub async fn start(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
-    let now = turn.ctx.clock.now();
+pub async fn start(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    let now = turn.now;
     let id = store::create(tx, turn.user.telegram_user_id, now).await?;
     audit::record(
         tx,
@@ -104,7 +105,7 @@ pub async fn start(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Resu
         turn.text("broadcast.audience_question"),
         audience_menu(turn),
     ));
-    Ok(())
+    Ok(out)
 }
 
 /// The coordinator's draft, if a button refers to it and it belongs to them.
@@ -116,8 +117,8 @@ pub async fn on_button(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     action: BroadcastAction,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     match action {
         BroadcastAction::Menu(menu) => {
             let lang = turn.lang();
@@ -181,59 +182,57 @@ pub async fn on_button(
                 ));
             }
             out.replace_pressed = Some(Reply::with_buttons(turn.text(question), rows));
-            Ok(())
+            Ok(out)
         }
         BroadcastAction::Audience(code) => {
             let (Some(draft), Some(audience)) =
                 (own_draft(tx, turn).await?, Audience::parse(&code))
             else {
                 out.toast = Some(turn.text("problem.button_expired"));
-                return Ok(());
+                return Ok(out);
             };
             let label = audience_label(turn, &audience);
             if store::count_audience(tx, &audience).await?.recipients == 0 {
                 out.toast = Some(turn.fill("broadcast.no_recipients", &[("audience", &label)]));
-                return Ok(());
+                return Ok(out);
             }
             store::set_audience(tx, draft.id, &audience).await?;
             out.mark_pressed = Some(format!("✅ {label}"));
             out.push(Reply::text(
                 turn.fill("broadcast.send_message", &[("audience", &label)]),
             ));
-            Ok(())
+            Ok(out)
         }
-        BroadcastAction::SendNow(id) => confirm(tx, turn, id, None, out).await,
+        BroadcastAction::SendNow(id) => Ok(out.and(confirm(tx, turn, id, None).await?)),
         BroadcastAction::Schedule(id) => {
             let Some(draft) = own_draft(tx, turn)
                 .await?
                 .filter(|d| d.id == id && d.step == "confirm")
             else {
                 out.toast = Some(turn.text("problem.button_expired"));
-                return Ok(());
+                return Ok(out);
             };
             store::set_step(tx, draft.id, "time").await?;
             out.push(Reply::text(turn.text("broadcast.ask_time")));
-            Ok(())
+            Ok(out)
         }
-        BroadcastAction::Cancel(id) => cancel(tx, turn, id, out).await,
+        BroadcastAction::Cancel(id) => Ok(out.and(cancel(tx, turn, id).await?)),
     }
 }
 
-/// The coordinator's next message while a draft waits for the message or the time. Returns false when no
-/// draft is waiting (the input goes elsewhere).
+/// The coordinator's next message while a draft waits for the message or the time
+/// (`Conversation::ComposingBroadcast`).
 pub async fn on_message(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
+    (draft, step): (Broadcast, BroadcastStep),
     chat_id: i64,
     message_id: Option<i64>,
     text: Option<&str>,
-    out: &mut Response,
-) -> Result<bool, DbError> {
-    let Some(draft) = own_draft(tx, turn).await? else {
-        return Ok(false);
-    };
-    match (draft.step.as_str(), message_id) {
-        ("message", Some(message_id)) => {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    match (step, message_id) {
+        (BroadcastStep::Message, Some(message_id)) => {
             store::set_message(tx, draft.id, chat_id, message_id).await?;
             let audience = draft.audience.clone().unwrap_or(Audience::Everyone);
             let count = store::count_audience(tx, &audience).await?;
@@ -268,29 +267,28 @@ pub async fn on_message(
                 message_id,
             });
             out.push(Reply::with_buttons(text, rows));
-            Ok(true)
+            Ok(out)
         }
-        ("time", _) => {
+        (BroadcastStep::Time, _) => {
             let raw = text.unwrap_or("").trim();
-            let today = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now()).date();
+            let today = utc_to_local(turn.tz(), turn.now).date();
             let Some(local) = parse_local_datetime(raw, today) else {
                 out.push(Reply::text(
                     turn.fill("broadcast.bad_time", &[("text", raw)]),
                 ));
-                return Ok(true);
+                return Ok(out);
             };
-            let at = local_to_utc(turn.ctx.config.timezone, local);
-            if at <= turn.ctx.clock.now() {
-                out.push(Reply::text(turn.fill(
-                    "broadcast.past_time",
-                    &[("time", &profile::local_time(turn, at))],
-                )));
-                return Ok(true);
+            let at = local_to_utc(turn.tz(), local);
+            if at <= turn.now {
+                out.push(Reply::text(
+                    turn.fill("broadcast.past_time", &[("time", &turn.local_time(at))]),
+                ));
+                return Ok(out);
             }
-            confirm(tx, turn, draft.id, Some(at), out).await?;
-            Ok(true)
+            confirm(tx, turn, draft.id, Some(at)).await
         }
-        _ => Ok(false),
+        // The conversation is only loaded as composing a message when the input is one.
+        (BroadcastStep::Message, None) => Ok(out),
     }
 }
 
@@ -300,8 +298,8 @@ async fn confirm(
     turn: &mut Turn<'_>,
     id: i64,
     at: Option<chrono::DateTime<chrono::Utc>>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let expected_step = if at.is_some() { "time" } else { "confirm" };
     let draft = own_draft(tx, turn)
         .await?
@@ -310,9 +308,9 @@ async fn confirm(
         draft.map(|d| (d.clone(), d.source_chat, d.source_message))
     else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     let audience = draft.audience.clone().unwrap_or(Audience::Everyone);
     let recipients = store::recipients(tx, &audience).await?;
     let send_at = at.unwrap_or(now);
@@ -324,8 +322,14 @@ async fn confirm(
         remaining: recipients.len() as i64,
         ..Default::default()
     };
-    let status_text =
-        progress::status_text(turn.ctx, &turn.content, turn.lang(), id, &waiting, send_at);
+    let status_text = progress::status_text(
+        turn.config,
+        &turn.content,
+        turn.lang(),
+        id,
+        &waiting,
+        send_at,
+    );
     let status_message = NewDelivery::new(
         progress::status_key(id),
         turn.user.chat_id,
@@ -371,7 +375,7 @@ async fn confirm(
             "broadcast.scheduled",
             &[
                 ("id", &id.to_string()),
-                ("time", &profile::local_time(turn, at)),
+                ("time", &turn.local_time(at)),
                 ("count", &count),
             ],
         ),
@@ -383,19 +387,15 @@ async fn confirm(
     out.mark_pressed = Some("✅".into());
     out.push(Reply::text(reply));
     turn.wake_after_commit();
-    Ok(())
+    Ok(out)
 }
 
-async fn cancel(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    id: i64,
-    out: &mut Response,
-) -> Result<(), DbError> {
-    let now = turn.ctx.clock.now();
+async fn cancel(tx: &mut Tx, turn: &mut Turn<'_>, id: i64) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    let now = turn.now;
     let Some(broadcast) = store::get(tx, id).await? else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
     match broadcast.status {
         BroadcastStatus::Draft if broadcast.coordinator == turn.user.telegram_user_id => {
@@ -431,11 +431,12 @@ async fn cancel(
         }
         _ => out.toast = Some(turn.text("problem.button_expired")),
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `/broadcasts`: the latest ones with their progress.
-pub async fn list(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+pub async fn list(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     // A draft that was never confirmed (abandoned or cancelled while being written) was never a broadcast.
     let recent: Vec<Broadcast> = store::recent(tx, 10)
         .await?
@@ -444,49 +445,41 @@ pub async fn list(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Resul
         .collect();
     if recent.is_empty() {
         out.push(Reply::text(turn.text("broadcast.nothing")));
-        return remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     }
     let mut lines = vec![turn.text("broadcast.list_title")];
     for b in &recent {
-        let progress =
-            outbox::batch_progress(&turn.ctx.pool, &format!("broadcast:{}", b.id)).await?;
+        let progress = outbox::batch_progress_on(tx, &format!("broadcast:{}", b.id)).await?;
         let audience = b
             .audience
             .as_ref()
             .map(|a| audience_label(turn, a))
             .unwrap_or_default();
-        lines.push(
-            turn.fill(
-                "broadcast.list_line",
-                &[
-                    ("id", &b.id.to_string()),
-                    (
-                        "status",
-                        &turn.text(&format!("broadcast.status_{}", b.status.as_str())),
-                    ),
-                    (
-                        "when",
-                        &b.send_at
-                            .map(|t| profile::local_time(turn, t))
-                            .unwrap_or_default(),
-                    ),
-                    ("audience", &audience),
-                    ("sent", &progress.sent.to_string()),
-                    ("total", &b.recipients.to_string()),
-                ],
-            ),
-        );
+        lines.push(turn.fill(
+            "broadcast.list_line",
+            &[
+                ("id", &b.id.to_string()),
+                (
+                    "status",
+                    &turn.text(&format!("broadcast.status_{}", b.status.as_str())),
+                ),
+                (
+                    "when",
+                    &b.send_at.map(|t| turn.local_time(t)).unwrap_or_default(),
+                ),
+                ("audience", &audience),
+                ("sent", &progress.sent.to_string()),
+                ("total", &b.recipients.to_string()),
+            ],
+        ));
     }
     out.push(Reply::text(lines.join("\n")));
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 /// `/cancel_broadcast`: a button for each scheduled or running one.
-pub async fn cancel_menu(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn cancel_menu(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let active: Vec<Broadcast> = store::recent(tx, 50)
         .await?
         .into_iter()
@@ -499,7 +492,7 @@ pub async fn cancel_menu(
         .collect();
     if active.is_empty() {
         out.push(Reply::text(turn.text("broadcast.none_to_cancel")));
-        return remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     }
     // The question lists each one in full; the buttons stay short (a label is cut off on phones after ≈ 30
     // characters, and an audience's name is often longer).
@@ -511,10 +504,7 @@ pub async fn cancel_menu(
             .as_ref()
             .map(|a| audience_label(turn, a))
             .unwrap_or_default();
-        let when = b
-            .send_at
-            .map(|t| profile::local_time(turn, t))
-            .unwrap_or_default();
+        let when = b.send_at.map(|t| turn.local_time(t)).unwrap_or_default();
         lines.push(turn.fill(
             "broadcast.cancel_line",
             &[
@@ -529,7 +519,7 @@ pub async fn cancel_menu(
         )]);
     }
     out.push(Reply::with_buttons(lines.join("\n"), rows));
-    Ok(())
+    Ok(out)
 }
 
 /// `/announcements`: shows the setting with a button to change it.
@@ -537,8 +527,8 @@ pub async fn announcements(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     change: Option<bool>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user = turn.user.telegram_user_id;
     if let Some(on) = change {
         store::set_announcements(tx, user, on).await?;
@@ -570,5 +560,5 @@ pub async fn announcements(
     } else {
         out.push(reply);
     }
-    Ok(())
+    Ok(out)
 }

@@ -1,7 +1,7 @@
 //! One-to-one digital coaching: a weekly step (a short text and one reflection question) in private chat on
 //! the weekday and local time the father picks (`/coaching` changes, pauses, resumes or stops it). His
 //! answers are his journal (`journal.rs`).
-use super::{Response, Turn};
+use super::{Effects, Turn};
 use crate::content::Content;
 use crate::db::coaching::{self as store, Coaching, CoachingStatus};
 use crate::db::outbox::{self, NewDelivery};
@@ -62,9 +62,10 @@ fn days_menu(turn: &Turn<'_>) -> Reply {
 }
 
 /// After registration: a father who chose coaching is asked when his weekly step should come.
-pub async fn after_registration(turn: &Turn<'_>, p: &Participant, out: &mut Response) {
-    if wants_coaching(p) {
-        out.push(days_menu(turn));
+pub fn after_registration(turn: &Turn<'_>, p: &Participant) -> Effects {
+    match wants_coaching(p) {
+        true => Effects::reply(days_menu(turn)),
+        false => Effects::default(),
     }
 }
 
@@ -73,23 +74,23 @@ pub(crate) async fn after_profile_change(
     tx: &mut Tx,
     turn: &Turn<'_>,
     p: &Participant,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
     let running = store::get(tx, p.telegram_user_id)
         .await?
         .is_some_and(|c| c.status != CoachingStatus::Stopped);
-    if !running {
-        after_registration(turn, p, out).await;
-    }
-    Ok(())
+    Ok(match running {
+        true => Effects::default(),
+        false => after_registration(turn, p),
+    })
 }
 
 /// `/coaching`: the current choice with buttons to change, pause, resume or stop; or the weekday menu.
-pub async fn menu(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+pub async fn menu(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user = turn.user.telegram_user_id;
     if participants::get(tx, user).await?.is_none() {
         out.push(Reply::text(turn.text("problem.not_registered")));
-        return super::registration::remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     }
     match store::get(tx, user)
         .await?
@@ -98,7 +99,7 @@ pub async fn menu(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Resul
         None => out.push(days_menu(turn)),
         Some(c) => out.push(status(turn, &c)),
     }
-    super::registration::remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 fn status(turn: &Turn<'_>, c: &Coaching) -> Reply {
@@ -146,13 +147,13 @@ pub async fn on_button(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     action: CoachingAction,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user = turn.user.telegram_user_id;
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     if participants::get(tx, user).await?.is_none() {
         out.toast = Some(turn.text("problem.not_registered"));
-        return Ok(());
+        return Ok(out);
     }
     let current = store::get(tx, user).await?;
     match action {
@@ -193,15 +194,8 @@ pub async fn on_button(
             turn.wake_after_commit();
             out.mark_pressed = Some(format!("✅ {}", clock(turn.lang(), minute)));
             let next = schedule(&c)
-                .next_after(turn.ctx.config.timezone, now)
-                .map(|at| {
-                    super::groups::local_when(
-                        &turn.content,
-                        turn.ctx.config.timezone,
-                        turn.lang(),
-                        at,
-                    )
-                })
+                .next_after(turn.tz(), now)
+                .map(|at| super::present::local_when(&turn.content, turn.tz(), turn.lang(), at))
                 .unwrap_or_default();
             out.push(Reply::text(
                 turn.fill("coaching.scheduled", &[("next", &next)]),
@@ -210,7 +204,7 @@ pub async fn on_button(
         CoachingAction::Pause | CoachingAction::Resume | CoachingAction::Stop => {
             let Some(mut c) = current.filter(|c| c.status != CoachingStatus::Stopped) else {
                 out.toast = Some(turn.text("problem.button_expired"));
-                return Ok(());
+                return Ok(out);
             };
             let (status, key) = match action {
                 CoachingAction::Pause => (CoachingStatus::Paused, "coaching.paused"),
@@ -230,7 +224,7 @@ pub async fn on_button(
             out.push(Reply::text(turn.text(key)));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// The scheduler's part: if the father's weekly slot has come (and was not handled), his next step goes to the

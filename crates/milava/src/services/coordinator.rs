@@ -1,13 +1,13 @@
 //! Coordinators' commands: `/stats` and `/participants` (CSV for Excel with Finnish settings).
-use super::registration::remind;
-use super::{Response, Turn, csv, profile, render};
+use super::{Effects, Turn, csv, render};
 use crate::db::{DbError, Tx, audit, participants, stats};
 use crate::domain::{Document, Field, Participant, Reply};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-pub async fn stats(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
-    let counts = stats::counts(&turn.ctx.pool).await?;
+pub async fn stats(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    let counts = stats::counts_on(tx).await?;
     let line = |label: String, count: i64| {
         turn.fill(
             "coordinator.stats_line",
@@ -46,17 +46,14 @@ pub async fn stats(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Resu
         ));
     }
     out.push(Reply::text(lines.join("\n")));
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
-pub async fn participants(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
-    let all = participants::all(&turn.ctx.pool).await?;
-    let now = turn.ctx.clock.now();
-    let tz = turn.ctx.config.timezone;
+pub async fn participants(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    let all = participants::all(tx).await?;
+    let now = turn.now;
+    let tz = turn.tz();
     audit::record(
         tx,
         turn.user.telegram_user_id,
@@ -69,7 +66,7 @@ pub async fn participants(
     let caption = turn.fill(
         "coordinator.participants_caption",
         &[
-            ("date", &profile::local_time(turn, now)),
+            ("date", &turn.local_time(now)),
             ("count", &all.len().to_string()),
         ],
     );
@@ -89,7 +86,7 @@ pub async fn participants(
         bytes: participants_csv(&all, tz, &headers, &label, &yes_no),
         caption: Some(caption),
     }));
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 /// The participant list's columns; each one's header is the text `participants_csv.<column>` in the
@@ -157,11 +154,12 @@ pub fn participants_csv(
 /// listed; good content is put in use as soon as this input is committed, and the scheduler announces changed
 /// sessions and re-plans. The programme is the database's (`season`): the shipped file only seeds series the
 /// database has never seen.
-pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
-    let now = turn.ctx.clock.now();
+pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    let now = turn.now;
     let coordinator = turn.user.telegram_user_id;
     // The programme stays the database's (series new in the shipped file are seeded).
-    let loaded = match crate::content::load(&turn.ctx.config.dialogues_dir) {
+    let loaded = match crate::content::load(&turn.config.dialogues_dir) {
         Ok(shipped) => super::season::with_stored_programme(tx, shipped, now).await?,
         Err(e) => Err(e),
     };
@@ -177,7 +175,7 @@ pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Res
             );
         }
         Ok(content) => {
-            let tz = turn.ctx.config.timezone;
+            let tz = turn.tz();
             let (changed, notices) = super::changes::notices_due(tx, &content, tz).await?;
             // Put in use once the transaction has committed (with the notices and the audit line).
             turn.reloaded = Some(content);
@@ -195,5 +193,5 @@ pub async fn reload(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Res
             ));
         }
     }
-    Ok(())
+    Ok(out)
 }

@@ -2,8 +2,8 @@
 //! reflection, stored for him only, listed by `/journal` (newest first, paged), shown by `/mydata` and erased
 //! by `/forget`.
 use super::coaching::{clock, weekday_name};
-use super::{Response, Turn};
-use crate::db::coaching as store;
+use super::{Effects, Turn};
+use crate::db::coaching::{self as store, Coaching};
 use crate::db::{DbError, Tx};
 use crate::domain::{Button, CallbackData, Reply};
 use chrono::{DateTime, Utc};
@@ -13,39 +13,33 @@ const PAGE: i64 = 5;
 /// The longest reflection stored (Telegram's own limit is 4096 characters).
 const MAX_REFLECTION_CHARS: usize = 4000;
 
-/// A text in private chat while a reflection question is open: stored as his reflection. Returns whether the
-/// text was taken as one.
+/// A text in private chat while a reflection question is open (`Conversation::WritingReflection`): stored as
+/// his reflection.
 pub async fn on_reflection(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
+    mut c: Coaching,
     text: &str,
-    out: &mut Response,
-) -> Result<bool, DbError> {
+) -> Result<Effects, DbError> {
     let user = turn.user.telegram_user_id;
-    let Some(mut c) = store::get(tx, user).await? else {
-        return Ok(false);
-    };
     let Some(step) = c.open_step.clone() else {
-        return Ok(false);
+        return Ok(Effects::default());
     };
     let text = text.trim();
     if text.is_empty() {
-        out.push(Reply::text(turn.text("problem.empty")));
-        return Ok(true);
+        return Ok(Effects::text(turn.text("problem.empty")));
     }
     if text.chars().count() > MAX_REFLECTION_CHARS {
-        out.push(Reply::text(turn.fill(
+        return Ok(Effects::text(turn.fill(
             "problem.too_long",
             &[("max", &MAX_REFLECTION_CHARS.to_string())],
         )));
-        return Ok(true);
     }
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     store::add_reflection(tx, user, &step, text, now).await?;
     c.open_step = None;
     store::put(tx, &c, now).await?;
-    out.push(Reply::text(turn.text("coaching.saved")));
-    Ok(true)
+    Ok(Effects::text(turn.text("coaching.saved")))
 }
 
 /// `/journal` (page 0) or a paging button: the father's reflections, newest first.
@@ -54,13 +48,13 @@ pub async fn show(
     turn: &mut Turn<'_>,
     page: u32,
     in_place: bool,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user = turn.user.telegram_user_id;
     let total = store::count_reflections(tx, user).await?;
     if total == 0 {
         out.push(Reply::text(turn.text("coaching.journal_empty")));
-        return super::registration::remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     }
     let pages = (total + PAGE - 1) / PAGE;
     let page = i64::from(page).min(pages - 1);
@@ -97,11 +91,11 @@ pub async fn show(
     );
     if in_place {
         out.replace_pressed = Some(reply);
-        Ok(())
+        Ok(out)
     } else {
         out.push(reply);
         // A registration or edit in progress continues at its question.
-        super::registration::remind(tx, turn, out).await
+        Ok(out.ask_again())
     }
 }
 
@@ -116,7 +110,7 @@ fn entry_text(turn: &Turn<'_>, step_id: &str, text: &str, at: DateTime<Utc>) -> 
     turn.fill(
         "coaching.journal_entry",
         &[
-            ("date", &super::profile::local_time(turn, at)),
+            ("date", &turn.local_time(at)),
             ("title", &title),
             ("text", text),
         ],

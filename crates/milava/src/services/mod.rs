@@ -8,14 +8,17 @@ mod broadcast;
 pub(crate) mod certificates;
 pub mod changes;
 pub(crate) mod coaching;
+mod conversation;
 mod coordinator;
 mod csv;
+mod effects;
 pub mod flood;
 pub mod groups;
 mod help_now;
 mod journal;
 mod labels;
 mod menus;
+mod present;
 mod profile;
 pub(crate) mod programme;
 mod registration;
@@ -40,6 +43,8 @@ use crate::db::{self, DbError, Tx};
 use crate::domain::commands::{Command, Who};
 use crate::domain::{CallbackData, Lang, Reply, UserInfo};
 use crate::fault_log::Fault;
+use conversation::Conversation;
+use effects::{Effects, FollowUp};
 use sqlx::SqlitePool;
 use std::sync::Arc;
 
@@ -122,15 +127,14 @@ pub struct ChatMenu {
     pub language_codes: Vec<String>,
 }
 
-impl Response {
-    fn push(&mut self, reply: Reply) {
-        self.replies.push(reply);
-    }
-}
-
 /// Everything a handler knows about the user once their record is loaded.
+/// Handlers get the input's write transaction beside it, never the pool: a read through the pool would not
+/// see what this transaction (and, in a group commit, earlier inputs of the same batch) has written.
 pub(crate) struct Turn<'a> {
-    pub ctx: &'a Ctx,
+    /// The settings (time zone, retention, coordinators…).
+    pub config: &'a Config,
+    /// The moment this input is handled (read once from the injected clock).
+    pub now: chrono::DateTime<chrono::Utc>,
     /// The content for this whole input (a `/reload` meanwhile does not mix versions).
     pub content: Arc<Content>,
     pub user: UserInfo,
@@ -164,14 +168,24 @@ impl Turn<'_> {
     }
 
     pub fn is_coordinator(&self) -> bool {
-        self.ctx.config.is_coordinator(self.user.telegram_user_id)
+        self.config.is_coordinator(self.user.telegram_user_id)
+    }
+
+    /// `at` in the bot's time zone, in the user's language (see `present`).
+    pub fn local_time(&self, at: chrono::DateTime<chrono::Utc>) -> String {
+        present::local_time(self.tz(), self.lang(), at)
+    }
+
+    /// The bot's time zone (`BOT_TIMEZONE`).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.config.timezone
     }
 }
 
 /// The privacy notice with the retention periods of the settings and the programme's end filled in.
 pub(crate) fn privacy_notice(turn: &Turn<'_>) -> String {
-    let days = turn.ctx.config.personal_data_retention_days.to_string();
-    let unfinished = turn.ctx.config.unfinished_retention_days.to_string();
+    let days = turn.config.personal_data_retention_days.to_string();
+    let unfinished = turn.config.unfinished_retention_days.to_string();
     let ends = turn.content.programme_ends_text(turn.lang());
     turn.fill(
         "privacy.notice",
@@ -295,7 +309,8 @@ async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handle
         Err(e) => return Err(e),
     };
     let mut turn = Turn {
-        ctx,
+        config: &ctx.config,
+        now,
         content: ctx.content.get(),
         user,
         first_name: &incoming.first_name,
@@ -304,67 +319,26 @@ async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handle
         wake: Default::default(),
         reloaded: None,
     };
-    let mut response = Response::default();
-    match &incoming.kind {
+    let effects = match &incoming.kind {
         IncomingKind::Command { command, args } => {
-            on_command(tx, &mut turn, *command, args, &mut response).await?
+            on_command(tx, &mut turn, *command, args).await?
         }
         IncomingKind::UnknownCommand(name) => {
             let shown: String = name.chars().take(32).collect();
-            response.push(Reply::text(turn.fill(
+            Effects::text(turn.fill(
                 "problem.unknown_command",
                 &[("command", &format!("/{shown}"))],
-            )));
-            registration::remind(tx, &mut turn, &mut response).await?
+            ))
+            .ask_again()
         }
-        IncomingKind::Button(raw) => on_button(tx, &mut turn, raw, &mut response).await?,
-        IncomingKind::Text(_) | IncomingKind::Media(_)
-            if turn.is_coordinator() && {
-                let text = match &incoming.kind {
-                    IncomingKind::Text(text) => Some(text.as_str()),
-                    _ => None,
-                };
-                broadcast::on_message(
-                    tx,
-                    &mut turn,
-                    incoming.chat_id,
-                    incoming.message_id,
-                    text,
-                    &mut response,
-                )
-                .await?
-            } => {}
-        IncomingKind::Text(text)
-            if surveys::on_text(tx, &mut turn, Some(text), &mut response).await? => {}
-        IncomingKind::Media(_) if surveys::on_text(tx, &mut turn, None, &mut response).await? => {}
-        // A survey's open text question comes first (the person tapped into it); then an open coaching
-        // reflection.
-        IncomingKind::Text(text)
-            if turn.state.is_none()
-                && journal::on_reflection(tx, &mut turn, text, &mut response).await? => {}
-        IncomingKind::Text(text) => {
-            registration::on_answer(
-                tx,
-                &mut turn,
-                crate::domain::Input::Text(text.clone()),
-                &mut response,
-            )
-            .await?
+        IncomingKind::Button(raw) => on_button(tx, &mut turn, raw).await?,
+        IncomingKind::Text(_) | IncomingKind::Media(_) => {
+            let conversation = Conversation::load(tx, &turn, incoming.message_id).await?;
+            on_message(tx, &mut turn, incoming, conversation).await?
         }
-        IncomingKind::Media(kind) => {
-            registration::on_answer(
-                tx,
-                &mut turn,
-                crate::domain::Input::Media(kind.clone()),
-                &mut response,
-            )
-            .await?
-        }
-        IncomingKind::Edited => {
-            response.push(Reply::text(turn.text("problem.edited")));
-            registration::remind(tx, &mut turn, &mut response).await?;
-        }
-    }
+        IncomingKind::Edited => Effects::text(turn.text("problem.edited")).ask_again(),
+    };
+    let response = carry_out(tx, &mut turn, effects).await?;
     Ok(Handled {
         response,
         wake: turn.wake.load(std::sync::atomic::Ordering::Relaxed),
@@ -372,149 +346,195 @@ async fn handle_on(tx: &mut Tx, ctx: &Ctx, incoming: &Incoming) -> Result<Handle
     })
 }
 
+/// A text or media message, routed on what the person is in the middle of.
+async fn on_message(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    incoming: &Incoming,
+    conversation: Conversation,
+) -> Result<Effects, DbError> {
+    use crate::domain::Input;
+    let text = match &incoming.kind {
+        IncomingKind::Text(text) => Some(text.as_str()),
+        _ => None,
+    };
+    match (conversation, &incoming.kind) {
+        (Conversation::ComposingBroadcast(draft, step), _) => {
+            let (chat, message) = (incoming.chat_id, incoming.message_id);
+            broadcast::on_message(tx, turn, (draft, step), chat, message, text).await
+        }
+        (Conversation::AnsweringSurvey(invitation), _) => {
+            surveys::on_text(tx, turn, invitation, text).await
+        }
+        (Conversation::WritingReflection(coaching), IncomingKind::Text(text)) => {
+            journal::on_reflection(tx, turn, coaching, text).await
+        }
+        // A registration or profile edit takes its answer; with no dialogue, registration says what to do.
+        (
+            Conversation::Registering
+            | Conversation::EditingField
+            | Conversation::WritingReflection(_)
+            | Conversation::Idle,
+            kind,
+        ) => {
+            let input = match kind {
+                IncomingKind::Media(kind) => Input::Media(kind.clone()),
+                _ => Input::Text(text.unwrap_or_default().to_string()),
+            };
+            registration::on_answer(tx, turn, input).await
+        }
+    }
+}
+
+/// What the dispatcher does after every handler: asks the pending question again if the handler says so,
+/// then runs the follow-ups of a registration or a profile change (asking again can itself finish a
+/// registration whose flow changed, so the follow-ups come after it), and gives the adapter its `Response`.
+async fn carry_out(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    mut effects: Effects,
+) -> Result<Response, DbError> {
+    if std::mem::take(&mut effects.ask_again) {
+        effects.extend(registration::remind(tx, turn).await?);
+    }
+    for follow_up in std::mem::take(&mut effects.follow_ups) {
+        effects.extend(follow(tx, turn, follow_up).await?);
+    }
+    Ok(effects.into_response())
+}
+
+async fn follow(tx: &mut Tx, turn: &mut Turn<'_>, follow_up: FollowUp) -> Result<Effects, DbError> {
+    match follow_up {
+        FollowUp::Registered(participant) => {
+            let mut effects = Effects {
+                menu: Some(menus::menu(tx, turn).await?),
+                ..Effects::default()
+            };
+            effects.extend(groups::after_registration(tx, turn, &participant).await?);
+            effects.extend(coaching::after_registration(turn, &participant));
+            Ok(effects)
+        }
+        FollowUp::InterestChanged(field, participant) => {
+            let area_changed = field == crate::domain::Field::Area;
+            let mut effects = groups::after_profile_change(tx, turn, area_changed).await?;
+            if field == crate::domain::Field::Wants {
+                effects.extend(coaching::after_profile_change(tx, turn, &participant).await?);
+            }
+            Ok(effects)
+        }
+    }
+}
+
 async fn on_command(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     command: Command,
     args: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
     if command.access().who == Who::Coordinators && !turn.is_coordinator() {
         log::warn!(
             "refused coordinator command /{} from user {}",
             command.name(),
             turn.user.telegram_user_id
         );
-        out.push(Reply::text(turn.text("coordinator.refused")));
-        return registration::remind(tx, turn, out).await;
+        return Ok(Effects::text(turn.text("coordinator.refused")).ask_again());
     }
     match command {
         Command::Start if args.trim() == help_now::START_PAYLOAD => {
-            out.push(help_now::resources(&turn.content, turn.lang()));
-            registration::remind(tx, turn, out).await
+            Ok(Effects::reply(help_now::resources(&turn.content, turn.lang())).ask_again())
         }
-        Command::Start => registration::on_start(tx, turn, args.trim(), out).await,
+        Command::Start => registration::on_start(tx, turn, args.trim()).await,
         Command::Apua | Command::HelpNow => {
-            out.push(help_now::resources(&turn.content, turn.lang()));
-            registration::remind(tx, turn, out).await
+            Ok(Effects::reply(help_now::resources(&turn.content, turn.lang())).ask_again())
         }
-        Command::Group => groups::my_group(tx, turn, out).await,
-        Command::Rules => groups::my_rules(tx, turn, out).await,
-        Command::Coaching => coaching::menu(tx, turn, out).await,
-        Command::Journal => journal::show(tx, turn, 0, false, out).await,
+        Command::Group => groups::my_group(tx, turn).await,
+        Command::Rules => groups::my_rules(tx, turn).await,
+        Command::Coaching => coaching::menu(tx, turn).await,
+        Command::Journal => journal::show(tx, turn, 0, false).await,
         // Facilitators' commands work only in the linked group.
         Command::LinkGroup
         | Command::Prompt
         | Command::Skip
         | Command::Pause
         | Command::Resume
-        | Command::Upcoming => {
-            out.push(Reply::text(turn.text("groups.use_in_group")));
-            registration::remind(tx, turn, out).await
-        }
+        | Command::Upcoming => Ok(Effects::text(turn.text("groups.use_in_group")).ask_again()),
         Command::Help => {
             let mut help = menus::help(tx, turn).await?;
             if turn.is_coordinator() {
                 help = format!("{help}\n\n{}", turn.text("help.coordinator"));
             }
-            out.push(Reply::text(help));
-            registration::remind(tx, turn, out).await
+            Ok(Effects::text(help).ask_again())
         }
-        Command::Profile => profile::show(tx, turn, out).await,
-        Command::Language => {
-            out.push(account::language_question(turn));
-            Ok(())
-        }
-        Command::Privacy => {
-            profile::privacy(tx, turn, out).await?;
-            registration::remind(tx, turn, out).await
-        }
-        Command::MyData => {
-            profile::my_data(tx, turn, out).await?;
-            registration::remind(tx, turn, out).await
-        }
-        Command::Forget => {
-            out.push(account::forget_question(turn));
-            Ok(())
-        }
-        Command::Cancel => account::cancel(tx, turn, out).await,
-        Command::Next => programme::next(tx, turn, out).await,
-        Command::Schedule => programme::schedule(tx, turn, out).await,
-        Command::Reminders => programme::reminders_menu(tx, turn, out).await,
-        Command::Leave => programme::leave_question(tx, turn, out).await,
-        Command::Stats => coordinator::stats(tx, turn, out).await,
-        Command::Attendance => attendance::command(tx, turn, args, out).await,
-        Command::Broadcast => broadcast::start(tx, turn, out).await,
-        Command::Broadcasts => broadcast::list(tx, turn, out).await,
-        Command::CancelBroadcast => broadcast::cancel_menu(tx, turn, out).await,
-        Command::Announcements => broadcast::announcements(tx, turn, None, out).await,
-        Command::Certificate => programme::certificate(tx, turn, out).await,
-        Command::Participants => coordinator::participants(tx, turn, out).await,
-        Command::Reload => coordinator::reload(tx, turn, out).await,
-        Command::Survey => surveys::start_round(tx, turn, out).await,
-        Command::Results => surveys::results_menu(tx, turn, out).await,
-        Command::Export => surveys::export_menu(tx, turn, out).await,
+        Command::Profile => profile::show(tx, turn).await,
+        Command::Language => Ok(Effects::reply(account::language_question(turn))),
+        Command::Privacy => Ok(profile::privacy(tx, turn).await?.ask_again()),
+        Command::MyData => Ok(profile::my_data(tx, turn).await?.ask_again()),
+        Command::Forget => Ok(Effects::reply(account::forget_question(turn))),
+        Command::Cancel => account::cancel(tx, turn).await,
+        Command::Next => programme::next(tx, turn).await,
+        Command::Schedule => programme::schedule(tx, turn).await,
+        Command::Reminders => programme::reminders_menu(tx, turn).await,
+        Command::Leave => programme::leave_question(tx, turn).await,
+        Command::Stats => coordinator::stats(tx, turn).await,
+        Command::Attendance => attendance::command(tx, turn, args).await,
+        Command::Broadcast => broadcast::start(tx, turn).await,
+        Command::Broadcasts => broadcast::list(tx, turn).await,
+        Command::CancelBroadcast => broadcast::cancel_menu(tx, turn).await,
+        Command::Announcements => broadcast::announcements(tx, turn, None).await,
+        Command::Certificate => programme::certificate(tx, turn).await,
+        Command::Participants => coordinator::participants(tx, turn).await,
+        Command::Reload => coordinator::reload(tx, turn).await,
+        Command::Survey => surveys::start_round(tx, turn).await,
+        Command::Results => surveys::results_menu(tx, turn).await,
+        Command::Export => surveys::export_menu(tx, turn).await,
     }
 }
 
-async fn on_button(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    raw: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+async fn on_button(tx: &mut Tx, turn: &mut Turn<'_>, raw: &str) -> Result<Effects, DbError> {
     let Some(data) = CallbackData::decode(raw) else {
-        out.toast = Some(turn.text("problem.button_expired"));
-        return registration::remind(tx, turn, out).await;
+        return Ok(Effects::toast(turn.text("problem.button_expired")).ask_again());
     };
     if data.coordinators_only() && !turn.is_coordinator() {
         log::warn!(
             "refused a coordinator's button ({raw}) from user {}",
             turn.user.telegram_user_id
         );
-        out.toast = Some(turn.text("coordinator.refused"));
-        return Ok(());
+        return Ok(Effects::toast(turn.text("coordinator.refused")));
     }
     match data {
         CallbackData::Answer { step, value } => {
-            registration::on_answer(tx, turn, crate::domain::Input::Button { step, value }, out)
-                .await
+            registration::on_answer(tx, turn, crate::domain::Input::Button { step, value }).await
         }
-        CallbackData::SetLanguage(lang) => account::set_language(tx, turn, lang, out).await,
-        CallbackData::Edit { step } => profile::start_edit(tx, turn, &step, out).await,
-        CallbackData::Forget { confirm } => account::forget(tx, turn, confirm, out).await,
-        CallbackData::CheckIn { session } => programme::check_in(tx, turn, &session, out).await,
+        CallbackData::SetLanguage(lang) => account::set_language(tx, turn, lang).await,
+        CallbackData::Edit { step } => profile::start_edit(tx, turn, &step).await,
+        CallbackData::Forget { confirm } => account::forget(tx, turn, confirm).await,
+        CallbackData::CheckIn { session } => programme::check_in(tx, turn, &session).await,
         CallbackData::Leave { series, confirm } => {
-            programme::leave(tx, turn, &series, confirm, out).await
+            programme::leave(tx, turn, &series, confirm).await
         }
-        CallbackData::Reminders(choice) => programme::reminders_choice(tx, turn, choice, out).await,
+        CallbackData::Reminders(choice) => programme::reminders_choice(tx, turn, choice).await,
         CallbackData::Attendance { session, user } => {
-            attendance::toggle(tx, turn, &session, user, out).await
+            attendance::toggle(tx, turn, &session, user).await
         }
-        CallbackData::AttendanceCsv { session } => {
-            attendance::export(tx, turn, &session, out).await
-        }
-        CallbackData::AttendanceSeries { series } => {
-            attendance::pick_session(turn, &series, out);
-            Ok(())
-        }
-        CallbackData::AttendanceList { session } => attendance::show(tx, turn, &session, out).await,
-        CallbackData::Broadcast(action) => broadcast::on_button(tx, turn, action, out).await,
-        CallbackData::Announcements(on) => broadcast::announcements(tx, turn, Some(on), out).await,
+        CallbackData::AttendanceCsv { session } => attendance::export(tx, turn, &session).await,
+        CallbackData::AttendanceSeries { series } => Ok(attendance::pick_session(turn, &series)),
+        CallbackData::AttendanceList { session } => attendance::show(tx, turn, &session).await,
+        CallbackData::Broadcast(action) => broadcast::on_button(tx, turn, action).await,
+        CallbackData::Announcements(on) => broadcast::announcements(tx, turn, Some(on)).await,
         CallbackData::Calendar { session } => {
-            programme::calendar(tx, turn, Some(&session), None, out).await
+            programme::calendar(tx, turn, Some(&session), None).await
         }
         CallbackData::CalendarAll { series } => {
-            programme::calendar(tx, turn, None, Some(&series), out).await
+            programme::calendar(tx, turn, None, Some(&series)).await
         }
         CallbackData::Survey(action) if action.is_coordinators() => {
-            surveys::on_coordinator_button(tx, turn, action, out).await
+            surveys::on_coordinator_button(tx, turn, action).await
         }
-        CallbackData::Survey(action) => surveys::on_answer_button(tx, turn, action, out).await,
+        CallbackData::Survey(action) => surveys::on_answer_button(tx, turn, action).await,
         CallbackData::Offer { series, accept } => {
-            waitlist::offer_answer(tx, turn, &series, accept, out).await
+            waitlist::offer_answer(tx, turn, &series, accept).await
         }
-        CallbackData::Coaching(action) => coaching::on_button(tx, turn, action, out).await,
-        CallbackData::Journal(page) => journal::show(tx, turn, page, true, out).await,
+        CallbackData::Coaching(action) => coaching::on_button(tx, turn, action).await,
+        CallbackData::Journal(page) => journal::show(tx, turn, page, true).await,
     }
 }

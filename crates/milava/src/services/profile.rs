@@ -1,12 +1,12 @@
 //! `/profile` (show and edit answers), `/privacy` and `/mydata`.
-use super::registration::{remind, save};
-use super::{Response, Turn, render};
+use super::conversation::save;
+use super::effects::FollowUp;
+use super::{Effects, Turn, render};
 use crate::db::dialogues::{self, FlowKind};
 use crate::db::{DbError, Tx, participants, users};
 use crate::domain::flow::NO_SERIES;
 use crate::domain::programme::Series;
-use crate::domain::{Answers, Button, CallbackData, Field, Lang, Participant, Reply, Role};
-use chrono::{DateTime, Utc};
+use crate::domain::{Answers, Button, CallbackData, Field, Participant, Reply, Role};
 
 /// Fields a participant may change after registering (role and consent are changed by re-registering).
 const EDITABLE: &[Field] = &[
@@ -61,20 +61,21 @@ pub fn render(turn: &Turn<'_>, participant: &Participant) -> Reply {
     Reply::with_buttons(text, render::layout(buttons))
 }
 
-pub async fn show(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+pub async fn show(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     match participants::get(tx, turn.user.telegram_user_id).await? {
         Some(participant) => out.push(render(turn, &participant)),
         None => out.push(Reply::text(turn.text("problem.not_registered"))),
     }
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 pub async fn start_edit(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     step_id: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let participant = participants::get(tx, turn.user.telegram_user_id).await?;
     let step = turn.content.registration.step(step_id).cloned();
     let editable = step
@@ -83,7 +84,7 @@ pub async fn start_edit(
         .is_some_and(|f| EDITABLE.contains(&f));
     let (Some(participant), Some(step), true) = (participant, step, editable) else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     };
     save(
         tx,
@@ -94,7 +95,7 @@ pub async fn start_edit(
     )
     .await?;
     out.push(render::ask(turn, &step.id));
-    Ok(())
+    Ok(out)
 }
 
 /// The edited answer passed validation: store it and show the profile again.
@@ -103,8 +104,8 @@ pub async fn finish_edit(
     turn: &mut Turn<'_>,
     step_id: &str,
     answers: &Answers,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user_id = turn.user.telegram_user_id;
     let field = turn
         .content
@@ -119,12 +120,12 @@ pub async fn finish_edit(
         dialogues::delete(tx, user_id).await?;
         turn.state = None;
         out.push(Reply::text(turn.text("timeline.no_series_open")));
-        return Ok(());
+        return Ok(out);
     }
     let mut updated = turn.text("profile.updated");
     let mut interest_changed = None;
     if let Some((field, value)) = field.and_then(|f| answers.get(&f).map(|v| (f, v))) {
-        participants::update_field(tx, user_id, field, value, turn.ctx.clock.now()).await?;
+        participants::update_field(tx, user_id, field, value, turn.now).await?;
         let old = before.as_ref().map(|p| p.answers().get(&field).cloned());
         if matches!(field, Field::Area | Field::Wants) && old != Some(Some(value.clone())) {
             interest_changed = Some(field);
@@ -145,13 +146,12 @@ pub async fn finish_edit(
     if let Some(participant) = participants::get(tx, user_id).await? {
         out.push(render(turn, &participant));
         if let Some(field) = interest_changed {
-            super::groups::after_profile_change(tx, turn, field == Field::Area, out).await?;
-            if field == Field::Wants {
-                super::coaching::after_profile_change(tx, turn, &participant, out).await?;
-            }
+            // The peer group and coaching follow (`FollowUp::InterestChanged`).
+            out.follow_ups
+                .push(FollowUp::InterestChanged(field, participant));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `/start <series code>` from a registered professional: joins the series (again, after leaving it, or
@@ -161,20 +161,20 @@ pub async fn join_series(
     turn: &mut Turn<'_>,
     participant: &Participant,
     series: &Series,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user_id = turn.user.telegram_user_id;
     if super::programme::is_active_in(tx, turn, &series.id).await? {
         let line = super::programme::enrol(tx, turn, series).await?;
         out.push(Reply::text(line));
-        return Ok(());
+        return Ok(out);
     }
     if let Some(line) = super::window::not_open_line(turn, series) {
         out.push(Reply::text(line));
         out.push(render(turn, participant));
-        return Ok(());
+        return Ok(out);
     }
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     participants::update_field(tx, user_id, Field::Series, &series.id, now).await?;
     let old = participant
         .series_id
@@ -182,19 +182,11 @@ pub async fn join_series(
         .filter(|old| *old != series.id);
     let line = super::programme::switch_series(tx, turn, old, &series.id).await?;
     out.push(Reply::text(line));
-    Ok(())
+    Ok(out)
 }
 
-/// A date and time in the bot's time zone, the Finnish way (3.4.2024 klo 8.00 / 3.4.2024 at 08:00).
-pub fn local_time(turn: &Turn<'_>, at: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&turn.ctx.config.timezone);
-    match turn.lang() {
-        Lang::Fi => local.format("%-d.%-m.%Y klo %-H.%M").to_string(),
-        Lang::En => local.format("%-d.%-m.%Y at %H:%M").to_string(),
-    }
-}
-
-pub async fn privacy(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+pub async fn privacy(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let content = turn.content.clone();
     let mut text = turn.fill(
         "privacy.show",
@@ -210,14 +202,14 @@ pub async fn privacy(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
                 "privacy.consent_given",
                 &[
                     ("version", &p.privacy_version),
-                    ("date", &local_time(turn, p.consent_at)),
+                    ("date", &turn.local_time(p.consent_at)),
                 ],
             ));
             text.push('\n');
             text.push_str(
                 &match p.research_consent_at.filter(|_| p.research_consent) {
                     Some(at) => {
-                        turn.fill("privacy.research_yes", &[("date", &local_time(turn, at))])
+                        turn.fill("privacy.research_yes", &[("date", &turn.local_time(at))])
                     }
                     None => turn.text("privacy.research_no"),
                 },
@@ -226,11 +218,12 @@ pub async fn privacy(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
         None => text.push_str(&turn.text("privacy.consent_none")),
     }
     out.push(Reply::text(text));
-    Ok(())
+    Ok(out)
 }
 
 /// Everything stored about the user, readable.
-pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user_id = turn.user.telegram_user_id;
     let mut lines = vec![
         turn.text("mydata.title"),
@@ -241,7 +234,7 @@ pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
     if let Some(p) = &participant {
         lines.push(turn.fill(
             "mydata.registered",
-            &[("date", &local_time(turn, p.registered_at))],
+            &[("date", &turn.local_time(p.registered_at))],
         ));
         let mut answers = p.answers();
         answers.remove(&Field::ResearchConsent);
@@ -250,11 +243,11 @@ pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
             "mydata.consent",
             &[
                 ("version", &p.privacy_version),
-                ("date", &local_time(turn, p.consent_at)),
+                ("date", &turn.local_time(p.consent_at)),
             ],
         ));
         let research = match p.research_consent_at.filter(|_| p.research_consent) {
-            Some(at) => format!("{} ({})", turn.text("mydata.yes"), local_time(turn, at)),
+            Some(at) => format!("{} ({})", turn.text("mydata.yes"), turn.local_time(at)),
             None => turn.text("mydata.no"),
         };
         lines.push(turn.fill("mydata.research", &[("value", &research)]));
@@ -264,7 +257,7 @@ pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
             "mydata.in_progress",
             &[
                 ("step", &state.step),
-                ("date", &local_time(turn, state.updated_at)),
+                ("date", &turn.local_time(state.updated_at)),
             ],
         ));
         lines.extend(render::answer_lines(turn, &state.answers));
@@ -284,5 +277,5 @@ pub async fn my_data(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Re
         log::warn!("user {user_id}: /mydata without a user record");
     }
     out.push(Reply::text(lines.join("\n")));
-    Ok(())
+    Ok(out)
 }

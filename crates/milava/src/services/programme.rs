@@ -1,7 +1,6 @@
 //! The workshop programme for participants: enrolment and waitlist, `/next`, `/schedule`, calendar files,
 //! `/reminders`, `/leave`, check-in, and `/certificate`.
-use super::registration::remind;
-use super::{Response, Turn};
+use super::{Effects, Turn};
 use crate::content::Content;
 use crate::db::programme::{self as store};
 use crate::db::{DbError, Tx};
@@ -33,7 +32,7 @@ pub fn when(content: &Content, lang: Lang, session: &Session) -> String {
         "programme.time_range",
         &[
             ("weekday", weekday),
-            ("date", &session.start.format("%-d.%-m.%Y").to_string()),
+            ("date", &super::present::date(session.start.date())),
             ("start", &clock(session.start)),
             ("end", &clock(session.end)),
         ],
@@ -73,7 +72,7 @@ pub fn describe(content: &Content, lang: Lang, session: &Session) -> String {
 /// tell them.
 pub async fn enrol(tx: &mut Tx, turn: &Turn<'_>, series: &Series) -> Result<String, DbError> {
     let user = turn.user.telegram_user_id;
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     if let Some(existing) = store::enrolment_of(tx, user, &series.id)
         .await?
         .filter(|e| e.status != EnrolmentStatus::Left)
@@ -155,7 +154,8 @@ fn join_offer(turn: &Turn<'_>) -> Option<Vec<Vec<Button>>> {
     )]])
 }
 
-async fn not_enrolled(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+async fn not_enrolled(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let registered = crate::db::participants::get(tx, turn.user.telegram_user_id)
         .await?
         .is_some_and(|p| p.role == crate::domain::Role::Professional);
@@ -168,7 +168,7 @@ async fn not_enrolled(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> R
         None if registered => out.push(Reply::text(turn.text("timeline.not_enrolled_none_open"))),
         _ => out.push(Reply::text(turn.text("programme.not_enrolled"))),
     }
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 /// Moves a participant from one series to another (from `/profile`): the old place is freed for the
@@ -179,7 +179,7 @@ pub async fn switch_series(
     old: Option<&str>,
     new: &str,
 ) -> Result<String, DbError> {
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     if let Some(old) = old {
         leave_series(tx, turn, old, now).await?;
     }
@@ -191,7 +191,7 @@ pub async fn switch_series(
 
 /// Leaves every series the user is in (before `/forget` erases them), so their places go to the waitlist.
 pub async fn leave_all(tx: &mut Tx, turn: &Turn<'_>) -> Result<(), DbError> {
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     for enrolment in store::active_enrolments(tx, turn.user.telegram_user_id).await? {
         leave_series(tx, turn, &enrolment.series_id, now).await?;
     }
@@ -220,15 +220,7 @@ async fn leave_series(
     crate::db::participants::clear_series(tx, user, series_id, now).await?;
     log::info!("user {user}: left series {series_id}");
     if let (true, Some(series)) = (held_place, turn.content.series(series_id)) {
-        super::waitlist::offer_freed_place(
-            tx,
-            &turn.content,
-            turn.ctx.config.timezone,
-            series,
-            now,
-            None,
-        )
-        .await?;
+        super::waitlist::offer_freed_place(tx, &turn.content, turn.tz(), series, now, None).await?;
     }
     turn.wake_after_commit();
     Ok(())
@@ -263,12 +255,13 @@ async fn my_series(tx: &mut Tx, turn: &Turn<'_>) -> Result<Option<Series>, DbErr
         .find_map(|e| turn.content.series(&e.series_id).cloned()))
 }
 
-pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
     let Some(series) = my_series(tx, turn).await? else {
-        return not_enrolled(tx, turn, out).await;
+        return not_enrolled(tx, turn).await;
     };
+    let mut out = Effects::default();
     let note = waitlist_note(tx, turn, &series).await?;
-    let now = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now());
+    let now = utc_to_local(turn.tz(), turn.now);
     let lang = turn.lang();
     let name = series.name.get(lang);
     match series
@@ -305,15 +298,16 @@ pub async fn next(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Resul
             turn.fill("programme.no_next", &[("series", name)]),
         )),
     }
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
-pub async fn schedule(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+pub async fn schedule(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
     let Some(series) = my_series(tx, turn).await? else {
-        return not_enrolled(tx, turn, out).await;
+        return not_enrolled(tx, turn).await;
     };
+    let mut out = Effects::default();
     let note = waitlist_note(tx, turn, &series).await?;
-    let now = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now());
+    let now = utc_to_local(turn.tz(), turn.now);
     let lang = turn.lang();
     let mut lines = vec![turn.fill(
         "programme.schedule_title",
@@ -339,7 +333,7 @@ pub async fn schedule(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> R
         .encode(),
     );
     out.push(Reply::with_buttons(lines.join("\n"), vec![vec![button]]));
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 /// Offset ids the user gets reminders for (all of the content's when nothing was chosen).
@@ -374,14 +368,11 @@ pub fn offset_label(content: &Content, lang: Lang, offset: &ReminderOffset) -> S
     }
 }
 
-pub async fn reminders_menu(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn reminders_menu(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let menu = reminders_reply(tx, turn).await?;
     out.push(menu);
-    Ok(())
+    Ok(out)
 }
 
 /// The reminder settings with a toggle button per offset.
@@ -445,7 +436,7 @@ async fn reminders_reply(tx: &mut Tx, turn: &Turn<'_>) -> Result<Reply, DbError>
 /// Whether the person gets session reminders by email too — None when that cannot be offered (email is off,
 /// or they gave no address).
 async fn email_reminders(tx: &mut Tx, turn: &Turn<'_>) -> Result<Option<bool>, DbError> {
-    if !turn.ctx.config.email_on() {
+    if !turn.config.email_on() {
         return Ok(None);
     }
     let user = turn.user.telegram_user_id;
@@ -464,8 +455,8 @@ pub async fn reminders_choice(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     choice: ReminderChoice,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user = turn.user.telegram_user_id;
     let (enabled, chosen) = store::reminder_settings(tx, user).await?;
     let content = turn.content.clone();
@@ -501,24 +492,21 @@ pub async fn reminders_choice(
         }
         ReminderChoice::Toggle(_) | ReminderChoice::Email(_) => {
             out.toast = Some(turn.text("problem.button_expired"));
-            return Ok(());
+            return Ok(out);
         }
     }
     turn.wake_after_commit();
     out.toast = Some(turn.text("reminders.updated"));
     // The menu is updated in place, so the person sees their choice where they tapped.
     out.replace_pressed = Some(reminders_reply(tx, turn).await?);
-    Ok(())
+    Ok(out)
 }
 
-pub async fn leave_question(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn leave_question(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let Some(series) = my_series(tx, turn).await? else {
         out.push(Reply::text(turn.text("programme.not_enrolled")));
-        return remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     };
     let name = series.name.get(turn.lang()).to_string();
     let buttons = vec![
@@ -543,7 +531,7 @@ pub async fn leave_question(
         turn.fill("leave.question", &[("series", &name)]),
         buttons,
     ));
-    Ok(())
+    Ok(out)
 }
 
 /// Check-in during a session ("I'm here").
@@ -551,18 +539,18 @@ pub async fn check_in(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     session_id: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let content = turn.content.clone();
     let user = turn.user.telegram_user_id;
     let Some((series, session)) = content.session(session_id) else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
     let enrolled = store::enrolment_of(tx, user, &series.id)
         .await?
         .is_some_and(|e| e.status == EnrolmentStatus::Enrolled);
-    let now = utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now());
+    let now = utc_to_local(turn.tz(), turn.now);
     let title = session.title.get(turn.lang());
     if !enrolled {
         out.push(Reply::text(turn.text("programme.not_enrolled")));
@@ -571,7 +559,7 @@ pub async fn check_in(
             "checkin.closed",
             &[("when", &when(&content, turn.lang(), session))],
         )));
-    } else if store::mark_attended(tx, session_id, user, user, turn.ctx.clock.now()).await? {
+    } else if store::mark_attended(tx, session_id, user, user, turn.now).await? {
         // The prompt keeps the session's name next to the mark (not a lone "✅").
         out.mark_pressed = Some(turn.fill("checkin.pressed", &[("title", title)]));
         out.push(Reply::text(turn.fill("checkin.done", &[("title", title)])));
@@ -580,7 +568,7 @@ pub async fn check_in(
             turn.fill("checkin.already", &[("title", title)]),
         ));
     }
-    Ok(())
+    Ok(out)
 }
 
 pub async fn leave(
@@ -588,12 +576,12 @@ pub async fn leave(
     turn: &mut Turn<'_>,
     series_id: &str,
     confirm: bool,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user = turn.user.telegram_user_id;
     let Some(series) = turn.content.series(series_id).cloned() else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
     let name = series.name.get(turn.lang()).to_string();
     let current = store::enrolment_of(tx, user, series_id)
@@ -601,17 +589,17 @@ pub async fn leave(
         .filter(|e| e.status != EnrolmentStatus::Left);
     if current.is_none() {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     }
     if !confirm {
         out.mark_pressed = Some(format!("✅ {}", turn.text("button.programme.leave_no")));
         out.push(Reply::text(turn.fill("leave.kept", &[("series", &name)])));
-        return Ok(());
+        return Ok(out);
     }
-    leave_series(tx, turn, series_id, turn.ctx.clock.now()).await?;
+    leave_series(tx, turn, series_id, turn.now).await?;
     out.mark_pressed = Some(format!("✅ {}", turn.text("button.programme.leave_yes")));
     out.push(Reply::text(turn.fill("leave.done", &[("series", &name)])));
-    Ok(())
+    Ok(out)
 }
 
 /// An .ics file of one session (`Some(session)`) or of a whole series, for someone in that series (enrolled,
@@ -622,20 +610,20 @@ pub async fn calendar(
     turn: &mut Turn<'_>,
     session_id: Option<&str>,
     series_id: Option<&str>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let content = turn.content.clone();
     let lang = turn.lang();
     let (series, sessions): (&Series, Vec<&Session>) = match (session_id, series_id) {
         (Some(id), _) => match content.session(id) {
             Some((series, session)) => (series, vec![session]),
-            None => return expired(turn, out),
+            None => return expired(turn),
         },
         (None, Some(id)) => match content.series(id) {
             Some(series) => (series, series.sessions_in_order()),
-            None => return expired(turn, out),
+            None => return expired(turn),
         },
-        (None, None) => return expired(turn, out),
+        (None, None) => return expired(turn),
     };
     let user = turn.user.telegram_user_id;
     let in_series = store::enrolment_of(tx, user, &series.id)
@@ -647,44 +635,35 @@ pub async fn calendar(
             series.id
         );
         out.toast = Some(turn.text("access.calendar_not_in_series"));
-        return Ok(());
+        return Ok(out);
     }
     let events: Vec<CalendarEvent> = sessions
         .iter()
         .map(|s| CalendarEvent::from_session(&content, lang, series, s))
         .collect();
-    let bytes = ics::calendar(
-        &events,
-        turn.ctx.config.timezone,
-        ics::PROD_ID,
-        turn.ctx.clock.now(),
-    );
+    let bytes = ics::calendar(&events, turn.tz(), ics::PROD_ID, turn.now);
     let name = session_id.or(series_id).unwrap_or("milava");
     out.push(Reply::Document(Document {
         file_name: format!("milava-{name}.ics"),
         bytes,
         caption: Some(turn.text("programme.calendar_caption")),
     }));
-    Ok(())
+    Ok(out)
 }
 
-fn expired(turn: &Turn<'_>, out: &mut Response) -> Result<(), DbError> {
-    out.toast = Some(turn.text("problem.button_expired"));
-    Ok(())
+fn expired(turn: &Turn<'_>) -> Result<Effects, DbError> {
+    Ok(Effects::toast(turn.text("problem.button_expired")))
 }
 
 /// `/certificate`: the PDF again, for someone who qualifies once the series has ended.
-pub async fn certificate(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn certificate(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let Some(series) = my_series(tx, turn).await? else {
         out.push(Reply::text(turn.text("programme.not_enrolled")));
-        return remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     };
-    let tz = turn.ctx.config.timezone;
-    let now = turn.ctx.clock.now();
+    let tz = turn.tz();
+    let now = turn.now;
     let ended = series
         .last_end()
         .is_some_and(|end| crate::domain::time::local_to_utc(tz, end) <= now);
@@ -715,5 +694,5 @@ pub async fn certificate(
             ],
         )));
     }
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }

@@ -1,17 +1,15 @@
 //! Registration: `/start`, deep links, answering steps, resuming, and finishing with consent.
-use super::{Response, Turn, profile, programme, render};
-use crate::db::dialogues::{self, DialogueState, FlowKind};
+use super::conversation::save;
+use super::effects::FollowUp;
+use super::{Effects, Turn, profile, programme, render};
+use crate::db::dialogues::{self, FlowKind};
 use crate::db::{DbError, Tx, participants};
 use crate::domain::flow::{DONE, Mode, NO_SERIES, advance};
 use crate::domain::validate::is_deep_link_payload;
 use crate::domain::{Answers, Field, Input, Outcome, Participant, Reply, Role};
 
-pub async fn on_start(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    payload: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn on_start(tx: &mut Tx, turn: &mut Turn<'_>, payload: &str) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user_id = turn.user.telegram_user_id;
     if let Some(participant) = participants::get(tx, user_id).await? {
         if turn.state.is_some() {
@@ -25,63 +23,62 @@ pub async fn on_start(
             .find(|s| s.code == payload && participant.role == Role::Professional)
             .cloned()
         {
-            return profile::join_series(tx, turn, &participant, &series, out).await;
+            return profile::join_series(tx, turn, &participant, &series).await;
         }
         out.push(Reply::text(turn.fill(
             "start.already_registered",
             &[("name", &participant.name)],
         )));
         out.push(profile::render(turn, &participant));
-        return Ok(());
+        return Ok(out);
     }
     if let Some(state) = turn
         .state
         .clone()
         .filter(|s| s.flow == FlowKind::Registration)
     {
-        if closed_for(tx, turn, &state.answers, out).await? {
-            return Ok(());
+        if let Some(closed) = closed_for(tx, turn, &state.answers).await? {
+            return Ok(closed);
         }
         if !version_changed(turn) {
             out.push(Reply::text(turn.text("start.resume")));
         }
-        return remind(tx, turn, out).await;
+        return Ok(out.ask_again());
     }
     let mut answers = Answers::new();
-    let mut notes = Response::default();
-    if !payload.is_empty() {
-        apply_deep_link(turn, payload, &mut answers, &mut notes);
-    }
-    if closed_for(tx, turn, &answers, out).await? {
-        return Ok(());
+    let notes = match payload.is_empty() {
+        true => None,
+        false => Some(apply_deep_link(turn, payload, &mut answers)),
+    };
+    if let Some(closed) = closed_for(tx, turn, &answers).await? {
+        return Ok(closed);
     }
     out.push(Reply::text(
         turn.fill("start.welcome", &[("first_name", turn.first_name)]),
     ));
-    out.replies.append(&mut notes.replies);
+    out.replies.extend(notes);
     let flow = &turn.content.registration;
     let step = flow.first_open_step(&answers, &flow.start);
     save(tx, turn, FlowKind::Registration, step, answers).await?;
     // The scheduler learns of someone new who may never finish (erased after UNFINISHED_RETENTION_DAYS).
     turn.wake_after_commit();
-    remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 /// After the programme is over, fathers and others are not registered (their data would be erased at once):
 /// once the answers say father or other, the person is told so kindly and whatever the bot holds of them
-/// (the dialogue, their users row) is erased. Returns whether that happened.
+/// (the dialogue, their users row) is erased. Returns what to answer when that happened.
 async fn closed_for(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     answers: &Answers,
-    out: &mut Response,
-) -> Result<bool, DbError> {
+) -> Result<Option<Effects>, DbError> {
     let role = answers.get(&Field::Role).and_then(|r| Role::parse(r));
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     if !matches!(role, Some(Role::Father | Role::Other))
-        || !turn.content.programme_over(turn.ctx.config.timezone, now)
+        || !turn.content.programme_over(turn.tz(), now)
     {
-        return Ok(false);
+        return Ok(None);
     }
     let user_id = turn.user.telegram_user_id;
     if turn.is_coordinator() {
@@ -92,14 +89,14 @@ async fn closed_for(
     turn.state = None;
     log::info!("user {user_id}: not registered, the programme is over");
     let ended = turn.content.programme_ends_text(turn.lang());
-    out.push(Reply::text(
+    Ok(Some(Effects::text(
         turn.fill("erasure.programme_ended", &[("ended", &ended)]),
-    ));
-    Ok(true)
+    )))
 }
 
 /// A series or group code preselects the role and the series or group; anything else gets a friendly note.
-fn apply_deep_link(turn: &Turn<'_>, payload: &str, answers: &mut Answers, out: &mut Response) {
+/// Returns the note to show after the welcome.
+fn apply_deep_link(turn: &Turn<'_>, payload: &str, answers: &mut Answers) -> Reply {
     let content = &turn.content;
     let series = content.series.iter().find(|s| s.code == payload);
     let group = content.groups.iter().find(|g| g.code == payload);
@@ -107,48 +104,42 @@ fn apply_deep_link(turn: &Turn<'_>, payload: &str, answers: &mut Answers, out: &
         answers.insert(Field::Role, Role::Professional.as_str().into());
         match super::window::not_open_line(turn, series) {
             // Closed or not open yet: say so; the series question then offers the open ones.
-            Some(line) => out.push(Reply::text(line)),
+            Some(line) => Reply::text(line),
             None => {
                 answers.insert(Field::Series, series.id.clone());
-                out.push(Reply::text(turn.fill(
+                Reply::text(turn.fill(
                     "start.deep_link_series",
                     &[("series", series.name.get(turn.lang()))],
-                )));
+                ))
             }
         }
     } else if let (true, Some(group)) = (is_deep_link_payload(payload), group) {
         answers.insert(Field::Role, Role::Father.as_str().into());
         answers.insert(Field::Group, group.id.clone());
         answers.insert(Field::Area, group.area.clone());
-        out.push(Reply::text(turn.fill(
+        Reply::text(turn.fill(
             "start.deep_link_group",
             &[("group", group.name.get(turn.lang()))],
-        )));
+        ))
     } else {
         let shown: String = payload.chars().take(64).collect();
         log::info!(
             "user {}: unknown deep-link code",
             turn.user.telegram_user_id
         );
-        out.push(Reply::text(
-            turn.fill("start.unknown_code", &[("code", &shown)]),
-        ));
+        Reply::text(turn.fill("start.unknown_code", &[("code", &shown)]))
     }
 }
 
 /// Text, media or a step's button. Without a dialogue, an unregistered user is started on registration.
-pub async fn on_answer(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    input: Input,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn on_answer(tx: &mut Tx, turn: &mut Turn<'_>, input: Input) -> Result<Effects, DbError> {
     let Some(state) = turn.state.clone() else {
-        return without_dialogue(tx, turn, &input, out).await;
+        return without_dialogue(tx, turn, &input).await;
     };
     if state.flow == FlowKind::Registration && version_changed(turn) {
-        return remind(tx, turn, out).await;
+        return Ok(Effects::default().ask_again());
     }
+    let mut out = Effects::default();
     let content = turn.content.clone();
     let mut answers = state.answers.clone();
     let mode = if state.flow == FlowKind::Edit {
@@ -171,13 +162,15 @@ pub async fn on_answer(
     {
         out.mark_pressed = render::pressed_label(turn, step, value);
     }
-    if state.flow == FlowKind::Registration && closed_for(tx, turn, &answers, out).await? {
-        return Ok(());
+    if state.flow == FlowKind::Registration
+        && let Some(closed) = closed_for(tx, turn, &answers).await?
+    {
+        return Ok(out.and(closed));
     }
     match outcome {
         Outcome::Ask(next) => {
             save(tx, turn, state.flow, next, answers).await?;
-            remind(tx, turn, out).await
+            Ok(out.ask_again())
         }
         Outcome::Reask { step, problem } => {
             if matches!(input, Input::Button { .. }) {
@@ -185,17 +178,17 @@ pub async fn on_answer(
             }
             out.push(Reply::text(render::problem(turn, &problem)));
             out.push(render::ask(turn, &step));
-            Ok(())
+            Ok(out)
         }
         Outcome::Complete if state.flow == FlowKind::Edit => {
-            profile::finish_edit(tx, turn, &state.step, &answers, out).await
+            Ok(out.and(profile::finish_edit(tx, turn, &state.step, &answers).await?))
         }
-        Outcome::Complete => finish(tx, turn, answers, out).await,
+        Outcome::Complete => Ok(out.and(finish(tx, turn, answers).await?)),
         Outcome::Declined => {
             dialogues::delete(tx, turn.user.telegram_user_id).await?;
             turn.state = None;
             out.push(Reply::text(turn.text("registration.declined")));
-            Ok(())
+            Ok(out)
         }
     }
 }
@@ -204,15 +197,15 @@ async fn without_dialogue(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     input: &Input,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let registered = participants::get(tx, turn.user.telegram_user_id)
         .await?
         .is_some();
     if turn.notify_flow_changed && !registered {
         turn.notify_flow_changed = false;
         out.push(Reply::text(turn.text("start.flow_changed")));
-        return on_start(tx, turn, "", out).await;
+        return Ok(out.and(on_start(tx, turn, "").await?));
     }
     match input {
         Input::Button { .. } => out.toast = Some(turn.text("problem.button_expired")),
@@ -222,9 +215,9 @@ async fn without_dialogue(
         Input::Text(_) if turn.is_coordinator() => {
             out.push(Reply::text(turn.text("help.coordinator")))
         }
-        Input::Text(_) => return on_start(tx, turn, "", out).await,
+        Input::Text(_) => return Ok(out.and(on_start(tx, turn, "").await?)),
     }
-    Ok(())
+    Ok(out)
 }
 
 /// When the flow changed since the state was saved: keep answers the new flow still asks for, tell the
@@ -255,52 +248,31 @@ fn version_changed(turn: &mut Turn<'_>) -> bool {
     true
 }
 
-/// Re-asks the current step of the user's dialogue, if any (after a command, an edit or a stale button).
-pub async fn remind(tx: &mut Tx, turn: &mut Turn<'_>, out: &mut Response) -> Result<(), DbError> {
+/// Re-asks the current step of the user's dialogue, if any (after a command, an edit or a stale button):
+/// the dispatcher calls it when a handler's effects say `ask_again`.
+pub async fn remind(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let Some(state) = turn.state.clone() else {
-        return Ok(());
+        return Ok(out);
     };
     if turn.notify_flow_changed {
         // The flow changed: persist the moved state once and say so.
         turn.notify_flow_changed = false;
         out.push(Reply::text(turn.text("start.flow_changed")));
         if state.step == DONE {
-            return finish(tx, turn, state.answers, out).await;
+            return Ok(out.and(finish(tx, turn, state.answers).await?));
         }
         save(tx, turn, state.flow, state.step.clone(), state.answers).await?;
     }
     out.push(render::ask(turn, &state.step));
-    Ok(())
-}
-
-pub(super) async fn save(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    flow: FlowKind,
-    step: String,
-    answers: Answers,
-) -> Result<(), DbError> {
-    let state = DialogueState {
-        flow,
-        step,
-        answers,
-        content_version: turn.content.flow_version(),
-        updated_at: turn.ctx.clock.now(),
-    };
-    dialogues::put(tx, turn.user.telegram_user_id, &state).await?;
-    turn.state = Some(state);
-    Ok(())
+    Ok(out)
 }
 
 /// All steps answered: store the participant with the consent version and time, and confirm.
-async fn finish(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    answers: Answers,
-    out: &mut Response,
-) -> Result<(), DbError> {
+async fn finish(tx: &mut Tx, turn: &mut Turn<'_>, answers: Answers) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user_id = turn.user.telegram_user_id;
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     let get = |field: Field| answers.get(&field).cloned();
     let (Some(role), Some(name)) = (
         get(Field::Role).as_deref().and_then(Role::parse),
@@ -318,7 +290,7 @@ async fn finish(
         )
         .await?;
         out.push(render::ask(turn, &start));
-        return Ok(());
+        return Ok(out);
     };
     let research_consent = get(Field::ResearchConsent).as_deref() == Some("yes");
     // The series chosen, if it still takes registrations (it may have closed while they answered).
@@ -385,8 +357,7 @@ async fn finish(
         ),
     };
     out.push(Reply::text(done));
-    out.menu = Some(super::menus::menu(tx, turn).await?);
-    super::groups::after_registration(tx, turn, &participant, out).await?;
-    super::coaching::after_registration(turn, &participant, out).await;
-    Ok(())
+    // The menu, the peer group and coaching follow (`FollowUp::Registered`).
+    out.follow_ups.push(FollowUp::Registered(participant));
+    Ok(out)
 }

@@ -18,7 +18,7 @@ pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
         _ => Vec::new(),
     };
     // Without a mail server (no SMTP_URL) the email question must not promise an email.
-    let question_key = if step.field == "email" && !turn.ctx.config.email_on() {
+    let question_key = if step.field == "email" && !turn.config.email_on() {
         EMAIL_QUESTION_WITHOUT_EMAIL
     } else {
         step.question.as_str()

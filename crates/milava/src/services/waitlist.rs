@@ -1,5 +1,5 @@
 //! Freed places go to the first person on the waitlist, with a time-limited confirm button.
-use super::{Response, Turn};
+use super::{Effects, Turn};
 use crate::content::Content;
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store};
@@ -7,8 +7,7 @@ use crate::db::{self, DbError, Tx};
 use crate::domain::enrolment::{Enrolment, EnrolmentStatus, OFFER_VALID};
 use crate::domain::outbox::Payload;
 use crate::domain::programme::Series;
-use crate::domain::time::utc_to_local;
-use crate::domain::{Button, CallbackData, Lang, Reply};
+use crate::domain::{Button, CallbackData, Reply};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::SqlitePool;
@@ -51,14 +50,7 @@ async fn offer_to(
     let Some((chat_id, lang)) = store::recipient(tx, user).await? else {
         return Ok(user);
     };
-    let until_text = match lang {
-        Lang::Fi => utc_to_local(tz, until)
-            .format("%-d.%-m.%Y klo %-H.%M")
-            .to_string(),
-        Lang::En => utc_to_local(tz, until)
-            .format("%-d.%-m.%Y at %H:%M")
-            .to_string(),
-    };
+    let until_text = super::present::local_time(tz, lang, until);
     let text = content.fill(
         lang,
         "waitlist.offer",
@@ -161,13 +153,13 @@ pub async fn offer_answer(
     turn: &mut Turn<'_>,
     series_id: &str,
     accept: bool,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let user = turn.user.telegram_user_id;
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     let Some(series) = turn.content.series(series_id).cloned() else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
     let mut offer = store::enrolment_of(tx, user, series_id)
         .await?
@@ -184,7 +176,7 @@ pub async fn offer_answer(
     }
     let Some(mut enrolment) = offer else {
         out.push(Reply::text(turn.text("waitlist.offer_gone")));
-        return Ok(());
+        return Ok(out);
     };
     let name = series.name.get(turn.lang()).to_string();
     enrolment.offered_until = None;
@@ -198,15 +190,7 @@ pub async fn offer_answer(
     } else {
         enrolment.status = EnrolmentStatus::Left;
         store::put_enrolment(tx, &enrolment, now).await?;
-        offer_freed_place(
-            tx,
-            &turn.content,
-            turn.ctx.config.timezone,
-            &series,
-            now,
-            Some(user),
-        )
-        .await?;
+        offer_freed_place(tx, &turn.content, turn.tz(), &series, now, Some(user)).await?;
         out.mark_pressed = Some(format!(
             "✅ {}",
             turn.text("button.programme.decline_place")
@@ -214,5 +198,5 @@ pub async fn offer_answer(
         out.push(Reply::text(turn.text("waitlist.declined")));
     }
     turn.wake_after_commit();
-    Ok(())
+    Ok(out)
 }

@@ -6,15 +6,12 @@ use crate::domain::time::utc_to_local;
 use chrono::NaiveDateTime;
 
 fn now_local(turn: &Turn<'_>) -> NaiveDateTime {
-    utc_to_local(turn.ctx.config.timezone, turn.ctx.clock.now())
+    utc_to_local(turn.tz(), turn.now)
 }
 
 /// Whether `series` takes registrations now.
 pub fn registration(turn: &Turn<'_>, series: &Series) -> Registration {
-    series.registration(
-        now_local(turn),
-        turn.ctx.config.personal_data_retention_days,
-    )
+    series.registration(now_local(turn), turn.config.personal_data_retention_days)
 }
 
 pub fn is_open(turn: &Turn<'_>, series: &Series) -> bool {
@@ -42,10 +39,7 @@ pub fn not_open_line(turn: &Turn<'_>, series: &Series) -> Option<String> {
     match registration(turn, series) {
         Registration::Open => None,
         Registration::NotYet(opens) => {
-            let date = match turn.lang() {
-                crate::domain::Lang::Fi => opens.format("%-d.%-m.%Y klo %-H.%M").to_string(),
-                crate::domain::Lang::En => opens.format("%-d.%-m.%Y at %H:%M").to_string(),
-            };
+            let date = super::present::date_time(turn.lang(), opens);
             Some(turn.fill(
                 "timeline.series_not_open_yet",
                 &[("series", name), ("date", &date)],

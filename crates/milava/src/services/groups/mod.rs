@@ -8,14 +8,12 @@ pub(crate) mod prompts;
 pub use chat::{GroupInput, on_group_command};
 pub use members::{JoinRequest, on_bot_rights, on_join_request};
 
-use super::{Response, Turn};
+use super::{Effects, Turn};
 use crate::content::Content;
 use crate::db::{DbError, Tx, groups as store, participants};
 use crate::domain::groups::{BotRights, PeerGroup, assign_group};
-use crate::domain::time::utc_to_local;
 use crate::domain::{Button, Lang, Participant, Reply, Role};
-use chrono::{DateTime, Datelike, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 
 /// What the services need from Telegram to run a group: the bot's rights, whether a person administers the
 /// chat, an invite link with join requests, and deciding a join request. The telegram adapter implements it; the fake Bot API answers in
@@ -59,17 +57,14 @@ async fn group_of<'c>(
 }
 
 /// `/group`: the "Join your group" button (an invite link that asks to join), or why there is none yet.
-pub(crate) async fn my_group(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub(crate) async fn my_group(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     match participants::get(tx, turn.user.telegram_user_id).await? {
         None => out.push(Reply::text(turn.text("problem.not_registered"))),
         Some(p) if !wants_peer_group(&p) => out.push(Reply::text(turn.text("groups.not_peer"))),
-        Some(p) => join_button(tx, turn, &p, out).await?,
+        Some(p) => out.extend(join_button(tx, turn, &p).await?),
     }
-    super::registration::remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 /// After registration: a father who chose peer support gets his group's join button.
@@ -77,12 +72,11 @@ pub(crate) async fn after_registration(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     p: &Participant,
-    out: &mut Response,
-) -> Result<(), DbError> {
-    if wants_peer_group(p) {
-        join_button(tx, turn, p, out).await?;
+) -> Result<Effects, DbError> {
+    if !wants_peer_group(p) {
+        return Ok(Effects::default());
     }
-    Ok(())
+    join_button(tx, turn, p).await
 }
 
 /// After `/profile` changed his area or interest: a father not yet let into a group is assigned again by his
@@ -91,33 +85,29 @@ pub(crate) async fn after_profile_change(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     area_changed: bool,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
     let user = turn.user.telegram_user_id;
     let Some(mut p) = participants::get(tx, user).await? else {
-        return Ok(());
+        return Ok(Effects::default());
     };
     if area_changed && store::memberships(tx, user).await?.is_empty() {
-        participants::set_group(tx, user, None, turn.ctx.clock.now()).await?;
+        participants::set_group(tx, user, None, turn.now).await?;
         p.group_id = None;
     }
-    if wants_peer_group(&p) {
-        join_button(tx, turn, &p, out).await?;
-    }
-    Ok(())
+    after_registration(tx, turn, &p).await
 }
 
 async fn join_button(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     p: &Participant,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let content = turn.content.clone();
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     let Some(group) = group_of(tx, &content, p, turn.lang(), now).await? else {
         out.push(Reply::text(turn.text("groups.none_available")));
-        return Ok(());
+        return Ok(out);
     };
     let name = group.name.get(turn.lang());
     let link = store::link_of_group(tx, &group.id).await?;
@@ -130,15 +120,12 @@ async fn join_button(
             turn.fill("groups.not_linked_yet", &[("group", name)]),
         )),
     }
-    Ok(())
+    Ok(out)
 }
 
 /// `/rules` in private chat: the rules of the father's group.
-pub(crate) async fn my_rules(
-    tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub(crate) async fn my_rules(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let participant = participants::get(tx, turn.user.telegram_user_id).await?;
     let group = participant
         .and_then(|p| p.group_id)
@@ -147,7 +134,7 @@ pub(crate) async fn my_rules(
         Some(group) => out.push(Reply::text(rules_text(&turn.content, &group, turn.lang()))),
         None => out.push(Reply::text(turn.text("groups.no_group"))),
     }
-    super::registration::remind(tx, turn, out).await
+    Ok(out.ask_again())
 }
 
 pub(crate) fn rules_text(content: &Content, group: &PeerGroup, lang: Lang) -> String {
@@ -161,24 +148,6 @@ pub(crate) fn rules_text(content: &Content, group: &PeerGroup, lang: Lang) -> St
     )
 }
 
-/// "ti 2.4.2024 klo 19.00" / "Tue 2.4.2024 at 19:00", in the bot's time zone.
-pub(crate) fn local_when(content: &Content, tz: Tz, lang: Lang, at: DateTime<Utc>) -> String {
-    let local = utc_to_local(tz, at);
-    let weekdays: Vec<&str> = content
-        .text(lang, "programme.weekdays")
-        .split(',')
-        .collect();
-    let weekday = weekdays
-        .get(local.weekday().num_days_from_monday() as usize)
-        .copied()
-        .unwrap_or("");
-    let time = match lang {
-        Lang::Fi => local.format("%-d.%-m.%Y klo %-H.%M"),
-        Lang::En => local.format("%-d.%-m.%Y at %H:%M"),
-    };
-    format!("{weekday} {time}")
-}
-
 /// /mydata lines: the peer groups the bot let the person into.
 pub(crate) async fn my_data_lines(tx: &mut Tx, turn: &Turn<'_>) -> Result<Vec<String>, DbError> {
     let mut lines = Vec::new();
@@ -190,10 +159,7 @@ pub(crate) async fn my_data_lines(tx: &mut Tx, turn: &Turn<'_>) -> Result<Vec<St
             .unwrap_or(group_id);
         lines.push(turn.fill(
             "groups.mydata_member",
-            &[
-                ("group", &name),
-                ("date", &super::profile::local_time(turn, at)),
-            ],
+            &[("group", &name), ("date", &turn.local_time(at))],
         ));
     }
     Ok(lines)

@@ -2,7 +2,6 @@
 //! scheduler) or at once (`/prompt`); `/skip` passes one over; `/pause` and `/resume` stop and restart the
 //! schedule; `/upcoming` lists what comes next. A prompt is recorded the moment it is queued, so it is never
 //! queued twice for one group (the outbox key `prompt:{group}:{prompt}` guards the same).
-use super::local_when;
 use crate::content::Content;
 use crate::db::groups::{self as store, GroupLink};
 use crate::db::outbox::{self, NewDelivery};
@@ -12,6 +11,7 @@ use crate::domain::groups::{PeerGroup, Prompt, plan_prompts};
 use crate::domain::outbox::Payload;
 use crate::domain::schedule::LocalSchedule;
 use crate::domain::{Lang, Reply};
+use crate::services::present::local_when;
 use crate::services::{Ctx, Response};
 use chrono::{DateTime, Utc};
 

@@ -1,6 +1,6 @@
 //! Answering a survey: one message per question (buttons for Likert and choices, a typed reply for text),
 //! progress saved after every answer, a summary to check and change, then one submission.
-use super::super::{Response, Turn};
+use super::super::{Effects, Turn};
 use super::screens::{ask, button, summary};
 use crate::db::outbox;
 use crate::db::surveys::{self as store, Invitation, InvitationStatus, NewResponse};
@@ -22,8 +22,8 @@ async fn show(
     inv: &mut Invitation,
     next: Option<&Question>,
     now: DateTime<Utc>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     inv.current_question = next.map(|q| q.id.clone());
     inv.status = InvitationStatus::Answering;
     store::save_progress(
@@ -38,7 +38,7 @@ async fn show(
         Some(q) => ask(turn, survey, inv, q),
         None => summary(turn, survey, inv),
     });
-    Ok(())
+    Ok(out)
 }
 
 /// Where to go after answering `q`: the next question if still unanswered, else the first unanswered one,
@@ -50,42 +50,37 @@ fn after_answer<'s>(survey: &'s Survey, answers: &Answers, q: &Question) -> Opti
     }
 }
 
-/// The invitation behind a button, if it is this person's and still open; otherwise the answer is given.
+/// The invitation behind a button, if it is this person's and still open; otherwise what to answer.
 async fn open_invitation(
     tx: &mut Tx,
     turn: &Turn<'_>,
     id: i64,
     now: DateTime<Utc>,
-    out: &mut Response,
-) -> Result<Option<(Invitation, Arc<crate::content::Content>)>, DbError> {
+) -> Result<Result<(Invitation, Arc<crate::content::Content>), Effects>, DbError> {
     let content = turn.content.clone();
     let inv = store::get(tx, id).await?;
     let Some(inv) = inv.filter(|i| i.telegram_user_id == turn.user.telegram_user_id) else {
-        out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(None);
+        return Ok(Err(Effects::toast(turn.text("problem.button_expired"))));
     };
     if content.survey(&inv.survey_id).is_none() {
-        out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(None);
+        return Ok(Err(Effects::toast(turn.text("problem.button_expired"))));
     }
     if inv.status == InvitationStatus::Submitted {
-        out.push(Reply::text(turn.text("survey.already_submitted")));
-        return Ok(None);
+        return Ok(Err(Effects::text(turn.text("survey.already_submitted"))));
     }
     if now >= inv.closes_at {
-        out.push(Reply::text(turn.text("survey.closed")));
-        return Ok(None);
+        return Ok(Err(Effects::text(turn.text("survey.closed"))));
     }
-    Ok(Some((inv, content)))
+    Ok(Ok((inv, content)))
 }
 
 pub async fn on_button(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     action: SurveyAction,
-    out: &mut Response,
-) -> Result<(), DbError> {
-    let now = turn.ctx.clock.now();
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    let now = turn.now;
     let id = match &action {
         SurveyAction::Start(id) | SurveyAction::Change(id) | SurveyAction::Submit(id) => *id,
         SurveyAction::Answer { invitation, .. }
@@ -94,13 +89,14 @@ pub async fn on_button(
         | SurveyAction::Skip { invitation, .. }
         | SurveyAction::Back { invitation, .. }
         | SurveyAction::Goto { invitation, .. } => *invitation,
-        _ => return Ok(()),
+        _ => return Ok(out),
     };
-    let Some((mut inv, content)) = open_invitation(tx, turn, id, now, out).await? else {
-        return Ok(());
+    let (mut inv, content) = match open_invitation(tx, turn, id, now).await? {
+        Ok(open) => open,
+        Err(refusal) => return Ok(refusal),
     };
     let Some(survey) = content.survey(&inv.survey_id) else {
-        return Ok(());
+        return Ok(out);
     };
     let lang = turn.lang();
     // Buttons of a question work only while it is the one on screen; older messages get a toast.
@@ -116,7 +112,7 @@ pub async fn on_button(
                     .or_else(|| survey.first_unanswered(&inv.answers)),
                 _ => survey.first_unanswered(&inv.answers),
             };
-            show(tx, turn, survey, &mut inv, next, now, out).await
+            Ok(out.and(show(tx, turn, survey, &mut inv, next, now).await?))
         }
         SurveyAction::Answer { question, code, .. } => {
             let Some(q) = survey
@@ -124,7 +120,7 @@ pub async fn on_button(
                 .filter(|q| on_screen(&q.id) && q.accepts(&code))
             else {
                 out.toast = Some(turn.text("survey.stale"));
-                return Ok(());
+                return Ok(out);
             };
             let answer = match q.kind {
                 QuestionKind::Likert => likert_value(&code).map(Answer::Likert),
@@ -133,30 +129,30 @@ pub async fn on_button(
             };
             let Some(answer) = answer else {
                 out.toast = Some(turn.text("survey.stale"));
-                return Ok(());
+                return Ok(out);
             };
             out.mark_pressed = Some(format!("✅ {}", q.describe(&answer, lang)));
             inv.answers.insert(q.id.clone(), answer);
             let next = after_answer(survey, &inv.answers, q);
-            show(tx, turn, survey, &mut inv, next, now, out).await
+            Ok(out.and(show(tx, turn, survey, &mut inv, next, now).await?))
         }
         SurveyAction::Toggle { question, code, .. } => {
             let Some(q) = survey.question(&question).filter(|q| {
                 on_screen(&q.id) && q.kind == QuestionKind::Multiple && q.accepts(&code)
             }) else {
                 out.toast = Some(turn.text("survey.stale"));
-                return Ok(());
+                return Ok(out);
             };
             let chosen = toggle(q, inv.answers.get(&q.id), &code);
             inv.answers.insert(q.id.clone(), chosen);
             store::save_progress(tx, inv.id, &inv.answers, Some(&q.id), now).await?;
             out.replace_pressed = Some(ask(turn, survey, &inv, q));
-            Ok(())
+            Ok(out)
         }
         SurveyAction::Done { question, .. } => {
             let Some(q) = survey.question(&question).filter(|q| on_screen(&q.id)) else {
                 out.toast = Some(turn.text("survey.stale"));
-                return Ok(());
+                return Ok(out);
             };
             match (q.kind, inv.answers.get(&q.id)) {
                 (QuestionKind::Multiple, Some(Answer::Multiple(codes))) if !codes.is_empty() => {}
@@ -165,18 +161,18 @@ pub async fn on_button(
                 }
                 (QuestionKind::Multiple, _) => {
                     out.toast = Some(turn.text("survey.need_choice"));
-                    return Ok(());
+                    return Ok(out);
                 }
                 (QuestionKind::Text, Some(Answer::Text(_))) => {}
                 _ => {
                     out.toast = Some(turn.text("survey.stale"));
-                    return Ok(());
+                    return Ok(out);
                 }
             }
             let shown = q.describe(&inv.answers[&q.id], lang);
             out.mark_pressed = Some(format!("✅ {shown}"));
             let next = after_answer(survey, &inv.answers, q);
-            show(tx, turn, survey, &mut inv, next, now, out).await
+            Ok(out.and(show(tx, turn, survey, &mut inv, next, now).await?))
         }
         SurveyAction::Skip { question, .. } => {
             let Some(q) = survey
@@ -184,25 +180,25 @@ pub async fn on_button(
                 .filter(|q| on_screen(&q.id) && q.optional)
             else {
                 out.toast = Some(turn.text("survey.stale"));
-                return Ok(());
+                return Ok(out);
             };
             out.mark_pressed = Some(format!("⏭ {}", turn.text("survey.skipped")));
             inv.answers.insert(q.id.clone(), Answer::Skipped);
             let next = after_answer(survey, &inv.answers, q);
-            show(tx, turn, survey, &mut inv, next, now, out).await
+            Ok(out.and(show(tx, turn, survey, &mut inv, next, now).await?))
         }
         SurveyAction::Back { question, .. } => {
             let Some(previous) = survey.before(&question).filter(|_| on_screen(&question)) else {
                 out.toast = Some(turn.text("survey.stale"));
-                return Ok(());
+                return Ok(out);
             };
             out.mark_pressed = Some(format!("↩ {}", turn.text("button.survey.back")));
-            show(tx, turn, survey, &mut inv, Some(previous), now, out).await
+            Ok(out.and(show(tx, turn, survey, &mut inv, Some(previous), now).await?))
         }
         SurveyAction::Change(_) => {
             if inv.current_question.is_some() || inv.status != InvitationStatus::Answering {
                 out.toast = Some(turn.text("survey.stale"));
-                return Ok(());
+                return Ok(out);
             }
             let buttons: Vec<Button> = survey
                 .questions
@@ -223,7 +219,7 @@ pub async fn on_button(
                 turn.text("survey.change_question"),
                 rows,
             ));
-            Ok(())
+            Ok(out)
         }
         SurveyAction::Goto { question, .. } => {
             let Some(q) = survey
@@ -231,12 +227,12 @@ pub async fn on_button(
                 .filter(|_| inv.current_question.is_none())
             else {
                 out.toast = Some(turn.text("survey.stale"));
-                return Ok(());
+                return Ok(out);
             };
-            show(tx, turn, survey, &mut inv, Some(q), now, out).await
+            Ok(out.and(show(tx, turn, survey, &mut inv, Some(q), now).await?))
         }
-        SurveyAction::Submit(_) => submit(tx, turn, survey, &inv, now, out).await,
-        _ => Ok(()),
+        SurveyAction::Submit(_) => Ok(out.and(submit(tx, turn, survey, &inv, now).await?)),
+        _ => Ok(out),
     }
 }
 
@@ -246,11 +242,11 @@ async fn submit(
     survey: &Survey,
     inv: &Invitation,
     now: DateTime<Utc>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     if inv.current_question.is_some() || !survey.complete(&inv.answers) {
         out.toast = Some(turn.text("survey.stale"));
-        return Ok(());
+        return Ok(out);
     }
     let user = turn.user.telegram_user_id;
     let trigger = Trigger::parse(&inv.trigger_key);
@@ -272,7 +268,7 @@ async fn submit(
     }
     if !store::mark_submitted(tx, inv.id, marked_at).await? {
         out.push(Reply::text(turn.text("survey.already_submitted")));
-        return Ok(());
+        return Ok(out);
     }
     store::insert_response(
         tx,
@@ -300,11 +296,11 @@ async fn submit(
         "survey.submitted",
         &[("title", survey.title.get(turn.lang()))],
     )));
-    Ok(())
+    Ok(out)
 }
 
 fn start_of_local_day(turn: &Turn<'_>, now: DateTime<Utc>) -> DateTime<Utc> {
-    let tz = turn.ctx.config.timezone;
+    let tz = turn.tz();
     let midnight = now
         .with_timezone(&tz)
         .date_naive()
@@ -312,54 +308,39 @@ fn start_of_local_day(turn: &Turn<'_>, now: DateTime<Utc>) -> DateTime<Utc> {
     crate::domain::time::local_to_utc(tz, midnight)
 }
 
-/// A typed reply (or a sticker, photo… as `None`) goes to the survey in progress when its question on screen
-/// is a text question; returns false when it is not meant for a survey (registration and the rest handle it).
+/// A typed reply (or a sticker, photo… as `None`) to the survey whose text question is on screen (see
+/// `Conversation::AnsweringSurvey`).
 pub async fn on_text(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
+    mut inv: Invitation,
     text: Option<&str>,
-    out: &mut Response,
-) -> Result<bool, DbError> {
-    let now = turn.ctx.clock.now();
-    let Some(mut inv) = store::answering(tx, turn.user.telegram_user_id).await? else {
-        return Ok(false);
-    };
-    // A dialogue (registration, editing the profile) begun after this question was shown (or at the same
-    // instant) gets the text.
-    if turn
-        .state
-        .as_ref()
-        .is_some_and(|state| state.updated_at >= inv.updated_at)
-    {
-        return Ok(false);
-    }
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    let now = turn.now;
     let content = turn.content.clone();
-    let Some(survey) = content.survey(&inv.survey_id) else {
-        return Ok(false);
-    };
-    let Some(q) = inv
-        .current_question
-        .as_deref()
-        .and_then(|id| survey.question(id))
-        .filter(|q| q.kind == QuestionKind::Text)
-    else {
-        return Ok(false);
+    let Some((survey, q)) = content.survey(&inv.survey_id).and_then(|survey| {
+        let q = survey.question(inv.current_question.as_deref()?)?;
+        Some((survey, q))
+    }) else {
+        // Cannot happen: the conversation was loaded from this invitation and content a moment ago.
+        return Ok(out);
     };
     if now >= inv.closes_at {
         out.push(Reply::text(turn.text("survey.closed")));
-        return Ok(true);
+        return Ok(out);
     }
     let Some(text) = text else {
         out.push(Reply::text(
             turn.fill("survey.need_text", &[("max", &q.max_text().to_string())]),
         ));
-        return Ok(true);
+        return Ok(out);
     };
     match q.text_answer(text) {
         Ok(answer) => {
             inv.answers.insert(q.id.clone(), Answer::Text(answer));
             let next = after_answer(survey, &inv.answers, q);
-            show(tx, turn, survey, &mut inv, next, now, out).await?;
+            out.extend(show(tx, turn, survey, &mut inv, next, now).await?);
         }
         Err(TextProblem::TooLong { max }) => {
             out.push(Reply::text(turn.fill(
@@ -372,5 +353,5 @@ pub async fn on_text(
         }
         Err(TextProblem::Empty) => out.push(Reply::text(turn.text("problem.empty"))),
     }
-    Ok(true)
+    Ok(out)
 }

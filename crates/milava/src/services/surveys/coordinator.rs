@@ -1,7 +1,7 @@
 //! Coordinators' survey commands: `/survey` (send a survey with a manual trigger to an audience), `/results`
 //! (pick a survey and a series or session) and `/export` (the research export as files). Exports are audited.
 use super::super::broadcast::audience_label;
-use super::super::{Response, Turn};
+use super::super::{Effects, Turn};
 use super::{Invitee, Occasion, export, results};
 use crate::db::{DbError, Tx, audit, broadcasts, programme, surveys as store};
 use crate::domain::broadcast::Audience;
@@ -28,11 +28,8 @@ fn survey_buttons(
 }
 
 /// `/survey`: the surveys a coordinator may send by hand.
-pub async fn start_round(
-    _tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn start_round(_tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let buttons = survey_buttons(turn, |s| {
         s.has_manual_trigger()
             .then(|| SurveyAction::Pick(s.id.clone()))
@@ -45,14 +42,11 @@ pub async fn start_round(
             buttons,
         ));
     }
-    Ok(())
+    Ok(out)
 }
 
-pub async fn results_menu(
-    _tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn results_menu(_tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let buttons = survey_buttons(turn, |s| {
         Some(SurveyAction::Results {
             survey: s.id.clone(),
@@ -63,20 +57,17 @@ pub async fn results_menu(
         turn.text("survey.pick_results"),
         buttons,
     ));
-    Ok(())
+    Ok(out)
 }
 
-pub async fn export_menu(
-    _tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    out: &mut Response,
-) -> Result<(), DbError> {
+pub async fn export_menu(_tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let buttons = survey_buttons(turn, |s| Some(SurveyAction::Export(s.id.clone())));
     out.push(Reply::with_buttons(
         turn.text("survey.pick_export"),
         buttons,
     ));
-    Ok(())
+    Ok(out)
 }
 
 /// The audiences offered, with their (short) button labels: the broadcast audiences that fit surveys.
@@ -145,21 +136,21 @@ pub async fn on_button(
     tx: &mut Tx,
     turn: &mut Turn<'_>,
     action: SurveyAction,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let content = turn.content.clone();
     let survey_id = match &action {
         SurveyAction::Pick(s) | SurveyAction::Export(s) => s,
         SurveyAction::Audience { survey, .. }
         | SurveyAction::Send { survey, .. }
         | SurveyAction::Results { survey, .. } => survey,
-        _ => return Ok(()),
+        _ => return Ok(out),
     };
     let Some(survey) = content.survey(survey_id) else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
-    let now = turn.ctx.clock.now();
+    let now = turn.now;
     let coordinator = turn.user.telegram_user_id;
     match action {
         SurveyAction::Pick(_) => {
@@ -177,12 +168,12 @@ pub async fn on_button(
                 .collect();
             out.mark_pressed = Some(format!("✅ {}", survey.title.get(turn.lang())));
             out.push(Reply::with_buttons(turn.text("survey.pick_audience"), rows));
-            Ok(())
+            Ok(out)
         }
         SurveyAction::Audience { audience, .. } => {
             let Some(parsed) = Audience::parse(&audience) else {
                 out.toast = Some(turn.text("problem.button_expired"));
-                return Ok(());
+                return Ok(out);
             };
             let count = broadcasts::recipients(tx, &parsed).await?.len();
             let text = turn.fill(
@@ -206,13 +197,13 @@ pub async fn on_button(
                 )]
             };
             out.push(Reply::with_buttons(text, buttons));
-            Ok(())
+            Ok(out)
         }
         SurveyAction::Send { audience, .. } => {
             let Some(parsed) = Audience::parse(&audience).filter(|_| survey.has_manual_trigger())
             else {
                 out.toast = Some(turn.text("problem.button_expired"));
-                return Ok(());
+                return Ok(out);
             };
             let recipients = broadcasts::recipients(tx, &parsed).await?;
             let round = store::create_round(
@@ -229,7 +220,7 @@ pub async fn on_button(
                 trigger: Trigger::Manual(round),
                 opened_at: now,
             };
-            let tz = turn.ctx.config.timezone;
+            let tz = turn.tz();
             let mut sent = 0;
             for (user, chat_id) in recipients {
                 let Some((_, lang)) = programme::recipient(tx, user).await? else {
@@ -257,7 +248,7 @@ pub async fn on_button(
             out.push(Reply::text(
                 turn.fill("survey.sent", &[("count", &sent.to_string())]),
             ));
-            Ok(())
+            Ok(out)
         }
         SurveyAction::Results { scope: None, .. } => {
             let rows = scopes(turn, survey)
@@ -273,15 +264,15 @@ pub async fn on_button(
                 })
                 .collect();
             out.push(Reply::with_buttons(turn.text("survey.pick_scope"), rows));
-            Ok(())
+            Ok(out)
         }
         SurveyAction::Results {
             scope: Some(scope), ..
-        } => results::show(tx, turn, survey, &scope, out).await,
+        } => Ok(out.and(results::show(tx, turn, survey, &scope).await?)),
         SurveyAction::Export(_) => {
-            let tz = turn.ctx.config.timezone;
+            let tz = turn.tz();
             let responses = export::research_responses(tx, survey, None).await?;
-            let min = turn.ctx.config.survey_min_responses as usize;
+            let min = turn.config.survey_min_responses as usize;
             let detail = export::Detail::in_chat(&responses, min);
             if detail.withholds_all(responses.len()) {
                 out.push(Reply::text(turn.fill(
@@ -292,7 +283,7 @@ pub async fn on_button(
                         ("min", &min.to_string()),
                     ],
                 )));
-                return Ok(());
+                return Ok(out);
             }
             let stamp = now.with_timezone(&tz).format("%Y-%m-%d").to_string();
             out.push(Reply::Document(Document {
@@ -319,8 +310,8 @@ pub async fn on_button(
                 now,
             )
             .await?;
-            Ok(())
+            Ok(out)
         }
-        _ => Ok(()),
+        _ => Ok(out),
     }
 }

@@ -58,7 +58,7 @@ pub async fn invite(
     else {
         return Ok(false);
     };
-    let closes = local_date(tz, closes_at);
+    let closes = crate::services::present::local_date(tz, closes_at);
     let invitation = NewDelivery::new(
         invitation_key(&survey.id, trigger, who.user),
         who.chat_id,
@@ -115,11 +115,6 @@ fn invitation_payload(
     Payload::with_buttons(text, vec![vec![start]])
 }
 
-/// A date in the bot's time zone, the Finnish way (3.4.2024).
-fn local_date(tz: Tz, at: DateTime<Utc>) -> String {
-    at.with_timezone(&tz).format("%-d.%-m.%Y").to_string()
-}
-
 /// `/mydata`: the survey pseudonym and each invitation with where it stands.
 pub(crate) async fn my_data_lines(
     tx: &mut Tx,
@@ -147,7 +142,7 @@ pub(crate) async fn my_data_lines(
                 "survey.mydata_answers",
                 &[
                     ("title", survey.title.get(turn.lang())),
-                    ("date", &super::profile::local_time(turn, at)),
+                    ("date", &turn.local_time(at)),
                     ("answers", &shown.join("; ")),
                 ],
             ));
@@ -164,7 +159,7 @@ pub(crate) async fn my_data_lines(
             "survey.mydata_invitation",
             &[
                 ("title", &title),
-                ("date", &super::profile::local_time(turn, inv.invited_at)),
+                ("date", &turn.local_time(inv.invited_at)),
                 ("status", &status),
             ],
         ));

@@ -1,7 +1,7 @@
 //! `/results`: response rate, per-question counts and Likert means, a PNG bar chart, and the free-text answers
 //! as a file. Withheld below SURVEY_MIN_RESPONSES responses, and where a wider scope's results minus these would
 //! be fewer responses than that (`anonymity`), so small groups stay anonymous.
-use super::super::{Response, Turn};
+use super::super::{Effects, Turn};
 use crate::db::surveys::{self as store, StoredResponse};
 use crate::db::{DbError, Tx};
 use crate::documents::chart::{ChartSection, bar_chart};
@@ -87,8 +87,8 @@ pub async fn show(
     turn: &mut Turn<'_>,
     survey: &Survey,
     scope: &str,
-    out: &mut Response,
-) -> Result<(), DbError> {
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
     let lang = turn.lang();
     let content = turn.content.clone();
     let (series, session, scope_name) = if scope == "all" {
@@ -96,13 +96,17 @@ pub async fn show(
     } else if let Some(s) = content.series(scope) {
         (Some(scope), None, s.name.get(lang).to_string())
     } else if let Some((_, s)) = content.session(scope) {
-        let name = format!("{} {}", s.start.format("%-d.%-m.%Y"), s.title.get(lang));
+        let name = format!(
+            "{} {}",
+            crate::services::present::date(s.start.date()),
+            s.title.get(lang)
+        );
         (None, Some(scope), name)
     } else {
         out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(());
+        return Ok(out);
     };
-    let min = turn.ctx.config.survey_min_responses as usize;
+    let min = turn.config.survey_min_responses as usize;
     let every = store::responses(tx, &survey.id, None, None).await?;
     let shown = super::anonymity::shown_scopes(
         every
@@ -136,7 +140,7 @@ pub async fn show(
                 ("min", &min.to_string()),
             ],
         )));
-        return Ok(());
+        return Ok(out);
     }
     let rate = if invited > 0 {
         decimal(100.0 * responses.len() as f64 / invited as f64, lang)
@@ -204,7 +208,7 @@ pub async fn show(
             caption: Some(turn.text("survey.results_texts_caption")),
         }));
     }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]
