@@ -3,7 +3,9 @@
 use super::Console;
 use super::auth::Signed;
 use super::page::{Page, html, message};
+use crate::db::FORGOTTEN_ACTOR;
 use crate::db::audit::{self, Filter};
+use crate::services::console::UNKNOWN_ACTOR;
 use crate::services::profile::format_local;
 use askama::Template;
 use axum::extract::{Query, State};
@@ -44,7 +46,7 @@ struct AuditPage {
     /// What in the filter was not understood, already in the page's language.
     problems: Vec<String>,
     actions: Vec<(String, String)>,
-    actors: Vec<String>,
+    actors: Vec<(String, String)>,
     rows: Vec<Row>,
     /// "Lines 1–50 of 120".
     shown: String,
@@ -60,6 +62,19 @@ fn action_label(page: &Page, action: &str) -> String {
         page.t(&key).to_string()
     } else {
         action.to_string()
+    }
+}
+
+/// Who did it: a coordinator's id marked as such, "the bot or the server" for 0, "a person since forgotten".
+fn actor_label(page: &Page, console: &Console, actor: i64) -> String {
+    match actor {
+        UNKNOWN_ACTOR => page.t("console.audit.actor_system").to_string(),
+        FORGOTTEN_ACTOR => page.t("console.audit.actor_forgotten").to_string(),
+        id if console.ctx.config.is_coordinator(id) => page.fill(
+            "console.audit.actor_coordinator",
+            &[("id", &id.to_string())],
+        ),
+        id => id.to_string(),
     }
 }
 
@@ -133,7 +148,7 @@ pub async fn show(
         .into_iter()
         .map(|line| Row {
             at: format_local(tz, page.lang, line.at),
-            actor: line.actor.to_string(),
+            actor: actor_label(&page, &console, line.actor),
             action: action_label(&page, &line.action),
             detail: line.detail,
         })
@@ -174,7 +189,10 @@ pub async fn show(
         params,
         problems,
         actions,
-        actors: actors.iter().map(i64::to_string).collect(),
+        actors: actors
+            .iter()
+            .map(|&a| (a.to_string(), actor_label(&page, &console, a)))
+            .collect(),
         rows,
         shown,
         previous,

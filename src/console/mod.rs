@@ -17,6 +17,7 @@ pub use auth::COOKIE;
 
 use crate::services::Ctx;
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -52,6 +53,10 @@ pub fn router(console: Console) -> Router {
         .route("/language", post(auth::language))
         .route("/console.css", get(stylesheet))
         .fallback(page::not_found)
+        // A form's address opened as a page (the language switch coming back to "logout"): the overview.
+        .method_not_allowed_fallback(|State(console): State<Console>| async move {
+            auth::redirect(&console, "")
+        })
         .layer(axum::middleware::map_response(security_headers))
         .with_state(console)
 }

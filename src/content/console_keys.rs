@@ -84,6 +84,9 @@ pub const OVERVIEW: &[&str] = &[
 pub const AUDIT: &[&str] = &[
     "console.audit.action_column",
     "console.audit.actor",
+    "console.audit.actor_coordinator",
+    "console.audit.actor_forgotten",
+    "console.audit.actor_system",
     "console.audit.any_action",
     "console.audit.anyone",
     "console.audit.apply",

@@ -421,6 +421,8 @@ async fn pages_come_in_finnish_and_english_and_the_switch_keeps_the_page() {
         )
         .await;
     assert_eq!(away.headers()[LOCATION], "/");
+    let (status, _) = signed.get("logout").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "a form's address as a page");
     let (status, missing) = signed.get("no-such-page").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_all_texts_found(&missing);
