@@ -8,6 +8,7 @@ mod broadcast;
 pub(crate) mod certificates;
 pub mod changes;
 pub(crate) mod coaching;
+pub mod console;
 mod conversation;
 mod coordinator;
 mod csv;
@@ -18,11 +19,11 @@ mod help_now;
 mod journal;
 mod labels;
 mod menus;
-mod present;
-mod profile;
+pub(crate) mod present;
+pub(crate) mod profile;
 pub(crate) mod programme;
 mod registration;
-mod render;
+pub(crate) mod render;
 pub mod retention;
 pub mod season;
 mod season_export;
@@ -437,6 +438,9 @@ async fn on_command(
             command.name(),
             turn.user.telegram_user_id
         );
+        if command == Command::Admin {
+            console::refused_in_chat(tx, turn).await?;
+        }
         return Ok(Effects::text(turn.text("coordinator.refused")).ask_again());
     }
     match command {
@@ -484,6 +488,7 @@ async fn on_command(
         Command::Certificate => programme::certificate(tx, turn).await,
         Command::Participants => coordinator::participants(tx, turn).await,
         Command::Reload => coordinator::reload(tx, turn).await,
+        Command::Admin => console::admin(tx, turn).await,
         Command::Survey => surveys::start_round(tx, turn).await,
         Command::Results => surveys::results_menu(tx, turn).await,
         Command::Export => surveys::export_menu(tx, turn).await,
