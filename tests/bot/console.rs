@@ -480,3 +480,20 @@ async fn the_audit_log_filters_by_who_what_and_when_and_pages_by_fifty() {
     let (_, odd) = signed.get("audit?from=%3Cb%3E").await;
     assert!(!odd.contains("<b>") && !odd.contains("”<b>”"), "{odd}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_who_asks_to_be_forgotten_is_signed_out_of_the_console() {
+    let bot = TestBot::start_with(&console_settings()).await;
+    let signed = sign_in(&bot).await;
+    admin_link(&bot, &coordinator()).await;
+    bot.send(&coordinator(), "/forget").await;
+    bot.press(&coordinator(), "Kyllä, poista kaikki").await;
+    assert_eq!(signed.get("").await.0, StatusCode::UNAUTHORIZED);
+    for table in ["console_sessions", "console_links"] {
+        let left: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&bot.db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "{table}");
+    }
+}
