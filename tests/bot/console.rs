@@ -480,3 +480,57 @@ async fn the_audit_log_filters_by_who_what_and_when_and_pages_by_fifty() {
     let (_, odd) = signed.get("audit?from=%3Cb%3E").await;
     assert!(!odd.contains("<b>") && !odd.contains("”<b>”"), "{odd}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_who_asks_to_be_forgotten_is_signed_out_of_the_console() {
+    let bot = TestBot::start_with(&console_settings()).await;
+    let signed = sign_in(&bot).await;
+    admin_link(&bot, &coordinator()).await;
+    bot.send(&coordinator(), "/forget").await;
+    bot.press(&coordinator(), "Kyllä, poista kaikki").await;
+    assert_eq!(signed.get("").await.0, StatusCode::UNAUTHORIZED);
+    for table in ["console_sessions", "console_links"] {
+        let left: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&bot.db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "{table}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_shows_registrations_the_unreachable_the_queue_and_what_comes_next() {
+    let bot = TestBot::start_with(&console_settings()).await;
+    crate::programme::register_professional(&bot, 9001, "Anna Ammattilainen").await;
+    register_father(&bot, 7001, "Pekka").await;
+    // Two days before the Oulu series' first session (19.3.2024 8.00) its reminders are queued.
+    bot.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 3, 17, 12, 0, 0).unwrap());
+    bot.settle().await;
+    sqlx::query("UPDATE users SET unreachable_since = '2024-03-17T12:00:00+00:00' WHERE telegram_user_id = 7001")
+        .execute(&bot.db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO broadcasts (coordinator, step, status, send_at, created_at)
+         VALUES (900, 'done', 'scheduled', '2024-03-20T08:00:00+00:00', '2024-03-17T12:00:00+00:00')",
+    )
+    .execute(&bot.db)
+    .await
+    .unwrap();
+    let signed = sign_in(&bot).await;
+    let (_, page) = signed.get("").await;
+    for shown in [
+        "<dd id=\"total\">2</dd>",
+        "<dd id=\"unreachable\">1</dd>",
+        "<td>Ammattilainen</td><td class=\"num\">1</td>",
+        "<td>Oulu, kevät 2024</td><td class=\"num\">1</td>",
+        "Tapaamisten muistutukset ja läsnäolot",
+        "<td>Odottaa</td>",
+        "ti 19.3.2024 klo 8.00–12.00",
+        "#1 · 20.3.2024 klo 10.00",
+    ] {
+        assert!(page.contains(shown), "{shown} not in {page}");
+    }
+    assert!(!page.contains("ke 13.3.2024"), "sessions past are not next");
+}

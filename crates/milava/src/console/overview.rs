@@ -13,9 +13,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
-/// A titled list of (label, count).
+/// A titled list of (label, count) (`templates/counts_table.html`).
 pub struct Table {
     pub title: String,
+    /// The heading of the labels' column.
+    pub column: String,
     pub rows: Vec<(String, i64)>,
 }
 
@@ -34,7 +36,7 @@ struct Overview {
     tables: Vec<Table>,
     in_progress: i64,
     unreachable: i64,
-    outbox: Vec<(String, i64)>,
+    outbox: Table,
     failed_last_day: i64,
     due: i64,
     oldest_due: Option<String>,
@@ -86,6 +88,7 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
     .into_iter()
     .map(|(key, field, rows)| Table {
         title: page.t(key).to_string(),
+        column: page.t("console.overview.name").to_string(),
         rows: label(field, rows),
     })
     .collect();
@@ -126,11 +129,15 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
         tables,
         in_progress: counts.in_progress,
         unreachable: counts.unreachable,
-        outbox: outbox
-            .by_status
-            .iter()
-            .map(|(s, n)| (status(s), *n))
-            .collect(),
+        outbox: Table {
+            title: page.t("console.overview.outbox").to_string(),
+            column: page.t("console.overview.status_column").to_string(),
+            rows: outbox
+                .by_status
+                .iter()
+                .map(|(s, n)| (status(s), *n))
+                .collect(),
+        },
         failed_last_day: outbox.failed_last_day,
         due: outbox.due,
         oldest_due: outbox.oldest_due.map(local),

@@ -159,7 +159,7 @@ pub fn message(status: StatusCode, page: Page, key: &str) -> Response {
     } else {
         Some((
             "login".to_string(),
-            page.t("console.signin.title").to_string(),
+            page.t("console.signin.how").to_string(),
         ))
     };
     html(status, &Message { page, text, link })

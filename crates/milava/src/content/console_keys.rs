@@ -23,6 +23,7 @@ pub const SIGN_IN: &[&str] = &[
     "console.link.intro",
     "console.link.title",
     "console.signin.ended",
+    "console.signin.how",
     "console.signin.intro",
     "console.signin.signed_out",
     "console.signin.step_button",

@@ -222,6 +222,9 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
         "DELETE FROM coaching WHERE telegram_user_id = ?",
         "DELETE FROM participants WHERE telegram_user_id = ?",
         "DELETE FROM users WHERE telegram_user_id = ?",
+        // A coordinator who asks to be forgotten is signed out of the console too.
+        "DELETE FROM console_sessions WHERE coordinator_id = ?",
+        "DELETE FROM console_links WHERE coordinator_id = ?",
     ] {
         sqlx::query(statement)
             .bind(telegram_user_id)
