@@ -213,7 +213,7 @@ async fn measure(
 
     let ideal = Duration::from_secs_f64(recipients as f64 / ceiling);
     let deadline = started + ideal * 3 + Duration::from_secs(120);
-    let batch = format!("broadcast:{id}");
+    let batch = crate::domain::outbox::broadcast_batch(id);
     loop {
         let progress = outbox::batch_progress(pool, &batch).await?;
         if progress.total() > 0 && progress.remaining == 0 {

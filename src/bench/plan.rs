@@ -320,11 +320,7 @@ async fn idle_cpu(ctx: &Ctx, series: &Series) -> Result<Option<f64>, BenchError>
         metrics: Default::default(),
         ..ctx.clone()
     };
-    // The scheduler only talks to Telegram for broadcasts (none here); this address is never used.
-    let bot = teloxide::Bot::new("0:bench-plan").set_api_url(
-        url::Url::parse("http://127.0.0.1:9/").map_err(|e| BenchError::Failed(e.to_string()))?,
-    );
-    let handle = crate::scheduler::spawn(ctx.clone(), bot, crate::scheduler::progress::TICK);
+    let handle = crate::scheduler::spawn(ctx.clone(), crate::scheduler::progress::TICK);
     // Wait for the task's first pass (it publishes when it will wake next). Ringing the doorbell instead
     // would leave a ring for one more pass, which would then fall into the sample.
     let began = Instant::now();

@@ -41,7 +41,6 @@
 mod classify;
 pub mod email;
 mod limiter;
-mod send;
 mod worker;
 
 pub use crate::doorbell::Doorbell;

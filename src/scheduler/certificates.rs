@@ -13,7 +13,7 @@ use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store, Member};
 use crate::db::{self, DbError};
 use crate::domain::Document;
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{OutboxKey, Payload};
 use crate::domain::programme::Series;
 use crate::domain::time::local_to_utc;
 use crate::services::certificates::{attended, document};
@@ -65,7 +65,11 @@ pub async fn send_if_due(
         let documents = make_documents(content, tz, series, batch.to_vec(), now).await;
         let mut tx = db::begin_write(pool).await?;
         for (member, doc) in documents {
-            let key = format!("certificate:{}:{}", series.id, member.telegram_user_id);
+            let key = |email| OutboxKey::Certificate {
+                series: series.id.clone(),
+                user: member.telegram_user_id,
+                email,
+            };
             if let Some(to) = member.email.as_deref().filter(|_| email) {
                 let lang = member.language;
                 let series_name = series.name.get(lang);
@@ -84,12 +88,13 @@ pub async fn send_if_due(
                     ),
                     Some(doc.clone()),
                 );
-                let delivery = NewDelivery::new(format!("{key}:email"), member.chat_id, mail, now)
+                let delivery = NewDelivery::new(key(true), member.chat_id, mail, now)
                     .for_user(member.telegram_user_id);
                 outbox::enqueue(&mut tx, &delivery).await?;
             }
-            let delivery = NewDelivery::new(key, member.chat_id, Payload::document(doc), now)
-                .for_user(member.telegram_user_id);
+            let delivery =
+                NewDelivery::new(key(false), member.chat_id, Payload::document(doc), now)
+                    .for_user(member.telegram_user_id);
             if outbox::enqueue(&mut tx, &delivery).await? {
                 sent += 1;
             }

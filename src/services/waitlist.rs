@@ -5,7 +5,7 @@ use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store};
 use crate::db::{DbError, Tx};
 use crate::domain::enrolment::{Enrolment, EnrolmentStatus, OFFER_VALID};
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{OutboxKey, Payload};
 use crate::domain::programme::Series;
 use crate::domain::time::utc_to_local;
 use crate::domain::{Button, CallbackData, Lang, Reply};
@@ -78,7 +78,11 @@ async fn offer_to(
             .encode(),
         ),
     ]];
-    let key = format!("offer:{}:{user}:{}", series.id, now.timestamp());
+    let key = OutboxKey::Offer {
+        series: series.id.clone(),
+        user,
+        at: now.timestamp(),
+    };
     outbox::enqueue(
         tx,
         &NewDelivery::new(key, chat_id, Payload::with_buttons(text, buttons), now).for_user(user),
@@ -119,12 +123,11 @@ pub async fn expire_offers(
                 "waitlist.expired",
                 &[("series", series.name.get(lang))],
             );
-            let key = format!(
-                "offer-expired:{}:{}:{}",
-                series.id,
-                offer.telegram_user_id,
-                now.timestamp()
-            );
+            let key = OutboxKey::OfferExpired {
+                series: series.id.clone(),
+                user: offer.telegram_user_id,
+                at: now.timestamp(),
+            };
             let notice = NewDelivery::new(key, chat_id, Payload::text(text), now)
                 .for_user(offer.telegram_user_id);
             outbox::enqueue(tx, &notice).await?;

@@ -7,7 +7,7 @@
 use crate::harness::{STEP_TIMEOUT, dialogues_dir};
 use chrono::Utc;
 use milava_bot::db::{self, outbox::NewDelivery};
-use milava_bot::domain::outbox::Payload;
+use milava_bot::domain::outbox::{OutboxKey, Payload};
 use milava_bot::fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use std::collections::HashMap;
 use std::path::Path;
@@ -180,10 +180,13 @@ async fn seed_outbox(dir: &Path) {
     for i in 0..BROADCAST_CHATS {
         let chat = FIRST_CHAT + i;
         let (key, text) = if i % 2 == 0 {
-            (format!("broadcast:1:{chat}"), format!("Tiedote {chat}"))
+            (
+                OutboxKey::Broadcast { id: 1, user: chat },
+                format!("Tiedote {chat}"),
+            )
         } else {
             (
-                format!("reminder:s1:{chat}:1h"),
+                crate::harness::test_key(&format!("reminder:s1:{chat}:1h")),
                 format!("Muistutus {chat}"),
             )
         };

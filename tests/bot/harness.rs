@@ -42,6 +42,15 @@ struct Running {
     task: JoinHandle<()>,
 }
 
+/// An outbox key for a test's own message: any name, stored as a coaching step's key (the worker never
+/// looks at what a key names).
+pub fn test_key(name: &str) -> milava_bot::domain::outbox::OutboxKey {
+    milava_bot::domain::outbox::OutboxKey::Coaching {
+        user: 0,
+        step: name.into(),
+    }
+}
+
 pub fn dialogues_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dialogues")
 }

@@ -5,7 +5,7 @@ use crate::harness::{Arrival, TestBot, joined};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use milava_bot::clock::Clock;
 use milava_bot::domain::Lang;
-use milava_bot::domain::outbox::Status;
+use milava_bot::domain::outbox::{OutboxKey, Status};
 use milava_bot::fake_telegram::{FakeUser, SentMessage};
 use milava_bot::services::Ctx;
 use pretty_assertions::assert_eq;
@@ -189,7 +189,7 @@ async fn session_rows(bot: &TestBot) -> Vec<(String, String)> {
 }
 
 async fn status_of(bot: &TestBot, key: &str) -> Status {
-    milava_bot::db::outbox::by_key(&bot.db, key)
+    milava_bot::db::outbox::by_key(&bot.db, &OutboxKey::decode(key).expect("a key"))
         .await
         .expect("outbox readable")
         .unwrap_or_else(|| panic!("no delivery {key}"))
@@ -789,7 +789,7 @@ async fn a_moved_session_gets_one_notice_each_and_new_reminders_and_the_old_ones
         );
     }
     for (key, _) in &old {
-        let row = milava_bot::db::outbox::by_key(&bot.db, key)
+        let row = milava_bot::db::outbox::by_key(&bot.db, &OutboxKey::decode(key).unwrap())
             .await
             .unwrap()
             .unwrap();
