@@ -25,7 +25,7 @@ use crate::domain::callback::BroadcastAction;
 use crate::fake_telegram::{FAKE_BOT_TOKEN, FakeEvent, FakeTelegram, FakeUser, SentKind};
 use crate::startup::App;
 use serde_json::json;
-use sqlx::SqlitePool;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -110,7 +110,7 @@ struct Seen {
 
 async fn measure(
     fake: &FakeTelegram,
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     recipients: usize,
     ceiling: f64,
     chatters: usize,

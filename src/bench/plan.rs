@@ -24,7 +24,7 @@ use crate::domain::{Lang, Participant, Role};
 use crate::services::Ctx;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
-use sqlx::SqlitePool;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -148,7 +148,7 @@ struct WriteProbe {
 }
 
 impl WriteProbe {
-    fn start(pool: SqlitePool) -> Self {
+    fn start(pool: crate::db::Db) -> Self {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let measuring = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let on = measuring.clone();
@@ -226,7 +226,7 @@ fn synthetic_series(content: &Content, n: usize) -> Result<Series, BenchError> {
 
 /// `n` registered professionals (half Finnish, half English), all enrolled, in one transaction.
 async fn seed(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     series: &Series,
     n: usize,
     now: DateTime<Utc>,

@@ -1,6 +1,6 @@
 //! The outbox table `deliveries`: producers enqueue rows inside their own transaction; the delivery worker
 //! claims due rows one at a time and records each outcome.
-use super::{DbError, Tx, users};
+use super::{Db, DbError, Tx, users};
 use crate::domain::outbox::{Channel, KeyPrefix, OutboxKey, Payload, Status};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
@@ -197,30 +197,27 @@ pub async fn put_latest(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
 /// `sending`. A row past its `expires_at` is cancelled instead, and one whose payload no longer parses is
 /// marked `failed`; then the next one is claimed.
 pub async fn claim_next(
-    pool: &SqlitePool,
+    db: &Db,
     now: DateTime<Utc>,
     held_chats: &[i64],
 ) -> Result<Option<Delivery>, DbError> {
-    claim(pool, now, held_chats, Channel::Telegram).await
+    claim(db, now, held_chats, Channel::Telegram).await
 }
 
 /// Claims the next due email row (the worker's email lane), like `claim_next`.
-pub async fn claim_next_email(
-    pool: &SqlitePool,
-    now: DateTime<Utc>,
-) -> Result<Option<Delivery>, DbError> {
-    claim(pool, now, &[], Channel::Email).await
+pub async fn claim_next_email(db: &Db, now: DateTime<Utc>) -> Result<Option<Delivery>, DbError> {
+    claim(db, now, &[], Channel::Email).await
 }
 
 async fn claim(
-    pool: &SqlitePool,
+    db: &Db,
     now: DateTime<Utc>,
     held_chats: &[i64],
     channel: Channel,
 ) -> Result<Option<Delivery>, DbError> {
     let held = serde_json::to_string(held_chats).map_err(|e| DbError::Corrupt(e.to_string()))?;
     loop {
-        let turn = super::write_turn(pool).await?;
+        let turn = db.turn().await?;
         let row: Option<Row> = sqlx::query_as(&format!(
             "UPDATE deliveries SET status = 'sending'
              WHERE id = (SELECT id FROM deliveries WHERE channel = ? AND status = 'pending' AND due_at <= ?
@@ -231,7 +228,7 @@ async fn claim(
         .bind(channel.as_str())
         .bind(now)
         .bind(&held)
-        .fetch_optional(pool)
+        .fetch_optional(db.writer())
         .await?;
         drop(turn);
         let Some(row) = row else {
@@ -243,11 +240,11 @@ async fn claim(
                 "delivery {id} ({}) expired at {expired} before it could be sent; cancelled",
                 row.idempotency_key
             );
-            let _turn = super::write_turn(pool).await?;
+            let _turn = db.turn().await?;
             sqlx::query("UPDATE deliveries SET status = 'cancelled', last_error = ? WHERE id = ?")
                 .bind(format!("expired at {expired} before it could be sent"))
                 .bind(id)
-                .execute(pool)
+                .execute(db.writer())
                 .await?;
             continue;
         }
@@ -255,7 +252,7 @@ async fn claim(
             Ok(delivery) => return Ok(Some(delivery)),
             Err(e) => {
                 log::error!("delivery {id}: {e}; marked failed");
-                mark_failed(pool, id, &e.to_string(), None).await?;
+                mark_failed(db, id, &e.to_string(), None).await?;
             }
         }
     }
@@ -265,7 +262,7 @@ async fn claim(
 /// given a new payload while it was in flight (`put_latest`) waits again instead, to send that; edits are
 /// only ever written by this version, so their JSON compares exactly.
 pub async fn mark_sent(
-    pool: &SqlitePool,
+    db: &Db,
     delivery: &Delivery,
     telegram_message_id: i64,
     now: DateTime<Utc>,
@@ -279,7 +276,7 @@ pub async fn mark_sent(
         ),
         _ => None,
     };
-    let _turn = super::write_turn(pool).await?;
+    let _turn = db.turn().await?;
     sqlx::query(
         "UPDATE deliveries SET status = CASE WHEN ?1 IS NULL OR payload = ?1 THEN 'sent' ELSE 'pending' END,
            telegram_message_id = ?2, sent_at = ?3, last_error = NULL
@@ -289,56 +286,52 @@ pub async fn mark_sent(
     .bind(telegram_message_id)
     .bind(now)
     .bind(delivery.id)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(())
 }
 
 /// An email row was accepted by the mail server.
-pub async fn mark_email_sent(
-    pool: &SqlitePool,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn mark_email_sent(db: &Db, id: i64, now: DateTime<Utc>) -> Result<(), DbError> {
+    let _turn = db.turn().await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
     )
     .bind(now)
     .bind(id)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(())
 }
 
 /// Gives a row up; `attempts` replaces the stored count when given.
 pub async fn mark_failed(
-    pool: &SqlitePool,
+    db: &Db,
     id: i64,
     reason: &str,
     attempts: Option<i64>,
 ) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+    let _turn = db.turn().await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'failed', last_error = ?, attempts = COALESCE(?, attempts) WHERE id = ?",
     )
     .bind(reason)
     .bind(attempts)
     .bind(id)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(())
 }
 
 /// Puts a row back to wait until `due_at` after a transient error.
 pub async fn retry_at(
-    pool: &SqlitePool,
+    db: &Db,
     id: i64,
     due_at: DateTime<Utc>,
     attempts: i64,
     reason: &str,
 ) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+    let _turn = db.turn().await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'pending', due_at = ?, attempts = ?, last_error = ? WHERE id = ?",
     )
@@ -346,27 +339,27 @@ pub async fn retry_at(
     .bind(attempts)
     .bind(reason)
     .bind(id)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(())
 }
 
 /// Puts a claimed row back as it was (a flood wait, or a shutdown before its request finished).
-pub async fn release(pool: &SqlitePool, id: i64) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn release(db: &Db, id: i64) -> Result<(), DbError> {
+    let _turn = db.turn().await?;
     sqlx::query("UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'sending'")
         .bind(id)
-        .execute(pool)
+        .execute(db.writer())
         .await?;
     Ok(())
 }
 
 /// Crash recovery: rows left `sending` were in flight when the process stopped; they become `pending` again
 /// (and are sent again). Returns how many.
-pub async fn release_all_sending(pool: &SqlitePool) -> Result<u64, DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn release_all_sending(db: &Db) -> Result<u64, DbError> {
+    let _turn = db.turn().await?;
     let done = sqlx::query("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
-        .execute(pool)
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
 }
@@ -374,12 +367,12 @@ pub async fn release_all_sending(pool: &SqlitePool) -> Result<u64, DbError> {
 /// The recipient blocked the bot or is gone: this row and every other pending Telegram row to the same chat
 /// become `skipped` (their emails still go), and the person is marked unreachable. Returns how many other rows were skipped.
 pub async fn skip_unreachable(
-    pool: &SqlitePool,
+    db: &Db,
     delivery: &Delivery,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbError> {
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = db.write().await?;
     sqlx::query("UPDATE deliveries SET status = 'skipped', last_error = ? WHERE id = ?")
         .bind(reason)
         .bind(delivery.id)
@@ -418,13 +411,13 @@ pub async fn skip_unreachable(
 /// A group became a supergroup: this row (with its new try count) and the chat's other pending rows go to
 /// the new chat id, and a peer group linked to the chat follows.
 pub async fn move_chat(
-    pool: &SqlitePool,
+    db: &Db,
     id: i64,
     from_chat: i64,
     to_chat: i64,
     attempts: i64,
 ) -> Result<(), DbError> {
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = db.write().await?;
     sqlx::query("UPDATE deliveries SET chat_id = ?, status = 'pending', attempts = ? WHERE id = ?")
         .bind(to_chat)
         .bind(attempts)
@@ -568,13 +561,13 @@ pub async fn pending_by_key(tx: &mut Tx, key: &OutboxKey) -> Result<Option<i64>,
 
 /// Marks every pending row due by `now` as sent, without sending anything: `bench plan` stands in for the
 /// delivery worker with this between scheduler passes. Returns how many.
-pub async fn pretend_due_sent(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn pretend_due_sent(db: &Db, now: DateTime<Utc>) -> Result<u64, DbError> {
+    let _turn = db.turn().await?;
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'sent', sent_at = ?1 WHERE status = 'pending' AND due_at <= ?1",
     )
     .bind(now)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
 }
@@ -642,13 +635,13 @@ pub async fn revive(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
 
 /// Deletes finished rows (sent, failed, skipped, cancelled) older than `before` (by when they were sent, or
 /// else when they were due). Their idempotency keys go with them. Returns how many.
-pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbError> {
+pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, DbError> {
     let mut pruned = 0;
     // At most a thousand rows per turn (a month of a large programme's rows at once held replies up for
     // 0.2 s), fewer when a turn takes longer than `BACKGROUND_SLICE`: the next takes as many as fit in it.
     let mut limit: i64 = 1000;
     loop {
-        let turn = super::write_turn(pool).await?;
+        let turn = db.turn().await?;
         let began = std::time::Instant::now();
         let done = sqlx::query(
             "DELETE FROM deliveries WHERE id IN (
@@ -657,7 +650,7 @@ pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbEr
         )
         .bind(before)
         .bind(limit)
-        .execute(pool)
+        .execute(db.writer())
         .await?;
         drop(turn);
         let took = began.elapsed();
@@ -717,7 +710,7 @@ mod tests {
         NewDelivery::new(key, chat, Payload::text(text), t0()).for_user(chat)
     }
 
-    async fn put(pool: &SqlitePool, rows: &[NewDelivery]) -> usize {
+    async fn put(pool: &Db, rows: &[NewDelivery]) -> usize {
         let mut tx = super::super::begin_write(pool).await.unwrap();
         let mut added = 0;
         for row in rows {
@@ -801,7 +794,7 @@ mod tests {
         .bind(vec![1u8, 2, 3])
         .bind(t0())
         .bind(t0())
-        .execute(&pool)
+        .execute(pool.writer())
         .await
         .unwrap();
         let row = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
@@ -1210,12 +1203,12 @@ mod tests {
         sqlx::query(
             "UPDATE deliveries SET status = 'cancelled' WHERE idempotency_key LIKE 'coaching:0:old-%'",
         )
-        .execute(&pool)
+        .execute(pool.writer())
         .await
         .unwrap();
         assert_eq!(prune(&pool, t0()).await.unwrap(), 2_500);
         let left: Vec<String> = sqlx::query_scalar("SELECT idempotency_key FROM deliveries")
-            .fetch_all(&pool)
+            .fetch_all(pool.read())
             .await
             .unwrap();
         assert_eq!(left, vec![named("waiting").encode()]);

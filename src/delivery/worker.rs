@@ -14,7 +14,7 @@ use crate::domain::outbox::{
 use crate::fault_log::{Fault, FaultLog};
 use crate::send_budget::SendBudget;
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +30,7 @@ const DB_RETRY: Duration = Duration::from_secs(5);
 const MAX_REASON_CHARS: usize = 500;
 
 pub(super) struct Worker {
-    pool: SqlitePool,
+    pool: crate::db::Db,
     bot: Bot,
     clock: Arc<dyn Clock>,
     signal: Doorbell,
@@ -84,7 +84,7 @@ enum Event {
 
 impl Worker {
     pub fn new(
-        pool: SqlitePool,
+        pool: crate::db::Db,
         bot: Bot,
         clock: Arc<dyn Clock>,
         signal: Doorbell,

@@ -19,7 +19,7 @@ use crate::domain::time::local_to_utc;
 use crate::services::certificates::{attended, document};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sqlx::SqlitePool;
+
 use std::sync::Arc;
 
 /// Certificates made and queued per transaction.
@@ -27,7 +27,7 @@ const BATCH: usize = 50;
 
 /// After the series' last session: queues the certificates, once per series. Returns how many.
 pub async fn send_if_due(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Arc<Content>,
     tz: Tz,
     series: &Series,

@@ -161,7 +161,7 @@ fn wants(member: &Member) -> Wants {
 /// more (a moved or cancelled session, someone who left or turned reminders off). With `email` on, a
 /// reminder of someone who chose reminders by email (`/reminders`) is also an email (key `{reminder}:email`).
 async fn plan_series(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     series: &Series,

@@ -10,7 +10,7 @@ use crate::domain::time::local_to_utc;
 use crate::services::{Invitee, Occasion, invite_to_survey};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use sqlx::SqlitePool;
+
 use std::collections::{HashMap, HashSet};
 
 fn delay(raw: &Option<String>) -> Duration {
@@ -186,7 +186,7 @@ pub async fn plan(
 
 /// The next moment after `now` at which a survey trigger opens.
 pub async fn next_due(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,

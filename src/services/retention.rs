@@ -14,7 +14,6 @@ use crate::domain::programme::Series;
 use crate::domain::time::local_to_utc;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use sqlx::SqlitePool;
 
 /// One series whose retention time is over, and what happens (or would happen) to its people.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,7 +61,7 @@ const PURGE_BATCH: usize = 50;
 /// of `PURGE_BATCH` people, each recorded in the audit log by counts (never names). Who may go is read again
 /// in each transaction, so someone who enrols in a new series meanwhile is kept.
 pub async fn purge(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     days: u32,
@@ -154,7 +153,7 @@ fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
 /// transactions of `PURGE_BATCH` people, each in the audit log by counts; `coordinators` are never erased.
 /// None while the programme is not over.
 pub async fn purge_programme_end(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     coordinators: &std::collections::BTreeSet<i64>,
@@ -231,7 +230,7 @@ pub fn never_unfinished(config: &crate::config::Config, content: &Content) -> Ve
 /// `PURGE_BATCH` people read under the write turn (someone who writes meanwhile is kept), each in the audit
 /// log by count. Returns how many.
 pub async fn purge_unfinished(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     keep: &[i64],
     days: u32,
     now: DateTime<Utc>,
@@ -273,7 +272,7 @@ pub async fn purge_unfinished(
 
 /// When the programme-end or unfinished-registration rules next have something to do after `now`.
 pub async fn next_other_due(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     keep: &[i64],
@@ -295,7 +294,7 @@ mod tests {
     use crate::domain::enrolment::{Enrolment, EnrolmentStatus};
     use chrono::TimeZone;
 
-    async fn enrol(pool: &SqlitePool, user: i64, series: &str, at: DateTime<Utc>) {
+    async fn enrol(pool: &crate::db::Db, user: i64, series: &str, at: DateTime<Utc>) {
         let mut tx = db::begin_write(pool).await.unwrap();
         crate::db::users::touch(&mut tx, user, user, crate::domain::Lang::Fi, at)
             .await

@@ -13,7 +13,7 @@ use crate::startup::App;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
-use sqlx::SqlitePool;
+
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ pub struct Session {
     tz: Tz,
     metrics: Arc<Metrics>,
     scheduler: crate::doorbell::Doorbell,
-    pool: SqlitePool,
+    pool: crate::db::Db,
     events: broadcast::Receiver<FakeEvent>,
     out: Output,
     users: Vec<FakeUser>,

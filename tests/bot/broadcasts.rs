@@ -50,7 +50,9 @@ impl Person {
 /// Registers people directly in the database (one transaction), as if each had finished registration.
 async fn add_people(bot: &TestBot, people: &[Person]) {
     let now = bot.clock.now();
-    let mut tx = milava_bot::db::begin_write(&bot.db).await.expect("begin");
+    let mut tx = milava_bot::db::begin_write(bot.store())
+        .await
+        .expect("begin");
     for p in people {
         milava_bot::db::users::touch(&mut tx, p.id, p.id, Lang::Fi, now)
             .await

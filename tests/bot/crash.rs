@@ -149,7 +149,7 @@ async fn participants(dir: &Path) -> Vec<i64> {
         .await
         .expect("database opens");
     let ids = sqlx::query_scalar("SELECT telegram_user_id FROM participants ORDER BY 1")
-        .fetch_all(&pool)
+        .fetch_all(pool.read())
         .await
         .unwrap();
     pool.close().await;
@@ -163,7 +163,7 @@ async fn unsent(dir: &Path) -> i64 {
     let n = sqlx::query_scalar(
         "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')",
     )
-    .fetch_one(&pool)
+    .fetch_one(pool.read())
     .await
     .unwrap();
     pool.close().await;

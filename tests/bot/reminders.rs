@@ -165,7 +165,7 @@ fn offline_ctx(bot: &TestBot) -> Ctx {
     let config = bot.config();
     let content = milava_bot::content::load(&config.dialogues_dir).expect("content loads");
     Ctx {
-        pool: bot.db.clone(),
+        pool: bot.store().clone(),
         content: Arc::new(milava_bot::content::ContentStore::new(content)),
         clock: Arc::new(bot.clock.clone()),
         config: Arc::new(config),
