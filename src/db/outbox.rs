@@ -869,6 +869,27 @@ mod tests {
         assert!(claim_next(&pool, t0(), &[]).await.unwrap().is_none());
     }
 
+    /// A lookup by key finds that key only, not the keys it is a prefix of (user 12's survey reminder is not
+    /// user 123's).
+    #[tokio::test]
+    async fn a_pending_row_is_found_by_its_exact_key() {
+        let (pool, _dir) = pool().await;
+        let reminder = |user| OutboxKey::SurveyReminder {
+            survey: "palaute".into(),
+            trigger: crate::domain::survey::Trigger::Manual(1),
+            user,
+        };
+        put(&pool, &[new(reminder(123), 123)]).await;
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        assert_eq!(pending_by_key(&mut tx, &reminder(12)).await.unwrap(), None);
+        let id = by_key(&pool, &reminder(123)).await.unwrap().unwrap().id;
+        assert_eq!(
+            pending_by_key(&mut tx, &reminder(123)).await.unwrap(),
+            Some(id)
+        );
+        tx.commit().await.unwrap();
+    }
+
     #[tokio::test]
     async fn a_key_is_stored_once() {
         let (pool, _dir) = pool().await;
