@@ -163,7 +163,8 @@ pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
 /// Puts the latest state of a coalesced message (a progress message's edit) under its key: a new row, or the
 /// one already there given the new payload and due time, waiting again (one in flight stays `sending` and is
 /// put back to wait when it is answered, see `mark_sent`). A payload equal to the stored one writes nothing:
-/// the message already shows it or is about to. Returns whether anything was written.
+/// the message already shows it or is about to; nor does anything for a chat found unreachable (`skipped`).
+/// Returns whether anything was written.
 pub async fn put_latest(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
     let payload = d
         .payload
@@ -176,7 +177,7 @@ pub async fn put_latest(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
            chat_id = excluded.chat_id, payload = excluded.payload, document = excluded.document,
            due_at = excluded.due_at, expires_at = excluded.expires_at, attempts = 0, last_error = NULL,
            status = CASE WHEN deliveries.status = 'sending' THEN 'sending' ELSE 'pending' END
-         WHERE deliveries.payload IS NOT excluded.payload",
+         WHERE deliveries.payload IS NOT excluded.payload AND deliveries.status != 'skipped'",
     )
     .bind(d.idempotency_key.encode())
     .bind(d.chat_id)
