@@ -606,6 +606,16 @@ async fn a_429_to_a_reply_pauses_the_outbox_too() {
             break Instant::now();
         }
     };
+    // Queued once the reply's sender has taken the 429 in: the test's own write is faster than that answer
+    // reaches the bot, and an outbox message started before it is not what this test is about.
+    let budget = bot.ctx().send_budget;
+    while budget.outbox_wait(Instant::now()).is_none() {
+        assert!(
+            refused_at.elapsed() < STEP_TIMEOUT,
+            "the 429 to the reply never paused the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     bot.enqueue(&[text("broadcast:9:534", 534, "Tiedote", &bot)])
         .await;
     let mut outbox_at = None;
