@@ -138,7 +138,7 @@ async fn a_handler_sees_what_earlier_inputs_of_its_batch_wrote() {
     };
     // While the test holds the write turn, the handling task takes the first input and waits for the turn;
     // the next two queue behind it in order and are then handled together.
-    let turn = milava_bot::db::write_turn(&bot.db).await.unwrap();
+    let turn = bot.store().write().await.unwrap();
     let first = handle(FIRST_IN_LINE, Command::Help);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let start = handle(NEWCOMER, Command::Start);

@@ -1,13 +1,13 @@
 //! Coordinators' broadcasts through the fake Bot API: `/broadcast` → audience → the message → preview with
 //! the recipient count → send now or at a local time; the copies go out through the outbox within the flood
 //! limits, survive faults and crashes, and only coordinators can start one.
-use crate::harness::{STEP_TIMEOUT, TestBot, joined, labels};
+use crate::harness::{STEP_TIMEOUT, TestBot, joined, labels, test_key};
 use chrono::{DateTime, TimeZone, Utc};
 use fake_telegram::{Failure, FakeEvent, FakeUser, SentKind, SentMessage};
 use milava_bot::clock::Clock;
 use milava_bot::db::outbox::{self, NewDelivery};
 use milava_bot::domain::enrolment::{Enrolment, EnrolmentStatus};
-use milava_bot::domain::outbox::{Payload, Status};
+use milava_bot::domain::outbox::{OutboxKey, Payload, Status};
 use milava_bot::domain::{Lang, Participant, Role};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -15,11 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
-const COORDINATOR: i64 = 900;
+pub(crate) const COORDINATOR: i64 = 900;
 const COORDINATORS: &[(&str, &str)] = &[("COORDINATOR_IDS", "900")];
 const REFUSED: &str = "Tämä komento on vain hankkeen koordinaattoreille.";
 
-fn coordinator() -> FakeUser {
+pub(crate) fn coordinator() -> FakeUser {
     FakeUser::new(COORDINATOR, "Venla", Some("fi"))
 }
 
@@ -50,7 +50,9 @@ impl Person {
 /// Registers people directly in the database (one transaction), as if each had finished registration.
 async fn add_people(bot: &TestBot, people: &[Person]) {
     let now = bot.clock.now();
-    let mut tx = milava_bot::db::begin_write(&bot.db).await.expect("begin");
+    let mut tx = milava_bot::db::begin_write(bot.store())
+        .await
+        .expect("begin");
     for p in people {
         milava_bot::db::users::touch(&mut tx, p.id, p.id, Lang::Fi, now)
             .await
@@ -92,7 +94,7 @@ async fn add_people(bot: &TestBot, people: &[Person]) {
     tx.commit().await.expect("commit");
 }
 
-async fn add_fathers(bot: &TestBot, ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
+pub(crate) async fn add_fathers(bot: &TestBot, ids: impl IntoIterator<Item = i64>) -> Vec<i64> {
     let ids: Vec<i64> = ids.into_iter().collect();
     let people: Vec<Person> = ids.iter().map(|id| Person::father(*id)).collect();
     add_people(bot, &people).await;
@@ -101,7 +103,7 @@ async fn add_fathers(bot: &TestBot, ids: impl IntoIterator<Item = i64>) -> Vec<i
 
 /// A coordinator's draft up to the preview: `/broadcast`, the audience buttons in order, then the message.
 /// Returns the id of the coordinator's message (what recipients get a copy of) and the bot's answer to it.
-async fn compose(
+pub(crate) async fn compose(
     bot: &TestBot,
     audience: &[&str],
     message: serde_json::Value,
@@ -134,12 +136,12 @@ async fn compose(
     (source, replies)
 }
 
-fn text_message(text: &str) -> serde_json::Value {
+pub(crate) fn text_message(text: &str) -> serde_json::Value {
     json!({ "text": text })
 }
 
 /// The newest broadcast's id.
-async fn latest_broadcast(bot: &TestBot) -> i64 {
+pub(crate) async fn latest_broadcast(bot: &TestBot) -> i64 {
     sqlx::query_scalar("SELECT MAX(id) FROM broadcasts")
         .fetch_one(&bot.db)
         .await
@@ -193,16 +195,17 @@ fn once_each(chats: impl IntoIterator<Item = i64>) -> BTreeMap<i64, usize> {
 
 /// Waits (re-reading every 10 ms) until the broadcast is `done` and its summary reached the coordinator;
 /// returns the summary.
-async fn wait_until_done(bot: &TestBot, id: i64) -> String {
+pub(crate) async fn wait_until_done(bot: &TestBot, id: i64) -> String {
     let deadline = Instant::now() + STEP_TIMEOUT;
     loop {
         let status = broadcast_status(bot, id).await;
         if status == "done" {
             break;
         }
-        let progress = outbox::batch_progress(&bot.db, &format!("broadcast:{id}"))
-            .await
-            .expect("progress");
+        let progress =
+            outbox::batch_progress(&bot.db, &milava_bot::domain::outbox::broadcast_batch(id))
+                .await
+                .expect("progress");
         assert!(
             Instant::now() < deadline,
             "broadcast #{id} still {status}: {progress:?}"
@@ -223,7 +226,7 @@ async fn wait_until_done(bot: &TestBot, id: i64) -> String {
 }
 
 /// The coordinator's status message of a broadcast, as it is now.
-fn status_message(bot: &TestBot, id: i64) -> Option<SentMessage> {
+pub(crate) fn status_message(bot: &TestBot, id: i64) -> Option<SentMessage> {
     let start = format!("Tiedote #{id}: lähetetty");
     bot.fake
         .sent_to(COORDINATOR)
@@ -234,9 +237,9 @@ fn status_message(bot: &TestBot, id: i64) -> Option<SentMessage> {
 /// Makes sure the delivery worker has looked at the outbox since the clock last moved: a message due now
 /// goes out (after anything that was due before it).
 async fn fence(bot: &TestBot, name: &str) {
-    let key = format!("fence:{name}");
+    let key = test_key(&format!("fence:{name}"));
     bot.enqueue(&[NewDelivery::new(
-        key.as_str(),
+        key.clone(),
         999,
         Payload::text(name),
         bot.clock.now(),
@@ -698,7 +701,7 @@ async fn two_thousand_recipients_within_the_flood_limits() {
     let reminders: Vec<NewDelivery> = (1..=4)
         .map(|i| {
             NewDelivery::new(
-                format!("reminder:{i}:{BUSY}"),
+                test_key(&format!("reminder:{i}:{BUSY}")),
                 BUSY,
                 Payload::text(format!("Muistutus {i}")),
                 now,
@@ -862,7 +865,7 @@ async fn a_recipient_who_blocked_the_bot_is_marked_unreachable_and_left_out_next
         .await,
         1
     );
-    let row = outbox::by_key(&bot.db, &format!("broadcast:{id}:233"))
+    let row = outbox::by_key(&bot.db, &OutboxKey::Broadcast { id, user: 233 })
         .await
         .unwrap()
         .unwrap();
@@ -942,7 +945,7 @@ async fn dropped_connections_mid_broadcast_are_retried_and_lose_nothing() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     for chat in &faulty {
-        let row = outbox::by_key(&bot.db, &format!("broadcast:{id}:{chat}"))
+        let row = outbox::by_key(&bot.db, &OutboxKey::Broadcast { id, user: *chat })
             .await
             .unwrap()
             .unwrap();
@@ -983,15 +986,16 @@ async fn a_crash_mid_broadcast_is_finished_after_the_restart_with_at_most_one_du
                 .any(|r| r.chat_id() == Some(SLOW))
         })
         .await;
-    let in_flight = outbox::by_key(&bot.db, &format!("broadcast:{id}:{SLOW}"))
+    let in_flight = outbox::by_key(&bot.db, &OutboxKey::Broadcast { id, user: SLOW })
         .await
         .unwrap()
         .unwrap();
     assert_eq!(in_flight.status, Status::Sending);
-    let sent_before: i64 = outbox::batch_progress(&bot.db, &format!("broadcast:{id}"))
-        .await
-        .unwrap()
-        .sent;
+    let sent_before: i64 =
+        outbox::batch_progress(&bot.db, &milava_bot::domain::outbox::broadcast_batch(id))
+            .await
+            .unwrap()
+            .sent;
     assert!(sent_before < fathers.len() as i64, "mid-broadcast");
 
     bot.crash_and_restart().await;

@@ -431,7 +431,7 @@ async fn pages_come_in_finnish_and_english_and_the_switch_keeps_the_page() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_audit_log_filters_by_who_what_and_when_and_pages_by_fifty() {
     let bot = TestBot::start_with(&console_settings()).await;
-    let mut tx = milava_bot::db::begin_write(&bot.db).await.unwrap();
+    let mut tx = milava_bot::db::begin_write(bot.store()).await.unwrap();
     let day =
         |d: u32| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 3, d, 10, 0, 0).unwrap();
     for i in 0..60 {

@@ -8,7 +8,7 @@ use crate::harness::{STEP_TIMEOUT, dialogues_dir};
 use chrono::Utc;
 use fake_telegram::{FAKE_BOT_TOKEN, FakeTelegram, FakeUser, SentMessage};
 use milava_bot::db::{self, outbox::NewDelivery};
-use milava_bot::domain::outbox::Payload;
+use milava_bot::domain::outbox::{OutboxKey, Payload};
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -149,7 +149,7 @@ async fn participants(dir: &Path) -> Vec<i64> {
         .await
         .expect("database opens");
     let ids = sqlx::query_scalar("SELECT telegram_user_id FROM participants ORDER BY 1")
-        .fetch_all(&pool)
+        .fetch_all(pool.read())
         .await
         .unwrap();
     pool.close().await;
@@ -163,7 +163,7 @@ async fn unsent(dir: &Path) -> i64 {
     let n = sqlx::query_scalar(
         "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')",
     )
-    .fetch_one(&pool)
+    .fetch_one(pool.read())
     .await
     .unwrap();
     pool.close().await;
@@ -180,10 +180,13 @@ async fn seed_outbox(dir: &Path) {
     for i in 0..BROADCAST_CHATS {
         let chat = FIRST_CHAT + i;
         let (key, text) = if i % 2 == 0 {
-            (format!("broadcast:1:{chat}"), format!("Tiedote {chat}"))
+            (
+                OutboxKey::Broadcast { id: 1, user: chat },
+                format!("Tiedote {chat}"),
+            )
         } else {
             (
-                format!("reminder:s1:{chat}:1h"),
+                crate::harness::test_key(&format!("reminder:s1:{chat}:1h")),
                 format!("Muistutus {chat}"),
             )
         };

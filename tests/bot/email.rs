@@ -139,7 +139,7 @@ async fn bot_with_email(addr: SocketAddr) -> TestBot {
 
 /// Marks `user` present at the first four sessions of the Oulu series (enough for the certificate).
 async fn attended_four(bot: &TestBot, user: i64) {
-    let mut tx = milava_bot::db::begin_write(&bot.db).await.unwrap();
+    let mut tx = milava_bot::db::begin_write(bot.store()).await.unwrap();
     for n in 1..=4 {
         milava_bot::db::programme::mark_attended(
             &mut tx,
@@ -413,7 +413,7 @@ async fn a_mail_server_that_is_down_or_refuses_is_tried_again_without_loss_or_du
     let (anna, _) = register(&bot, 9311, "Anna Aho", "fi", "oulu-kevat24").await;
     attended_four(&bot, anna.id).await;
     let (cai, _) = register(&bot, 9312, "Cai Cederberg", "en", "rovaniemi-kevat24").await;
-    let mut tx = milava_bot::db::begin_write(&bot.db).await.unwrap();
+    let mut tx = milava_bot::db::begin_write(bot.store()).await.unwrap();
     for n in 1..=4 {
         milava_bot::db::programme::mark_attended(
             &mut tx,

@@ -171,7 +171,7 @@ async fn restore_refuses_a_database_that_is_not_this_bots() {
         // The live database is untouched and nothing was moved aside.
         let pool = milava_bot::db::connect(&config.database_url).await.unwrap();
         let people: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM participants")
-            .fetch_one(&pool)
+            .fetch_one(pool.read())
             .await
             .unwrap();
         pool.close().await;

@@ -25,6 +25,8 @@ pub struct TestBot {
     pub fake: FakeTelegram,
     pub clock: ManualClock,
     pub db: SqlitePool,
+    /// The same database through the bot's own handle, for calling `milava_bot::db` functions that write.
+    store: Option<milava_bot::db::Db>,
     /// Holds the database file; removed when the test ends.
     _dir: tempfile::TempDir,
     settings: HashMap<String, String>,
@@ -42,6 +44,15 @@ struct Running {
     listening: milava_bot::startup::Listening,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
+}
+
+/// An outbox key for a test's own message: any name, stored as a coaching step's key (the worker never
+/// looks at what a key names).
+pub fn test_key(name: &str) -> milava_bot::domain::outbox::OutboxKey {
+    milava_bot::domain::outbox::OutboxKey::Coaching {
+        user: 0,
+        step: name.into(),
+    }
 }
 
 pub fn dialogues_dir() -> PathBuf {
@@ -84,6 +95,7 @@ impl TestBot {
             fake,
             clock,
             db: SqlitePool::connect_lazy("sqlite::memory:").expect("placeholder pool"),
+            store: None,
             _dir: dir,
             settings,
             delivery_speedup: speedup,
@@ -94,12 +106,22 @@ impl TestBot {
         bot.db = SqlitePool::connect(&bot.config().database_url)
             .await
             .expect("test pool on the bot's database");
+        bot.store = Some(
+            milava_bot::db::connect(&bot.config().database_url)
+                .await
+                .expect("the bot's database"),
+        );
         bot
     }
 
     /// Changes a setting for the next `restart` (or `start_again`).
     pub fn set(&mut self, key: &str, value: &str) {
         self.settings.insert(key.to_string(), value.to_string());
+    }
+
+    /// The bot's database handle (writes take the bot's write turn).
+    pub fn store(&self) -> &milava_bot::db::Db {
+        self.store.as_ref().expect("started")
     }
 
     /// The registration step stored for `user`, if they are in a dialogue.
@@ -293,7 +315,9 @@ impl TestBot {
     /// Puts messages in the outbox (one transaction, as a producer would) and wakes the delivery worker;
     /// returns how many were new.
     pub async fn enqueue(&self, deliveries: &[NewDelivery]) -> usize {
-        let mut tx = milava_bot::db::begin_write(&self.db).await.expect("begin");
+        let mut tx = milava_bot::db::begin_write(self.store())
+            .await
+            .expect("begin");
         let mut added = 0;
         for d in deliveries {
             if outbox::enqueue(&mut tx, d).await.expect("enqueue") {

@@ -6,6 +6,7 @@ mod authorisation;
 mod bad_input;
 mod batching;
 mod benchmarks;
+mod broadcast_progress;
 mod broadcasts;
 mod browser;
 mod check_command;

@@ -95,7 +95,7 @@ async fn participants_are_erased_the_promised_number_of_days_after_their_series_
     // Oulu's last session ends 14.5.2024 12.00 (9.00 UTC); 30 days later is 13.6.2024 9.00 UTC.
     let content = milava_bot::content::load(&crate::harness::dialogues_dir()).unwrap();
     let tz = chrono_tz::Europe::Helsinki;
-    let dry = |now| retention::purge(&bot.db, &content, tz, 30, now, true);
+    let dry = |now| retention::purge(bot.store(), &content, tz, 30, now, true);
     assert_eq!(dry(utc("2024-06-13 08:59")).await.unwrap(), vec![]);
     let due = dry(utc("2024-06-13 09:00")).await.unwrap();
     assert_eq!(due.len(), 1, "{due:?}");

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use fake_telegram::{FakeUser, SentMessage};
 use milava_bot::clock::Clock;
 use milava_bot::domain::Lang;
-use milava_bot::domain::outbox::Status;
+use milava_bot::domain::outbox::{OutboxKey, Status};
 use milava_bot::services::Ctx;
 use pretty_assertions::assert_eq;
 use std::path::Path;
@@ -177,7 +177,7 @@ fn offline_ctx(bot: &TestBot) -> Ctx {
     let config = bot.config();
     let content = milava_bot::content::load(&config.dialogues_dir).expect("content loads");
     Ctx {
-        pool: bot.db.clone(),
+        pool: bot.store().clone(),
         content: Arc::new(milava_bot::content::ContentStore::new(content)),
         clock: Arc::new(bot.clock.clone()),
         config: Arc::new(config),
@@ -201,7 +201,7 @@ async fn session_rows(bot: &TestBot) -> Vec<(String, String)> {
 }
 
 async fn status_of(bot: &TestBot, key: &str) -> Status {
-    milava_bot::db::outbox::by_key(&bot.db, key)
+    milava_bot::db::outbox::by_key(&bot.db, &OutboxKey::decode(key).expect("a key"))
         .await
         .expect("outbox readable")
         .unwrap_or_else(|| panic!("no delivery {key}"))
@@ -805,7 +805,7 @@ async fn a_moved_session_gets_one_notice_each_and_new_reminders_and_the_old_ones
         );
     }
     for (key, _) in &old {
-        let row = milava_bot::db::outbox::by_key(&bot.db, key)
+        let row = milava_bot::db::outbox::by_key(&bot.db, &OutboxKey::decode(key).unwrap())
             .await
             .unwrap()
             .unwrap();

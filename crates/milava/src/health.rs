@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Json};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::SqlitePool;
+
 use std::sync::Arc;
 use std::time::Duration;
 use teloxide::prelude::*;
@@ -29,7 +29,7 @@ type LastCheck = (DateTime<Utc>, bool);
 
 #[derive(Clone)]
 struct Health {
-    pool: SqlitePool,
+    pool: crate::db::Db,
     bot: Bot,
     clock: Arc<dyn Clock>,
     /// The last Telegram check: when (on the injected clock), and whether it answered. An async mutex held
@@ -40,7 +40,7 @@ struct Health {
 /// Serves `/health` on `listener` until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
-    pool: SqlitePool,
+    pool: crate::db::Db,
     bot: Bot,
     clock: Arc<dyn Clock>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,

@@ -144,7 +144,7 @@ pub async fn purge_at(
 /// shipped file is included, but nothing is written).
 pub async fn stored_content(
     config: &Config,
-    pool: &sqlx::SqlitePool,
+    pool: &crate::db::Db,
     now: chrono::DateTime<Utc>,
 ) -> Result<crate::content::Content, OpsError> {
     let shipped = crate::content::load(&config.dialogues_dir)?;

@@ -154,8 +154,7 @@ impl App {
             self.ctx.faults.clone(),
             self.ctx.send_budget.clone(),
         );
-        let scheduler =
-            crate::scheduler::spawn(self.ctx.clone(), self.bot.clone(), self.progress_tick);
+        let scheduler = crate::scheduler::spawn(self.ctx.clone(), self.progress_tick);
         let coordinators: Vec<i64> = self.ctx.config.coordinator_ids.iter().copied().collect();
         if let Err(e) = telegram::publish_commands(
             &self.bot,

@@ -1,5 +1,5 @@
 //! Broadcast drafts, schedules and their audiences.
-use super::{DbError, Tx};
+use super::{Db, DbError, Tx};
 use crate::domain::broadcast::{Audience, BroadcastStatus};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
@@ -118,13 +118,13 @@ pub async fn sending(pool: &SqlitePool) -> Result<Vec<Broadcast>, DbError> {
 }
 
 /// Scheduled broadcasts whose time has come become `sending`.
-pub async fn start_due(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn start_due(db: &Db, now: DateTime<Utc>) -> Result<u64, DbError> {
+    let _turn = db.turn().await?;
     Ok(sqlx::query(
         "UPDATE broadcasts SET status = 'sending' WHERE status = 'scheduled' AND send_at <= ?",
     )
     .bind(now)
-    .execute(pool)
+    .execute(db.writer())
     .await?
     .rows_affected())
 }

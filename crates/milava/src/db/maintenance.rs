@@ -18,6 +18,7 @@ pub async fn backup(pool: &SqlitePool, target: &Path) -> Result<(), DbError> {
         });
     }
     super::create_private_file(target)?;
+    // It reads one snapshot and writes another file: no turn.
     let result = sqlx::query("VACUUM INTO ?")
         .bind(target.to_string_lossy().into_owned())
         .execute(pool)

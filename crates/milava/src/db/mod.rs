@@ -5,6 +5,7 @@ pub mod coaching;
 pub mod console;
 pub mod dialogues;
 pub mod groups;
+mod handle;
 pub mod maintenance;
 pub mod outbox;
 pub mod participants;
@@ -16,11 +17,13 @@ pub mod surveys;
 mod turns;
 pub mod users;
 
+pub use handle::Db;
 pub use slices::{Slice, Slices};
-pub use turns::{BACKGROUND_SLICE, TURN_TIMEOUT, Tx, WriteTurn, write_turn};
+use turns::write_turn;
+pub use turns::{BACKGROUND_SLICE, TURN_TIMEOUT, Tx, WriteTurn};
 
 use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -66,7 +69,7 @@ impl DbError {
 }
 
 /// Opens (creating if missing, readable by the owner only) the database, in WAL mode, and applies migrations.
-pub async fn connect(database_url: &str) -> Result<SqlitePool, DbError> {
+pub async fn connect(database_url: &str) -> Result<Db, DbError> {
     let options = SqliteConnectOptions::from_str(database_url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
@@ -77,46 +80,34 @@ pub async fn connect(database_url: &str) -> Result<SqlitePool, DbError> {
         // in free space of the file.
         .pragma("secure_delete", "ON");
     create_private_file(options.get_filename())?;
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        // A local file has no connection to lose: no ping (one more trip to SQLite's thread) per checkout.
-        .test_before_acquire(false)
-        .connect_with(options)
-        .await?;
-    migrate(&pool).await?;
-    Ok(pool)
+    let db = Db::open(options).await?;
+    migrate(&db).await?;
+    Ok(db)
 }
 
 /// This bot's migrations (`migrations/`), built into the binary.
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub async fn migrate(pool: &SqlitePool) -> Result<(), DbError> {
-    MIGRATOR.run(pool).await?;
+pub async fn migrate(db: &Db) -> Result<(), DbError> {
+    let _turn = db.turn().await?;
+    MIGRATOR.run(db.writer()).await?;
     Ok(())
 }
 
-/// A read-then-write transaction: this process's turn to write first (see `turns`), then `BEGIN IMMEDIATE`
-/// takes SQLite's write lock up front, so two writers never both read and then fail to upgrade (SQLITE_BUSY).
+/// A writing transaction that holds this process's turn (`Db::write`).
 #[track_caller]
-pub fn begin_write(pool: &SqlitePool) -> impl Future<Output = Result<Tx, DbError>> + '_ {
-    let turn = write_turn(pool);
-    async move {
-        let turn = turn.await?;
-        Ok(Tx::new(
-            pool.begin_with("BEGIN IMMEDIATE").await?,
-            Some(turn),
-        ))
-    }
+pub fn begin_write(db: &Db) -> impl Future<Output = Result<Tx, DbError>> + '_ {
+    db.write()
 }
 
 /// A read-only transaction (deferred: it takes no write lock and needs no turn), for reads that must agree.
-pub async fn begin_read(pool: &SqlitePool) -> Result<Tx, DbError> {
-    Ok(Tx::new(pool.begin().await?, None))
+pub async fn begin_read(db: &Db) -> Result<Tx, DbError> {
+    db.read_tx().await
 }
 
 /// A fresh database in a temporary directory (kept while the `TempDir` lives), migrated, for unit tests.
 #[cfg(test)]
-pub(crate) async fn temp_pool() -> (SqlitePool, tempfile::TempDir) {
+pub(crate) async fn temp_pool() -> (Db, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
     (connect(&url).await.expect("test database"), dir)
@@ -247,7 +238,7 @@ mod tests {
                  registered_at, updated_at) VALUES (17, 555, 'professional', 'A', 'v', ?1, ?1, ?1)",
         )
         .bind(at)
-        .execute(&pool)
+        .execute(pool.writer())
         .await
         .unwrap();
         for detail in [
@@ -258,15 +249,15 @@ mod tests {
             sqlx::query("INSERT INTO audit_log (actor, action, detail, at) VALUES (900, 'attendance_changed', ?, ?)")
                 .bind(detail)
                 .bind(at)
-                .execute(&pool)
+                .execute(pool.writer())
                 .await
                 .unwrap();
         }
         let migration = include_str!("../../migrations/0008_erasure.sql");
         let rewrite = migration.split("-- /forget and").next().unwrap();
-        sqlx::raw_sql(rewrite).execute(&pool).await.unwrap();
+        sqlx::raw_sql(rewrite).execute(pool.writer()).await.unwrap();
         let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log ORDER BY id")
-            .fetch_all(&pool)
+            .fetch_all(pool.read())
             .await
             .unwrap();
         assert_eq!(
@@ -294,7 +285,7 @@ mod tests {
         super::erase_user(&mut tx, 77).await.unwrap();
         tx.commit().await.unwrap();
         let actors: Vec<i64> = sqlx::query_scalar("SELECT actor FROM audit_log ORDER BY id")
-            .fetch_all(&pool)
+            .fetch_all(pool.read())
             .await
             .unwrap();
         assert_eq!(actors, vec![super::FORGOTTEN_ACTOR, 78]);

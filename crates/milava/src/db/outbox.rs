@@ -1,15 +1,15 @@
 //! The outbox table `deliveries`: producers enqueue rows inside their own transaction; the delivery worker
 //! claims due rows one at a time and records each outcome.
-use super::{DbError, Tx, users};
-use crate::domain::outbox::{Channel, Payload, Status};
+use super::{Db, DbError, Tx, users};
+use crate::domain::outbox::{Channel, KeyPrefix, OutboxKey, Payload, Status};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
 /// A message to put in the outbox.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDelivery {
-    /// Names the message so that planning it again stores nothing new, e.g. `broadcast:{id}:{user}`.
-    pub idempotency_key: String,
+    /// Names the message so that planning it again stores nothing new.
+    pub idempotency_key: OutboxKey,
     pub chat_id: i64,
     /// The person, for a private chat: marked unreachable when they block the bot; erased by `/forget`.
     pub telegram_user_id: Option<i64>,
@@ -25,13 +25,13 @@ pub struct NewDelivery {
 impl NewDelivery {
     /// A message to `chat_id`, due at once (`now`).
     pub fn new(
-        idempotency_key: impl Into<String>,
+        idempotency_key: OutboxKey,
         chat_id: i64,
         payload: Payload,
         now: DateTime<Utc>,
     ) -> Self {
         NewDelivery {
-            idempotency_key: idempotency_key.into(),
+            idempotency_key,
             chat_id,
             telegram_user_id: None,
             payload,
@@ -145,7 +145,41 @@ pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
            status, attempts, created_at, batch, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
-    .bind(&d.idempotency_key)
+    .bind(d.idempotency_key.encode())
+    .bind(d.chat_id)
+    .bind(d.telegram_user_id)
+    .bind(payload)
+    .bind(d.payload.document_bytes())
+    .bind(d.due_at)
+    .bind(d.expires_at)
+    .bind(d.created_at)
+    .bind(&d.batch)
+    .bind(d.payload.channel().as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Puts the latest state of a coalesced message (a progress message's edit) under its key: a new row, or the
+/// one already there given the new payload and due time, waiting again (one in flight stays `sending` and is
+/// put back to wait when it is answered, see `mark_sent`). A payload equal to the stored one writes nothing:
+/// the message already shows it or is about to; nor does anything for a chat found unreachable (`skipped`).
+/// Returns whether anything was written.
+pub async fn put_latest(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
+    let payload = d
+        .payload
+        .to_json()
+        .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?;
+    let done = sqlx::query(
+        "INSERT INTO deliveries (idempotency_key, chat_id, telegram_user_id, payload, document, due_at, expires_at,
+           status, attempts, created_at, batch, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
+         ON CONFLICT (idempotency_key) DO UPDATE SET
+           chat_id = excluded.chat_id, payload = excluded.payload, document = excluded.document,
+           due_at = excluded.due_at, expires_at = excluded.expires_at, attempts = 0, last_error = NULL,
+           status = CASE WHEN deliveries.status = 'sending' THEN 'sending' ELSE 'pending' END
+         WHERE deliveries.payload IS NOT excluded.payload AND deliveries.status != 'skipped'",
+    )
+    .bind(d.idempotency_key.encode())
     .bind(d.chat_id)
     .bind(d.telegram_user_id)
     .bind(payload)
@@ -164,30 +198,27 @@ pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
 /// `sending`. A row past its `expires_at` is cancelled instead, and one whose payload no longer parses is
 /// marked `failed`; then the next one is claimed.
 pub async fn claim_next(
-    pool: &SqlitePool,
+    db: &Db,
     now: DateTime<Utc>,
     held_chats: &[i64],
 ) -> Result<Option<Delivery>, DbError> {
-    claim(pool, now, held_chats, Channel::Telegram).await
+    claim(db, now, held_chats, Channel::Telegram).await
 }
 
 /// Claims the next due email row (the worker's email lane), like `claim_next`.
-pub async fn claim_next_email(
-    pool: &SqlitePool,
-    now: DateTime<Utc>,
-) -> Result<Option<Delivery>, DbError> {
-    claim(pool, now, &[], Channel::Email).await
+pub async fn claim_next_email(db: &Db, now: DateTime<Utc>) -> Result<Option<Delivery>, DbError> {
+    claim(db, now, &[], Channel::Email).await
 }
 
 async fn claim(
-    pool: &SqlitePool,
+    db: &Db,
     now: DateTime<Utc>,
     held_chats: &[i64],
     channel: Channel,
 ) -> Result<Option<Delivery>, DbError> {
     let held = serde_json::to_string(held_chats).map_err(|e| DbError::Corrupt(e.to_string()))?;
     loop {
-        let turn = super::write_turn(pool).await?;
+        let turn = db.turn().await?;
         let row: Option<Row> = sqlx::query_as(&format!(
             "UPDATE deliveries SET status = 'sending'
              WHERE id = (SELECT id FROM deliveries WHERE channel = ? AND status = 'pending' AND due_at <= ?
@@ -198,7 +229,7 @@ async fn claim(
         .bind(channel.as_str())
         .bind(now)
         .bind(&held)
-        .fetch_optional(pool)
+        .fetch_optional(db.writer())
         .await?;
         drop(turn);
         let Some(row) = row else {
@@ -210,11 +241,11 @@ async fn claim(
                 "delivery {id} ({}) expired at {expired} before it could be sent; cancelled",
                 row.idempotency_key
             );
-            let _turn = super::write_turn(pool).await?;
+            let _turn = db.turn().await?;
             sqlx::query("UPDATE deliveries SET status = 'cancelled', last_error = ? WHERE id = ?")
                 .bind(format!("expired at {expired} before it could be sent"))
                 .bind(id)
-                .execute(pool)
+                .execute(db.writer())
                 .await?;
             continue;
         }
@@ -222,76 +253,86 @@ async fn claim(
             Ok(delivery) => return Ok(Some(delivery)),
             Err(e) => {
                 log::error!("delivery {id}: {e}; marked failed");
-                mark_failed(pool, id, &e.to_string(), None).await?;
+                mark_failed(db, id, &e.to_string(), None).await?;
             }
         }
     }
 }
 
+/// Records that `delivery` went out as Telegram's message `telegram_message_id`. An edit (a coalesced row)
+/// given a new payload while it was in flight (`put_latest`) waits again instead, to send that; edits are
+/// only ever written by this version, so their JSON compares exactly.
 pub async fn mark_sent(
-    pool: &SqlitePool,
-    id: i64,
+    db: &Db,
+    delivery: &Delivery,
     telegram_message_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+    let sent = match &delivery.payload {
+        Payload::Telegram(crate::domain::Reply::Edit { .. }) => Some(
+            delivery
+                .payload
+                .to_json()
+                .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?,
+        ),
+        _ => None,
+    };
+    let _turn = db.turn().await?;
     sqlx::query(
-        "UPDATE deliveries SET status = 'sent', telegram_message_id = ?, sent_at = ?, last_error = NULL
-         WHERE id = ?",
+        "UPDATE deliveries SET status = CASE WHEN ?1 IS NULL OR payload = ?1 THEN 'sent' ELSE 'pending' END,
+           telegram_message_id = ?2, sent_at = ?3, last_error = NULL
+         WHERE id = ?4",
     )
+    .bind(sent)
     .bind(telegram_message_id)
     .bind(now)
-    .bind(id)
-    .execute(pool)
+    .bind(delivery.id)
+    .execute(db.writer())
     .await?;
     Ok(())
 }
 
 /// An email row was accepted by the mail server.
-pub async fn mark_email_sent(
-    pool: &SqlitePool,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn mark_email_sent(db: &Db, id: i64, now: DateTime<Utc>) -> Result<(), DbError> {
+    let _turn = db.turn().await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ?",
     )
     .bind(now)
     .bind(id)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(())
 }
 
 /// Gives a row up; `attempts` replaces the stored count when given.
 pub async fn mark_failed(
-    pool: &SqlitePool,
+    db: &Db,
     id: i64,
     reason: &str,
     attempts: Option<i64>,
 ) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+    let _turn = db.turn().await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'failed', last_error = ?, attempts = COALESCE(?, attempts) WHERE id = ?",
     )
     .bind(reason)
     .bind(attempts)
     .bind(id)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(())
 }
 
 /// Puts a row back to wait until `due_at` after a transient error.
 pub async fn retry_at(
-    pool: &SqlitePool,
+    db: &Db,
     id: i64,
     due_at: DateTime<Utc>,
     attempts: i64,
     reason: &str,
 ) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+    let _turn = db.turn().await?;
     sqlx::query(
         "UPDATE deliveries SET status = 'pending', due_at = ?, attempts = ?, last_error = ? WHERE id = ?",
     )
@@ -299,27 +340,27 @@ pub async fn retry_at(
     .bind(attempts)
     .bind(reason)
     .bind(id)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(())
 }
 
 /// Puts a claimed row back as it was (a flood wait, or a shutdown before its request finished).
-pub async fn release(pool: &SqlitePool, id: i64) -> Result<(), DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn release(db: &Db, id: i64) -> Result<(), DbError> {
+    let _turn = db.turn().await?;
     sqlx::query("UPDATE deliveries SET status = 'pending' WHERE id = ? AND status = 'sending'")
         .bind(id)
-        .execute(pool)
+        .execute(db.writer())
         .await?;
     Ok(())
 }
 
 /// Crash recovery: rows left `sending` were in flight when the process stopped; they become `pending` again
 /// (and are sent again). Returns how many.
-pub async fn release_all_sending(pool: &SqlitePool) -> Result<u64, DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn release_all_sending(db: &Db) -> Result<u64, DbError> {
+    let _turn = db.turn().await?;
     let done = sqlx::query("UPDATE deliveries SET status = 'pending' WHERE status = 'sending'")
-        .execute(pool)
+        .execute(db.writer())
         .await?;
     Ok(done.rows_affected())
 }
@@ -327,12 +368,12 @@ pub async fn release_all_sending(pool: &SqlitePool) -> Result<u64, DbError> {
 /// The recipient blocked the bot or is gone: this row and every other pending Telegram row to the same chat
 /// become `skipped` (their emails still go), and the person is marked unreachable. Returns how many other rows were skipped.
 pub async fn skip_unreachable(
-    pool: &SqlitePool,
+    db: &Db,
     delivery: &Delivery,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, DbError> {
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = db.write().await?;
     sqlx::query("UPDATE deliveries SET status = 'skipped', last_error = ? WHERE id = ?")
         .bind(reason)
         .bind(delivery.id)
@@ -371,13 +412,13 @@ pub async fn skip_unreachable(
 /// A group became a supergroup: this row (with its new try count) and the chat's other pending rows go to
 /// the new chat id, and a peer group linked to the chat follows.
 pub async fn move_chat(
-    pool: &SqlitePool,
+    db: &Db,
     id: i64,
     from_chat: i64,
     to_chat: i64,
     attempts: i64,
 ) -> Result<(), DbError> {
-    let mut tx = super::begin_write(pool).await?;
+    let mut tx = db.write().await?;
     sqlx::query("UPDATE deliveries SET chat_id = ?, status = 'pending', attempts = ? WHERE id = ?")
         .bind(to_chat)
         .bind(attempts)
@@ -503,36 +544,51 @@ pub async fn cancel(tx: &mut Tx, id: i64, reason: &str) -> Result<bool, DbError>
     Ok(done.rows_affected() == 1)
 }
 
-/// Waiting rows whose idempotency key starts with `prefix`, as (id, key), oldest first.
-pub async fn pending_with_prefix(tx: &mut Tx, prefix: &str) -> Result<Vec<(i64, String)>, DbError> {
+/// Waiting rows whose idempotency key is in the set `prefix`, as (id, stored key), oldest first.
+pub async fn pending_with_prefix(
+    tx: &mut Tx,
+    prefix: &KeyPrefix,
+) -> Result<Vec<(i64, String)>, DbError> {
     Ok(sqlx::query_as(
         "SELECT id, idempotency_key FROM deliveries
          WHERE status = 'pending' AND substr(idempotency_key, 1, length(?1)) = ?1 ORDER BY id",
     )
-    .bind(prefix)
+    .bind(prefix.encode())
     .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The id of the waiting row with exactly this key, if there is one.
+pub async fn pending_by_key(tx: &mut Tx, key: &OutboxKey) -> Result<Option<i64>, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM deliveries WHERE status = 'pending' AND idempotency_key = ?",
+    )
+    .bind(key.encode())
+    .fetch_optional(&mut **tx)
     .await?)
 }
 
 /// Marks every pending row due by `now` as sent, without sending anything: `bench plan` stands in for the
 /// delivery worker with this between scheduler passes. Returns how many.
-pub async fn pretend_due_sent(pool: &SqlitePool, now: DateTime<Utc>) -> Result<u64, DbError> {
-    let _turn = super::write_turn(pool).await?;
+pub async fn pretend_due_sent(db: &Db, now: DateTime<Utc>) -> Result<u64, DbError> {
+    let _turn = db.turn().await?;
     let done = sqlx::query(
         "UPDATE deliveries SET status = 'sent', sent_at = ?1 WHERE status = 'pending' AND due_at <= ?1",
     )
     .bind(now)
-    .execute(pool)
+    .execute(db.writer())
     .await?;
     Ok(done.rows_affected())
 }
 
-/// Keys and statuses of all rows whose idempotency key starts with `prefix`. A prefix ending in an ASCII
-/// character other than DEL is looked up as a range of the keys' unique index.
+/// Stored keys and statuses of all rows whose idempotency key is in the set `prefix`. A prefix ending in an
+/// ASCII character other than DEL is looked up as a range of the keys' unique index.
 pub async fn statuses_with_prefix(
     tx: &mut Tx,
-    prefix: &str,
+    prefix: &KeyPrefix,
 ) -> Result<Vec<(String, Status)>, DbError> {
+    let prefix = prefix.encode();
+    let prefix = prefix.as_str();
     let upper = prefix
         .char_indices()
         .last()
@@ -580,7 +636,7 @@ pub async fn revive(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
     .bind(d.expires_at)
     .bind(&d.batch)
     .bind(d.payload.channel().as_str())
-    .bind(&d.idempotency_key)
+    .bind(d.idempotency_key.encode())
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -588,13 +644,13 @@ pub async fn revive(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
 
 /// Deletes finished rows (sent, failed, skipped, cancelled) older than `before` (by when they were sent, or
 /// else when they were due). Their idempotency keys go with them. Returns how many.
-pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbError> {
+pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, DbError> {
     let mut pruned = 0;
     // At most a thousand rows per turn (a month of a large programme's rows at once held replies up for
     // 0.2 s), fewer when a turn takes longer than `BACKGROUND_SLICE`: the next takes as many as fit in it.
     let mut limit: i64 = 1000;
     loop {
-        let turn = super::write_turn(pool).await?;
+        let turn = db.turn().await?;
         let began = std::time::Instant::now();
         let done = sqlx::query(
             "DELETE FROM deliveries WHERE id IN (
@@ -603,7 +659,7 @@ pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbEr
         )
         .bind(before)
         .bind(limit)
-        .execute(pool)
+        .execute(db.writer())
         .await?;
         drop(turn);
         let took = began.elapsed();
@@ -619,11 +675,11 @@ pub async fn prune(pool: &SqlitePool, before: DateTime<Utc>) -> Result<u64, DbEr
 }
 
 /// One delivery by its idempotency key.
-pub async fn by_key(pool: &SqlitePool, key: &str) -> Result<Option<Delivery>, DbError> {
+pub async fn by_key(pool: &SqlitePool, key: &OutboxKey) -> Result<Option<Delivery>, DbError> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM deliveries WHERE idempotency_key = ?"
     ))
-    .bind(key)
+    .bind(key.encode())
     .fetch_optional(pool)
     .await?;
     row.map(Delivery::try_from).transpose()
@@ -640,11 +696,30 @@ mod tests {
         Utc.with_ymd_and_hms(2024, 3, 12, 7, 0, 0).unwrap()
     }
 
-    fn new(key: &str, chat: i64) -> NewDelivery {
-        NewDelivery::new(key, chat, Payload::text(key), t0()).for_user(chat)
+    /// A key with any name (a coaching step's), for rows whose kind does not matter here.
+    fn named(name: &str) -> OutboxKey {
+        OutboxKey::Coaching {
+            user: 0,
+            step: name.into(),
+        }
     }
 
-    async fn put(pool: &SqlitePool, rows: &[NewDelivery]) -> usize {
+    fn session(series: &str, session: &str, user: i64) -> OutboxKey {
+        OutboxKey::Session {
+            series: series.into(),
+            session: session.into(),
+            start: 5,
+            user,
+            item: crate::domain::outbox::SessionItem::CheckIn,
+        }
+    }
+
+    fn new(key: OutboxKey, chat: i64) -> NewDelivery {
+        let text = key.encode();
+        NewDelivery::new(key, chat, Payload::text(text), t0()).for_user(chat)
+    }
+
+    async fn put(pool: &Db, rows: &[NewDelivery]) -> usize {
         let mut tx = super::super::begin_write(pool).await.unwrap();
         let mut added = 0;
         for row in rows {
@@ -655,7 +730,7 @@ mod tests {
     }
 
     async fn status(pool: &SqlitePool, key: &str) -> Status {
-        by_key(pool, key).await.unwrap().unwrap().status
+        by_key(pool, &named(key)).await.unwrap().unwrap().status
     }
 
     #[tokio::test]
@@ -664,18 +739,20 @@ mod tests {
         put(
             &pool,
             &[
-                new("session:s:a-1:5:7:checkin", 7),
-                new("session:s:a-1:5:8:checkin", 8),
-                new("session:s:a-10:5:7:checkin", 7),
-                new("session:s:a-1", 9),
-                new("session:t:a-1:5:7:checkin", 7),
+                new(session("s", "a-1", 7), 7),
+                new(session("s", "a-1", 8), 8),
+                new(session("s", "a-10", 7), 7),
+                new(named("session:s:a-1"), 9),
+                new(session("t", "a-1", 7), 7),
             ],
         )
         .await;
         let mut tx = super::super::begin_write(&pool).await.unwrap();
-        let mut found = statuses_with_prefix(&mut tx, "session:s:a-1:")
-            .await
-            .unwrap();
+        let prefix = KeyPrefix::Session {
+            series: "s".into(),
+            session: "a-1".into(),
+        };
+        let mut found = statuses_with_prefix(&mut tx, &prefix).await.unwrap();
         found.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(
             found,
@@ -684,14 +761,11 @@ mod tests {
                 ("session:s:a-1:5:8:checkin".to_string(), Status::Pending),
             ]
         );
-        let (id, _) = pending_with_prefix(&mut tx, "session:s:a-1:5:7")
-            .await
-            .unwrap()[0]
-            .clone();
+        let (id, _) = pending_with_prefix(&mut tx, &prefix).await.unwrap()[0].clone();
         assert!(cancel(&mut tx, id, "no longer planned").await.unwrap());
         let again = NewDelivery {
             payload: Payload::text("again"),
-            ..new("session:s:a-1:5:7:checkin", 7).due_at(t0() + chrono::Duration::hours(1))
+            ..new(session("s", "a-1", 7), 7).due_at(t0() + chrono::Duration::hours(1))
         };
         assert!(!enqueue(&mut tx, &again).await.unwrap(), "the key is taken");
         assert!(revive(&mut tx, &again).await.unwrap());
@@ -700,7 +774,7 @@ mod tests {
             "only a withdrawn row is revived"
         );
         tx.commit().await.unwrap();
-        let row = by_key(&pool, "session:s:a-1:5:7:checkin")
+        let row = by_key(&pool, &session("s", "a-1", 7))
             .await
             .unwrap()
             .unwrap();
@@ -715,12 +789,128 @@ mod tests {
         );
     }
 
+    /// A row written by an earlier version (its JSON from before `Reply` and `Payload` were one type, its
+    /// document in the BLOB column) is claimed and decoded as the message it was.
+    #[tokio::test]
+    async fn a_row_stored_by_an_earlier_version_still_decodes() {
+        let (pool, _dir) = pool().await;
+        sqlx::query(
+            "INSERT INTO deliveries (idempotency_key, chat_id, telegram_user_id, payload, document, due_at,
+               status, attempts, created_at, channel)
+             VALUES ('certificate:s:5', 5, 5, ?, ?, ?, 'pending', 0, ?, 'telegram')",
+        )
+        .bind(r#"{"kind":"document","file_name":"todistus.pdf","caption":"Todistus"}"#)
+        .bind(vec![1u8, 2, 3])
+        .bind(t0())
+        .bind(t0())
+        .execute(pool.writer())
+        .await
+        .unwrap();
+        let row = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        assert_eq!(
+            row.payload,
+            Payload::document(crate::domain::Document {
+                file_name: "todistus.pdf".into(),
+                bytes: vec![1, 2, 3],
+                caption: Some("Todistus".into()),
+            })
+        );
+        let key = OutboxKey::Certificate {
+            series: "s".into(),
+            user: 5,
+            email: false,
+        };
+        assert_eq!(by_key(&pool, &key).await.unwrap().unwrap().id, row.id);
+    }
+
+    /// A coalesced edit row holds only the latest state: an unchanged state writes nothing, a new one
+    /// replaces the waiting one, and one written while the previous was in flight is sent after it.
+    #[tokio::test]
+    async fn a_coalesced_edit_keeps_only_its_latest_state() {
+        let (pool, _dir) = pool().await;
+        let edit = |text: &str| {
+            NewDelivery::new(
+                OutboxKey::BroadcastStatusEdit(4),
+                900,
+                Payload::edit(77, text),
+                t0(),
+            )
+            .for_user(900)
+        };
+        let put = |d: NewDelivery| {
+            let pool = pool.clone();
+            async move {
+                let mut tx = super::super::begin_write(&pool).await.unwrap();
+                let written = put_latest(&mut tx, &d).await.unwrap();
+                tx.commit().await.unwrap();
+                written
+            }
+        };
+        let key = OutboxKey::BroadcastStatusEdit(4);
+        assert!(put(edit("1/3")).await);
+        assert!(!put(edit("1/3")).await, "the same state writes nothing");
+        assert!(put(edit("2/3")).await);
+        let first = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        assert_eq!(
+            first.payload,
+            Payload::edit(77, "2/3"),
+            "only the latest waits"
+        );
+        assert!(put(edit("3/3")).await, "a new state while one is in flight");
+        assert_eq!(
+            by_key(&pool, &key).await.unwrap().unwrap().status,
+            Status::Sending
+        );
+        mark_sent(&pool, &first, 77, t0()).await.unwrap();
+        let row = by_key(&pool, &key).await.unwrap().unwrap();
+        assert_eq!(
+            (row.status, row.payload),
+            (Status::Pending, Payload::edit(77, "3/3")),
+            "the state written meanwhile still goes"
+        );
+        let last = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
+        mark_sent(&pool, &last, 77, t0()).await.unwrap();
+        assert_eq!(
+            by_key(&pool, &key).await.unwrap().unwrap().status,
+            Status::Sent
+        );
+        assert!(!put(edit("3/3")).await, "the message already shows it");
+        assert!(claim_next(&pool, t0(), &[]).await.unwrap().is_none());
+    }
+
+    /// A lookup by key finds that key only, not the keys it is a prefix of (user 12's survey reminder is not
+    /// user 123's).
+    #[tokio::test]
+    async fn a_pending_row_is_found_by_its_exact_key() {
+        let (pool, _dir) = pool().await;
+        let reminder = |user| OutboxKey::SurveyReminder {
+            survey: "palaute".into(),
+            trigger: crate::domain::survey::Trigger::Manual(1),
+            user,
+        };
+        put(&pool, &[new(reminder(123), 123)]).await;
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        assert_eq!(pending_by_key(&mut tx, &reminder(12)).await.unwrap(), None);
+        let id = by_key(&pool, &reminder(123)).await.unwrap().unwrap().id;
+        assert_eq!(
+            pending_by_key(&mut tx, &reminder(123)).await.unwrap(),
+            Some(id)
+        );
+        tx.commit().await.unwrap();
+    }
+
     #[tokio::test]
     async fn a_key_is_stored_once() {
         let (pool, _dir) = pool().await;
-        assert_eq!(put(&pool, &[new("k", 1), new("k", 2)]).await, 1);
-        assert_eq!(put(&pool, &[new("k", 3)]).await, 0);
-        assert_eq!(by_key(&pool, "k").await.unwrap().unwrap().chat_id, 1);
+        assert_eq!(
+            put(&pool, &[new(named("k"), 1), new(named("k"), 2)]).await,
+            1
+        );
+        assert_eq!(put(&pool, &[new(named("k"), 3)]).await, 0);
+        assert_eq!(
+            by_key(&pool, &named("k")).await.unwrap().unwrap().chat_id,
+            1
+        );
     }
 
     #[tokio::test]
@@ -730,20 +920,20 @@ mod tests {
         put(
             &pool,
             &[
-                new("late", 1).due_at(later),
-                new("a", 1),
-                new("b", 2),
-                new("c", 1),
+                new(named("late"), 1).due_at(later),
+                new(named("a"), 1),
+                new(named("b"), 2),
+                new(named("c"), 1),
             ],
         )
         .await;
         let first = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
         assert_eq!(
-            (first.idempotency_key.as_str(), first.status),
-            ("a", Status::Sending)
+            (first.idempotency_key, first.status),
+            (named("a").encode(), Status::Sending)
         );
         let next = claim_next(&pool, t0(), &[1]).await.unwrap().unwrap();
-        assert_eq!(next.idempotency_key, "b", "chat 1 is held");
+        assert_eq!(next.idempotency_key, named("b").encode(), "chat 1 is held");
         assert!(claim_next(&pool, t0(), &[1]).await.unwrap().is_none());
         assert_eq!(
             chats_with_due_rows(&pool, t0(), &[1, 2, 3]).await.unwrap(),
@@ -756,7 +946,7 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .idempotency_key,
-            "c"
+            named("c").encode()
         );
         assert!(
             claim_next(&pool, t0(), &[]).await.unwrap().is_none(),
@@ -768,7 +958,7 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .idempotency_key,
-            "late"
+            named("late").encode()
         );
 
         assert_eq!(
@@ -782,9 +972,17 @@ mod tests {
     #[tokio::test]
     async fn outcomes_are_recorded() {
         let (pool, _dir) = pool().await;
-        put(&pool, &[new("sent", 1), new("retry", 2), new("failed", 3)]).await;
+        put(
+            &pool,
+            &[
+                new(named("sent"), 1),
+                new(named("retry"), 2),
+                new(named("failed"), 3),
+            ],
+        )
+        .await;
         let sent = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
-        mark_sent(&pool, sent.id, 77, t0()).await.unwrap();
+        mark_sent(&pool, &sent, 77, t0()).await.unwrap();
         let retry = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
         let again = t0() + chrono::Duration::seconds(5);
         retry_at(&pool, retry.id, again, 1, "network")
@@ -795,18 +993,18 @@ mod tests {
             .await
             .unwrap();
 
-        let sent = by_key(&pool, "sent").await.unwrap().unwrap();
+        let sent = by_key(&pool, &named("sent")).await.unwrap().unwrap();
         assert_eq!(
             (sent.status, sent.telegram_message_id, sent.sent_at),
             (Status::Sent, Some(77), Some(t0()))
         );
-        let retry = by_key(&pool, "retry").await.unwrap().unwrap();
+        let retry = by_key(&pool, &named("retry")).await.unwrap().unwrap();
         assert_eq!(
             (retry.status, retry.attempts, retry.due_at),
             (Status::Pending, 1, again)
         );
         assert_eq!(retry.last_error.as_deref(), Some("network"));
-        let failed = by_key(&pool, "failed").await.unwrap().unwrap();
+        let failed = by_key(&pool, &named("failed")).await.unwrap().unwrap();
         assert_eq!(failed.status, Status::Failed);
         assert_eq!(
             failed.last_error.as_deref(),
@@ -822,7 +1020,11 @@ mod tests {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        put(&pool, &[new("x", 5), new("y", 5), new("z", 6)]).await;
+        put(
+            &pool,
+            &[new(named("x"), 5), new(named("y"), 5), new(named("z"), 6)],
+        )
+        .await;
         let x = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
         assert_eq!(
             skip_unreachable(&pool, &x, "blocked", t0()).await.unwrap(),
@@ -846,16 +1048,21 @@ mod tests {
     #[tokio::test]
     async fn emails_have_their_own_lane_and_outlive_a_telegram_block() {
         let (pool, _dir) = pool().await;
+        let cert = OutboxKey::Certificate {
+            series: "s".into(),
+            user: 5,
+            email: true,
+        };
         let mail = NewDelivery::new(
-            "certificate:s:5:email",
+            cert.clone(),
             5,
             Payload::email("a@example.org", crate::domain::Lang::Fi, "s", "b", None),
             t0(),
         )
         .for_user(5);
-        put(&pool, &[mail, new("chat", 5)]).await;
+        put(&pool, &[mail, new(named("chat"), 5)]).await;
         let chat = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
-        assert_eq!(chat.idempotency_key, "chat");
+        assert_eq!(chat.idempotency_key, named("chat").encode());
         assert!(
             claim_next(&pool, t0(), &[]).await.unwrap().is_none(),
             "the Telegram lane never takes an email"
@@ -864,16 +1071,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            status(&pool, "certificate:s:5:email").await,
+            by_key(&pool, &cert).await.unwrap().unwrap().status,
             Status::Pending
         );
         let email = claim_next_email(&pool, t0()).await.unwrap().unwrap();
-        assert_eq!(email.idempotency_key, "certificate:s:5:email");
+        assert_eq!(email.idempotency_key, cert.encode());
         mark_email_sent(&pool, email.id, t0()).await.unwrap();
-        let row = by_key(&pool, "certificate:s:5:email")
-            .await
-            .unwrap()
-            .unwrap();
+        let row = by_key(&pool, &cert).await.unwrap().unwrap();
         assert_eq!((row.status, row.sent_at), (Status::Sent, Some(t0())));
         assert!(claim_next_email(&pool, t0()).await.unwrap().is_none());
     }
@@ -881,11 +1085,11 @@ mod tests {
     #[tokio::test]
     async fn a_migrated_group_takes_its_waiting_rows_along() {
         let (pool, _dir) = pool().await;
-        put(&pool, &[new("g1", -5), new("g2", -5)]).await;
+        put(&pool, &[new(named("g1"), -5), new(named("g2"), -5)]).await;
         let g1 = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
         move_chat(&pool, g1.id, -5, -1005, 1).await.unwrap();
         for key in ["g1", "g2"] {
-            let d = by_key(&pool, key).await.unwrap().unwrap();
+            let d = by_key(&pool, &named(key)).await.unwrap().unwrap();
             assert_eq!((d.chat_id, d.status), (-1005, Status::Pending), "{key}");
         }
     }
@@ -894,11 +1098,13 @@ mod tests {
     async fn batches_report_progress_and_can_be_cancelled() {
         let (pool, _dir) = pool().await;
         let rows: Vec<NewDelivery> = (1..=4)
-            .map(|chat| new(&format!("broadcast:9:{chat}"), chat).in_batch("broadcast:9"))
+            .map(|chat| {
+                new(OutboxKey::Broadcast { id: 9, user: chat }, chat).in_batch("broadcast:9")
+            })
             .collect();
         put(&pool, &rows).await;
         let first = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
-        mark_sent(&pool, first.id, 1, t0()).await.unwrap();
+        mark_sent(&pool, &first, 1, t0()).await.unwrap();
         let second = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
         skip_unreachable(&pool, &second, "blocked", t0())
             .await
@@ -945,17 +1151,22 @@ mod tests {
         put(
             &pool,
             &[
-                new("reminder:s1:1:1d", 1),
-                new("reminder:s1:2:1d", 2).expires_at(t0()),
-                new("reminder:s2:1:1d", 1).expires_at(end),
-                new("reminder:s1_x", 3),
+                new(session("s1", "a", 1), 1),
+                new(session("s1", "b", 2), 2).expires_at(t0()),
+                new(session("s2", "a", 1), 1).expires_at(end),
+                new(session("s1_x", "a", 3), 3),
             ],
         )
         .await;
         let mut tx = super::super::begin_write(&pool).await.unwrap();
-        let found = pending_with_prefix(&mut tx, "reminder:s1:").await.unwrap();
+        let found = pending_with_prefix(&mut tx, &KeyPrefix::Series("s1".into()))
+            .await
+            .unwrap();
         let keys: Vec<&str> = found.iter().map(|(_, k)| k.as_str()).collect();
-        assert_eq!(keys, ["reminder:s1:1:1d", "reminder:s1:2:1d"]);
+        assert_eq!(
+            keys,
+            ["session:s1:a:5:1:checkin", "session:s1:b:5:2:checkin"]
+        );
         assert!(
             cancel(&mut tx, found[0].0, "no longer planned")
                 .await
@@ -966,10 +1177,13 @@ mod tests {
 
         let claimed = claim_next(&pool, t0(), &[]).await.unwrap().unwrap();
         assert_eq!(
-            claimed.idempotency_key, "reminder:s2:1:1d",
+            claimed.idempotency_key, "session:s2:a:5:1:checkin",
             "the expired one was passed over"
         );
-        let expired = by_key(&pool, "reminder:s1:2:1d").await.unwrap().unwrap();
+        let expired = by_key(&pool, &session("s1", "b", 2))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(expired.status, Status::Cancelled);
         assert!(expired.last_error.unwrap().contains("expired"));
     }
@@ -980,13 +1194,13 @@ mod tests {
         put(
             &pool,
             &[
-                new("old", 1),
-                new("waiting", 2).due_at(t0() - chrono::Duration::days(90)),
+                new(named("old"), 1),
+                new(named("waiting"), 2).due_at(t0() - chrono::Duration::days(90)),
             ],
         )
         .await;
         let old = claim_next(&pool, t0(), &[2]).await.unwrap().unwrap();
-        mark_sent(&pool, old.id, 1, t0()).await.unwrap();
+        mark_sent(&pool, &old, 1, t0()).await.unwrap();
         assert_eq!(
             prune(&pool, t0()).await.unwrap(),
             0,
@@ -998,7 +1212,7 @@ mod tests {
                 .unwrap(),
             1
         );
-        assert!(by_key(&pool, "old").await.unwrap().is_none());
+        assert!(by_key(&pool, &named("old")).await.unwrap().is_none());
         assert_eq!(
             status(&pool, "waiting").await,
             Status::Pending,
@@ -1012,22 +1226,22 @@ mod tests {
         let (pool, _dir) = pool().await;
         let long_ago = t0() - chrono::Duration::days(90);
         let rows: Vec<NewDelivery> = (0..2_500)
-            .map(|i| new(&format!("old-{i}"), i).due_at(long_ago))
-            .chain([new("waiting", 1).due_at(long_ago)])
+            .map(|i| new(named(&format!("old-{i}")), i).due_at(long_ago))
+            .chain([new(named("waiting"), 1).due_at(long_ago)])
             .collect();
         put(&pool, &rows).await;
         sqlx::query(
-            "UPDATE deliveries SET status = 'cancelled' WHERE idempotency_key LIKE 'old-%'",
+            "UPDATE deliveries SET status = 'cancelled' WHERE idempotency_key LIKE 'coaching:0:old-%'",
         )
-        .execute(&pool)
+        .execute(pool.writer())
         .await
         .unwrap();
         assert_eq!(prune(&pool, t0()).await.unwrap(), 2_500);
         let left: Vec<String> = sqlx::query_scalar("SELECT idempotency_key FROM deliveries")
-            .fetch_all(&pool)
+            .fetch_all(pool.read())
             .await
             .unwrap();
-        assert_eq!(left, vec!["waiting".to_string()]);
+        assert_eq!(left, vec![named("waiting").encode()]);
     }
 
     #[tokio::test]
@@ -1036,17 +1250,17 @@ mod tests {
         put(
             &pool,
             &[
-                new("mine", 7),
-                NewDelivery::new("to my chat", 7, Payload::text("x"), t0()),
-                new("theirs", 8),
+                new(named("mine"), 7),
+                NewDelivery::new(named("to my chat"), 7, Payload::text("x"), t0()),
+                new(named("theirs"), 8),
             ],
         )
         .await;
         let mut tx = super::super::begin_write(&pool).await.unwrap();
         super::super::erase_user(&mut tx, 7).await.unwrap();
         tx.commit().await.unwrap();
-        assert!(by_key(&pool, "mine").await.unwrap().is_none());
-        assert!(by_key(&pool, "to my chat").await.unwrap().is_none());
-        assert!(by_key(&pool, "theirs").await.unwrap().is_some());
+        assert!(by_key(&pool, &named("mine")).await.unwrap().is_none());
+        assert!(by_key(&pool, &named("to my chat")).await.unwrap().is_none());
+        assert!(by_key(&pool, &named("theirs")).await.unwrap().is_some());
     }
 }

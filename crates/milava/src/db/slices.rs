@@ -6,7 +6,6 @@
 //! A unit of work (one notice, one invitation, one person erased) is never split between two transactions,
 //! and each must be safe to repeat after a crash between slices (idempotency keys, "already done" checks).
 use super::{BACKGROUND_SLICE, DbError, Tx, begin_write};
-use sqlx::SqlitePool;
 use std::time::Instant;
 
 /// The budget of one write transaction: `full` once it has done `limit` units, or at least one unit and held
@@ -35,7 +34,7 @@ impl Slice {
 /// A run of sliced write transactions: `next()` gives the transaction for the next unit of work, committing
 /// the current one first when its slice is full; `finish()` commits the last.
 pub struct Slices<'p> {
-    pool: &'p SqlitePool,
+    pool: &'p super::Db,
     limit: usize,
     open: Option<(Tx, Slice)>,
     done: usize,
@@ -44,7 +43,7 @@ pub struct Slices<'p> {
 
 impl<'p> Slices<'p> {
     /// At most `limit` units per transaction (and never more than `BACKGROUND_SLICE` of the turn).
-    pub fn new(pool: &'p SqlitePool, limit: usize) -> Slices<'p> {
+    pub fn new(pool: &'p super::Db, limit: usize) -> Slices<'p> {
         Slices {
             pool,
             limit: limit.max(1),
@@ -98,7 +97,7 @@ mod tests {
     async fn units_are_committed_in_slices_of_at_most_the_limit() {
         let (pool, _dir) = super::super::temp_pool().await;
         sqlx::query("CREATE TABLE log (n INTEGER)")
-            .execute(&pool)
+            .execute(&*pool)
             .await
             .unwrap();
         assert_eq!(Slices::new(&pool, 3).finish().await.unwrap(), 0);
@@ -114,7 +113,7 @@ mod tests {
         let committed = slices.finish().await.unwrap();
         assert!(committed >= 3, "{committed} transactions for 7 units of 3");
         let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM log")
-            .fetch_one(&pool)
+            .fetch_one(&*pool)
             .await
             .unwrap();
         assert_eq!(rows, 7);

@@ -114,7 +114,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writers_take_turns_in_the_order_they_asked() {
         let (pool, _dir) = pool().await;
-        let options = (*pool.connect_options())
+        let options = (*pool.writer().connect_options())
             .clone()
             .busy_timeout(Duration::ZERO);
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
@@ -126,6 +126,7 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
+        let pool = super::super::Db::on_test_pool(pool);
         let first = begin_write(&pool).await.unwrap();
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut writers = Vec::new();
@@ -159,7 +160,7 @@ mod tests {
         }
         assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4, 5]);
         let stored: Vec<(i64,)> = sqlx::query_as("SELECT n FROM log ORDER BY rowid")
-            .fetch_all(&pool)
+            .fetch_all(pool.read())
             .await
             .unwrap();
         assert_eq!(stored, (0..6).map(|n| (n,)).collect::<Vec<_>>());

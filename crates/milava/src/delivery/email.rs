@@ -7,7 +7,7 @@
 //! send twice is one message to the recipient's mail program — and `Content-Language`. The body is plain
 //! text; an attachment makes it `multipart/mixed`.
 use crate::db::outbox::Delivery;
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{Email, Payload};
 use chrono::{DateTime, Utc};
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
@@ -96,14 +96,14 @@ impl EmailSender {
 
     /// The message of one email row (public for tests of its headers).
     pub fn message(&self, delivery: &Delivery, now: DateTime<Utc>) -> Result<Message, EmailError> {
-        let Payload::Email {
+        let Payload::Email(Email {
             to,
             language,
             subject,
             body,
             file_name,
             bytes,
-        } = &delivery.payload
+        }) = &delivery.payload
         else {
             return Err(EmailError::Build("not an email".into()));
         };

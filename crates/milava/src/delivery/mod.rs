@@ -41,7 +41,6 @@
 mod classify;
 pub mod email;
 mod limiter;
-mod send;
 mod worker;
 
 pub use crate::doorbell::Doorbell;
@@ -51,7 +50,7 @@ pub use limiter::{Limits, RateLimiter};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::fault_log::FaultLog;
-use sqlx::SqlitePool;
+
 use std::sync::Arc;
 use std::time::Duration;
 use teloxide::Bot;
@@ -118,7 +117,7 @@ pub struct DeliveryHandle {
 /// Starts the worker. First it gives back rows left `sending` by a previous run (see the crash rule) and
 /// prunes old rows.
 pub fn spawn(
-    pool: SqlitePool,
+    pool: crate::db::Db,
     bot: Bot,
     clock: Arc<dyn Clock>,
     signal: Doorbell,

@@ -4,19 +4,21 @@
 use super::classify::{ErrorClass, classify};
 use super::email::{EmailError, EmailSender};
 use super::limiter::RateLimiter;
-use super::send::send;
 use super::{Doorbell, Settings};
 use crate::clock::Clock;
 use crate::db::DbError;
 use crate::db::outbox::{self, Delivery};
-use crate::domain::outbox::{AfterTransient, MAX_ATTEMPTS, after_transient, email_after_transient};
+use crate::domain::outbox::{
+    AfterTransient, MAX_ATTEMPTS, Payload, after_transient, email_after_transient,
+};
 use crate::fault_log::{Fault, FaultLog};
 use crate::send_budget::SendBudget;
 use chrono::{DateTime, Utc};
-use sqlx::SqlitePool;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use teloxide::types::ChatId;
 use teloxide::{Bot, RequestError};
 use tokio::sync::watch;
 use tokio::task::{Id, JoinError, JoinSet};
@@ -28,7 +30,7 @@ const DB_RETRY: Duration = Duration::from_secs(5);
 const MAX_REASON_CHARS: usize = 500;
 
 pub(super) struct Worker {
-    pool: SqlitePool,
+    pool: crate::db::Db,
     bot: Bot,
     clock: Arc<dyn Clock>,
     signal: Doorbell,
@@ -82,7 +84,7 @@ enum Event {
 
 impl Worker {
     pub fn new(
-        pool: SqlitePool,
+        pool: crate::db::Db,
         bot: Bot,
         clock: Arc<dyn Clock>,
         signal: Doorbell,
@@ -296,7 +298,15 @@ impl Worker {
         let row = delivery.id;
         let bot = self.bot.clone();
         let task = self.in_flight.spawn(async move {
-            let result = Outcome::Telegram(send(&bot, delivery.chat_id, &delivery.payload).await);
+            let result = Outcome::Telegram(match &delivery.payload {
+                Payload::Telegram(message) => {
+                    crate::telegram::send_one(&bot, ChatId(delivery.chat_id), message).await
+                }
+                // The email lane takes these rows; one here is a bug, refused like a bad request.
+                Payload::Email(_) => Err(RequestError::Api(teloxide::ApiError::Unknown(
+                    "Bad Request: an email row reached the Telegram sender".into(),
+                ))),
+            });
             Finished { delivery, result }
         });
         self.tasks.insert(task.id(), (chat, row));
@@ -349,7 +359,7 @@ impl Worker {
                     Ok(message_id) => {
                         self.budget.accepted(Instant::now());
                         self.faults.recovered(Fault::Sending);
-                        outbox::mark_sent(&self.pool, delivery.id, message_id, now).await
+                        outbox::mark_sent(&self.pool, &delivery, message_id, now).await
                     }
                     Err(error) => self.failed(&delivery, &error, now).await,
                 }

@@ -4,40 +4,45 @@ use super::message::{Button, Document, Reply};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// What one delivery sends. Stored as JSON in `deliveries.payload`; a document's bytes are not part of the
-/// JSON but live in their own BLOB column (see `db::outbox`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+mod key;
+pub use key::{KeyPrefix, OutboxKey, SessionItem, broadcast_batch};
+
+/// What one delivery sends: a Telegram message (the one outgoing message type, `Reply`) or an email.
+/// Stored as JSON in `deliveries.payload`, tagged by `kind` (`text`, `copy`, `document`, `photo`, `edit`,
+/// `email`); a document's or attachment's bytes are not part of the JSON but live in their own BLOB column
+/// (see `db::outbox`).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payload {
-    /// Plain text (sent without parse mode), with optional inline buttons.
-    Text {
-        text: String,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        buttons: Vec<Vec<Button>>,
-    },
-    /// A copy of an existing message (e.g. a coordinator's broadcast), without the "forwarded" header.
-    Copy { from_chat_id: i64, message_id: i64 },
-    /// A file built in memory (certificates, calendars).
-    Document {
-        file_name: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        caption: Option<String>,
-        #[serde(skip)]
-        bytes: Vec<u8>,
-    },
-    /// An email (the `email` channel): plain text in the person's language, with an optional attachment whose
-    /// bytes live in the BLOB column like a document's.
-    Email {
-        to: String,
-        /// The person's language code (`fi`, `en`): the `Content-Language` header.
-        language: String,
-        subject: String,
-        body: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        file_name: Option<String>,
-        #[serde(skip)]
-        bytes: Vec<u8>,
-    },
+    Telegram(Reply),
+    Email(Email),
+}
+
+/// An email (the `email` channel): plain text in the person's language, with an optional attachment whose
+/// bytes live in the BLOB column like a document's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    pub to: String,
+    /// The person's language code (`fi`, `en`): the `Content-Language` header.
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+/// An email's stored form: its fields with `"kind":"email"`, beside the Telegram kinds.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum StoredEmail<'a> {
+    Email(&'a Email),
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum StoredEmailOwned {
+    Email(Email),
 }
 
 /// Which sender takes a delivery: the Telegram Bot API or SMTP. Each has its own rate budget in the worker.
@@ -58,32 +63,31 @@ impl Channel {
 
 impl Payload {
     pub fn text(text: impl Into<String>) -> Self {
-        Payload::Text {
-            text: text.into(),
-            buttons: Vec::new(),
-        }
+        Payload::Telegram(Reply::text(text))
     }
 
     pub fn with_buttons(text: impl Into<String>, buttons: Vec<Vec<Button>>) -> Self {
-        Payload::Text {
-            text: text.into(),
-            buttons,
-        }
+        Payload::Telegram(Reply::with_buttons(text, buttons))
     }
 
     pub fn copy(from_chat_id: i64, message_id: i64) -> Self {
-        Payload::Copy {
+        Payload::Telegram(Reply::Copy {
             from_chat_id,
             message_id,
-        }
+        })
     }
 
     pub fn document(document: Document) -> Self {
-        Payload::Document {
-            file_name: document.file_name,
-            caption: document.caption,
-            bytes: document.bytes,
-        }
+        Payload::Telegram(Reply::Document(document))
+    }
+
+    /// New text for the message `message_id` the bot sent to the row's chat earlier.
+    pub fn edit(message_id: i64, text: impl Into<String>) -> Self {
+        Payload::Telegram(Reply::Edit {
+            message_id,
+            text: text.into(),
+            buttons: Vec::new(),
+        })
     }
 
     /// An email to `to`, with an attachment when `attachment` is given.
@@ -98,33 +102,52 @@ impl Payload {
             Some(document) => (Some(document.file_name), document.bytes),
             None => (None, Vec::new()),
         };
-        Payload::Email {
+        Payload::Email(Email {
             to: to.into(),
             language: language.code().to_string(),
             subject: subject.into(),
             body: body.into(),
             file_name,
             bytes,
-        }
+        })
     }
 
     pub fn channel(&self) -> Channel {
         match self {
-            Payload::Email { .. } => Channel::Email,
-            _ => Channel::Telegram,
+            Payload::Email(_) => Channel::Email,
+            Payload::Telegram(_) => Channel::Telegram,
         }
     }
 
     /// The JSON stored in `deliveries.payload` (without a document's bytes).
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
+        match self {
+            Payload::Telegram(message) => serde_json::to_string(message),
+            Payload::Email(email) => serde_json::to_string(&StoredEmail::Email(email)),
+        }
     }
 
     /// Rebuilds a payload from its stored JSON and the document bytes stored beside it.
     pub fn from_stored(json: &str, document: Option<Vec<u8>>) -> Result<Self, serde_json::Error> {
-        let mut payload: Payload = serde_json::from_str(json)?;
-        if let (Payload::Document { bytes, .. } | Payload::Email { bytes, .. }, Some(stored)) =
-            (&mut payload, document)
+        #[derive(Deserialize)]
+        struct Kind<'a> {
+            #[serde(borrow)]
+            kind: std::borrow::Cow<'a, str>,
+        }
+        let kind: Kind = serde_json::from_str(json)?;
+        let mut payload = if kind.kind == "email" {
+            let StoredEmailOwned::Email(email) = serde_json::from_str(json)?;
+            Payload::Email(email)
+        } else {
+            Payload::Telegram(serde_json::from_str(json)?)
+        };
+        if let (
+            Payload::Telegram(
+                Reply::Document(Document { bytes, .. }) | Reply::Photo(Document { bytes, .. }),
+            )
+            | Payload::Email(Email { bytes, .. }),
+            Some(stored),
+        ) = (&mut payload, document)
         {
             *bytes = stored;
         }
@@ -134,26 +157,20 @@ impl Payload {
     /// A document's bytes, for the BLOB column.
     pub fn document_bytes(&self) -> Option<&[u8]> {
         match self {
-            Payload::Document { bytes, .. } => Some(bytes),
-            Payload::Email {
+            Payload::Telegram(Reply::Document(document) | Reply::Photo(document)) => {
+                Some(&document.bytes)
+            }
+            Payload::Email(Email {
                 bytes, file_name, ..
-            } => file_name.is_some().then_some(bytes.as_slice()),
-            _ => None,
+            }) => file_name.is_some().then_some(bytes.as_slice()),
+            Payload::Telegram(_) => None,
         }
     }
 }
 
 impl From<Reply> for Payload {
-    fn from(reply: Reply) -> Self {
-        match reply {
-            Reply::Text { text, buttons } => Payload::Text { text, buttons },
-            // The outbox sends no photos of its own: one would go as a file.
-            Reply::Document(document) | Reply::Photo(document) => Payload::document(document),
-            Reply::Copy {
-                from_chat_id,
-                message_id,
-            } => Payload::copy(from_chat_id, message_id),
-        }
+    fn from(message: Reply) -> Self {
+        Payload::Telegram(message)
     }
 }
 
@@ -297,6 +314,88 @@ mod tests {
             Payload::text("hei"),
             "a service's reply converts as is"
         );
+    }
+
+    /// Rows stored by earlier versions (before `Reply` and `Payload` were one message type) still decode
+    /// after an upgrade, each as the message it was.
+    #[test]
+    fn rows_in_the_earlier_json_form_still_decode() {
+        let buttons = vec![vec![Button::callback("Tulen", "a:1")]];
+        let old = [
+            (
+                r#"{"kind":"text","text":"Muistutus"}"#,
+                None,
+                Payload::text("Muistutus"),
+            ),
+            (
+                r#"{"kind":"text","text":"Muistutus","buttons":[[{"label":"Tulen","action":{"callback":"a:1"}}]]}"#,
+                None,
+                Payload::with_buttons("Muistutus", buttons),
+            ),
+            (
+                r#"{"kind":"copy","from_chat_id":-100,"message_id":42}"#,
+                None,
+                Payload::copy(-100, 42),
+            ),
+            (
+                r#"{"kind":"document","file_name":"todistus.pdf","caption":"Todistus"}"#,
+                Some(vec![1, 2, 3]),
+                Payload::document(Document {
+                    file_name: "todistus.pdf".into(),
+                    bytes: vec![1, 2, 3],
+                    caption: Some("Todistus".into()),
+                }),
+            ),
+            (
+                r#"{"kind":"document","file_name":"kalenteri.ics"}"#,
+                Some(vec![4]),
+                Payload::document(Document {
+                    file_name: "kalenteri.ics".into(),
+                    bytes: vec![4],
+                    caption: None,
+                }),
+            ),
+            (
+                r#"{"kind":"email","to":"a@example.org","language":"fi","subject":"S","body":"B","file_name":"t.pdf"}"#,
+                Some(vec![9]),
+                Payload::email(
+                    "a@example.org",
+                    super::super::Lang::Fi,
+                    "S",
+                    "B",
+                    Some(Document {
+                        file_name: "t.pdf".into(),
+                        bytes: vec![9],
+                        caption: None,
+                    }),
+                ),
+            ),
+            (
+                r#"{"kind":"email","to":"a@example.org","language":"en","subject":"S","body":"B"}"#,
+                None,
+                Payload::email("a@example.org", super::super::Lang::En, "S", "B", None),
+            ),
+        ];
+        for (json, bytes, expected) in old {
+            let stored = bytes.clone();
+            assert_eq!(
+                Payload::from_stored(json, stored).unwrap(),
+                expected,
+                "{json}"
+            );
+            // And the same JSON is written for it today.
+            assert_eq!(expected.to_json().unwrap(), json);
+        }
+        assert!(Payload::from_stored(r#"{"kind":"fax","text":"x"}"#, None).is_err());
+    }
+
+    #[test]
+    fn an_edit_is_stored_with_its_message() {
+        let edit = Payload::edit(77, "3/10");
+        let json = edit.to_json().unwrap();
+        assert_eq!(json, r#"{"kind":"edit","message_id":77,"text":"3/10"}"#);
+        assert_eq!(Payload::from_stored(&json, None).unwrap(), edit);
+        assert_eq!(edit.channel(), Channel::Telegram);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Feedback surveys as the content describes them (`dialogues/surveys/*.toml`), their triggers, answers and
 //! the pure rules of answering: which question comes next, what a typed answer may be, how answers read.
 use super::lang::{Lang, Localized};
+use super::outbox::OutboxKey;
 use super::programme::{Series, Session};
 use chrono::Duration;
 use serde::{Deserialize, Serialize};
@@ -228,13 +229,21 @@ impl Trigger {
 }
 
 /// The outbox key of an invitation: once per survey, trigger and person.
-pub fn invitation_key(survey: &str, trigger: &Trigger, user: i64) -> String {
-    format!("survey:{survey}:{}:{user}", trigger.key())
+pub fn invitation_key(survey: &str, trigger: &Trigger, user: i64) -> OutboxKey {
+    OutboxKey::SurveyInvitation {
+        survey: survey.to_string(),
+        trigger: trigger.clone(),
+        user,
+    }
 }
 
 /// The outbox key of the one reminder.
-pub fn reminder_key(survey: &str, trigger: &Trigger, user: i64) -> String {
-    format!("survey-reminder:{survey}:{}:{user}", trigger.key())
+pub fn reminder_key(survey: &str, trigger: &Trigger, user: i64) -> OutboxKey {
+    OutboxKey::SurveyReminder {
+        survey: survey.to_string(),
+        trigger: trigger.clone(),
+        user,
+    }
 }
 
 /// A span like "30m", "48h", "14d" or "2w".

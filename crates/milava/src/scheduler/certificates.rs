@@ -13,13 +13,13 @@ use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store, Member};
 use crate::db::{self, DbError};
 use crate::domain::Document;
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{OutboxKey, Payload};
 use crate::domain::programme::Series;
 use crate::domain::time::local_to_utc;
 use crate::services::certificates::{attended, document};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sqlx::SqlitePool;
+
 use std::sync::Arc;
 
 /// Certificates made and queued per transaction.
@@ -27,7 +27,7 @@ const BATCH: usize = 50;
 
 /// After the series' last session: queues the certificates, once per series. Returns how many.
 pub async fn send_if_due(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Arc<Content>,
     tz: Tz,
     series: &Series,
@@ -67,7 +67,11 @@ pub async fn send_if_due(
         let mut slices = db::Slices::new(pool, BATCH);
         for (member, doc) in documents {
             let tx = slices.next().await?;
-            let key = format!("certificate:{}:{}", series.id, member.telegram_user_id);
+            let key = |email| OutboxKey::Certificate {
+                series: series.id.clone(),
+                user: member.telegram_user_id,
+                email,
+            };
             if let Some(to) = member.email.as_deref().filter(|_| email) {
                 let lang = member.language;
                 let series_name = series.name.get(lang);
@@ -86,12 +90,13 @@ pub async fn send_if_due(
                     ),
                     Some(doc.clone()),
                 );
-                let delivery = NewDelivery::new(format!("{key}:email"), member.chat_id, mail, now)
+                let delivery = NewDelivery::new(key(true), member.chat_id, mail, now)
                     .for_user(member.telegram_user_id);
                 outbox::enqueue(tx, &delivery).await?;
             }
-            let delivery = NewDelivery::new(key, member.chat_id, Payload::document(doc), now)
-                .for_user(member.telegram_user_id);
+            let delivery =
+                NewDelivery::new(key(false), member.chat_id, Payload::document(doc), now)
+                    .for_user(member.telegram_user_id);
             if outbox::enqueue(tx, &delivery).await? {
                 sent += 1;
             }

@@ -1,5 +1,6 @@
 //! What the scheduler wants to exist in the outbox, computed purely from the programme, the members of each
 //! series and the time. Keys are stable, so planning twice (or two overlapping runs) never duplicates.
+use crate::domain::outbox::{KeyPrefix, OutboxKey, SessionItem};
 use crate::domain::programme::{Series, Session};
 use crate::domain::reminders::ReminderOffset;
 use crate::domain::time::local_to_utc;
@@ -12,7 +13,7 @@ pub const HORIZON: Duration = Duration::hours(48);
 /// Something to send one person about one session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Planned {
-    pub key: String,
+    pub key: OutboxKey,
     pub session_id: String,
     pub user: i64,
     pub kind: PlannedKind,
@@ -36,22 +37,33 @@ pub struct Wants {
 }
 
 /// The key prefix of everything planned for one series (to find rows that are no longer wanted).
-pub fn series_prefix(series: &Series) -> String {
-    format!("session:{}:", series.id)
+pub fn series_prefix(series: &Series) -> KeyPrefix {
+    KeyPrefix::Series(series.id.clone())
 }
 
 /// The key prefix of everything planned for one session (to find what is already in the outbox).
-pub fn session_prefix(series: &Series, session_id: &str) -> String {
-    format!("{}{session_id}:", series_prefix(series))
+pub fn session_prefix(series: &Series, session_id: &str) -> KeyPrefix {
+    KeyPrefix::Session {
+        series: series.id.clone(),
+        session: session_id.to_string(),
+    }
 }
 
-fn key(series: &Series, session: &Session, start: DateTime<Utc>, user: i64, what: &str) -> String {
+fn key(
+    series: &Series,
+    session: &Session,
+    start: DateTime<Utc>,
+    user: i64,
+    item: SessionItem,
+) -> OutboxKey {
     // The start time is part of the key: a moved session gets new reminders, and the old ones are withdrawn.
-    format!(
-        "{}{}:{user}:{what}",
-        session_prefix(series, &session.id),
-        start.timestamp()
-    )
+    OutboxKey::Session {
+        series: series.id.clone(),
+        session: session.id.clone(),
+        start: start.timestamp(),
+        user,
+        item,
+    }
 }
 
 /// Reminders and check-in prompts that should be in the outbox at `now`: due before `now + HORIZON`, for
@@ -75,7 +87,7 @@ pub fn plan(
             let check_in_due = start - crate::domain::enrolment::CHECK_IN_EARLY;
             if check_in_due <= until {
                 planned.push(Planned {
-                    key: key(series, session, start, member.user, "checkin"),
+                    key: key(series, session, start, member.user, SessionItem::CheckIn),
                     session_id: session.id.clone(),
                     user: member.user,
                     kind: PlannedKind::CheckIn,
@@ -99,7 +111,10 @@ pub fn plan(
                             session,
                             start,
                             member.user,
-                            &format!("reminder:{}", offset.id()),
+                            SessionItem::Reminder {
+                                offset: offset.id(),
+                                email: false,
+                            },
                         ),
                         session_id: session.id.clone(),
                         user: member.user,

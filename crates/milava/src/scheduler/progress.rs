@@ -1,27 +1,25 @@
 //! Broadcast progress: the coordinator's status message is edited in place (sent / blocked / failed /
 //! remaining, estimated finish) at most every `TICK`, and a summary follows when the last row is done.
+//!
+//! The scheduler only decides: each edit is an outbox row (`OutboxKey::BroadcastStatusEdit`), sent by the
+//! delivery worker within the send budget like any message. The row is coalesced: a new state replaces the
+//! one still waiting (or in flight, which then waits again), and an unchanged state writes nothing, so the
+//! message is edited at most once per state and its last state always arrives.
 use crate::content::Content;
 use crate::db::broadcasts::{self as store, Broadcast};
 use crate::db::outbox::{self, BatchProgress, NewDelivery};
 use crate::db::{self, DbError};
 use crate::domain::Lang;
 use crate::domain::broadcast::{BroadcastStatus, seconds_left};
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{OutboxKey, Payload, broadcast_batch};
 use crate::domain::time::utc_to_local;
 use crate::services::Ctx;
 use chrono::Timelike;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
-use teloxide::prelude::*;
-use teloxide::types::MessageId;
 
 /// How often a running broadcast's status message is updated.
 pub const TICK: Duration = Duration::from_secs(3);
-
-/// The idempotency key of a broadcast's status message (sent through the outbox before its copies).
-pub fn status_key(id: i64) -> String {
-    format!("broadcast-status:{id}")
-}
 
 /// The status message's text: sent / blocked / failed / remaining of `total`, and the estimated finish at
 /// the configured rate from `now`.
@@ -63,21 +61,16 @@ pub fn status_text(
 
 /// Scheduled broadcasts whose time came are marked sending; running ones get their status message
 /// updated, and finished ones a summary. Returns whether any is still running.
-pub async fn update(ctx: &Ctx, bot: &Bot, now: DateTime<Utc>) -> Result<bool, DbError> {
+pub async fn update(ctx: &Ctx, now: DateTime<Utc>) -> Result<bool, DbError> {
     store::start_due(&ctx.pool, now).await?;
     let running = store::sending(&ctx.pool).await?;
     for broadcast in &running {
-        update_one(ctx, bot, broadcast, now).await?;
+        update_one(ctx, broadcast, now).await?;
     }
     Ok(!store::sending(&ctx.pool).await?.is_empty())
 }
 
-async fn update_one(
-    ctx: &Ctx,
-    bot: &Bot,
-    b: &Broadcast,
-    now: DateTime<Utc>,
-) -> Result<(), DbError> {
+async fn update_one(ctx: &Ctx, b: &Broadcast, now: DateTime<Utc>) -> Result<(), DbError> {
     let content = ctx.content.get();
     let mut tx = db::begin_write(&ctx.pool).await?;
     let lang = crate::db::programme::recipient(&mut tx, b.coordinator)
@@ -85,10 +78,26 @@ async fn update_one(
         .map(|(_, l)| l)
         .unwrap_or(Lang::Fi);
     tx.commit().await?;
-    let progress = outbox::batch_progress(&ctx.pool, &format!("broadcast:{}", b.id)).await?;
-    let total = progress.total().to_string();
+    let progress = outbox::batch_progress(&ctx.pool, &broadcast_batch(b.id)).await?;
+    let status = outbox::by_key(&ctx.pool, &OutboxKey::BroadcastStatus(b.id)).await?;
+    let mut tx = db::begin_write(&ctx.pool).await?;
+    let mut queued = false;
+    // The status message's new state, once the worker has sent it; queued before the summary, so that it
+    // goes first.
+    if let Some((chat, message_id)) =
+        status.and_then(|s| s.telegram_message_id.map(|id| (s.chat_id, id)))
+    {
+        let text = status_text(&ctx.config, &content, lang, b.id, &progress, now);
+        let edit = NewDelivery::new(
+            OutboxKey::BroadcastStatusEdit(b.id),
+            chat,
+            Payload::edit(message_id, text),
+            now,
+        )
+        .for_user(b.coordinator);
+        queued |= outbox::put_latest(&mut tx, &edit).await?;
+    }
     if progress.remaining == 0 {
-        let mut tx = db::begin_write(&ctx.pool).await?;
         store::finish(&mut tx, b.id, BroadcastStatus::Done, now).await?;
         let text = content.fill(
             lang,
@@ -96,37 +105,24 @@ async fn update_one(
             &[
                 ("id", &b.id.to_string()),
                 ("sent", &progress.sent.to_string()),
-                ("total", &total),
+                ("total", &progress.total().to_string()),
                 ("blocked", &progress.blocked.to_string()),
                 ("failed", &progress.failed.to_string()),
             ],
         );
         let summary = NewDelivery::new(
-            format!("broadcast-summary:{}", b.id),
+            OutboxKey::BroadcastSummary(b.id),
             b.coordinator,
             Payload::text(text),
             now,
         )
         .for_user(b.coordinator);
-        outbox::enqueue(&mut tx, &summary).await?;
-        tx.commit().await?;
-        ctx.outbox.wake();
+        queued |= outbox::enqueue(&mut tx, &summary).await?;
         log::info!("broadcast #{} done: {progress:?}", b.id);
     }
-    // Edit the status message, once the worker has sent it.
-    let Some(status) = outbox::by_key(&ctx.pool, &status_key(b.id)).await? else {
-        return Ok(());
-    };
-    let Some(message_id) = status.telegram_message_id else {
-        return Ok(());
-    };
-    let text = status_text(&ctx.config, &content, lang, b.id, &progress, now);
-    if let Err(e) = bot
-        .edit_message_text(ChatId(status.chat_id), MessageId(message_id as i32), text)
-        .await
-    {
-        // "message is not modified" when nothing moved since the last tick is expected.
-        log::debug!("broadcast #{} status not updated: {e}", b.id);
+    tx.commit().await?;
+    if queued {
+        ctx.outbox.wake();
     }
     Ok(())
 }

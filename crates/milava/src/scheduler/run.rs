@@ -13,9 +13,9 @@ use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store, Member};
 use crate::db::{self, DbError};
 use crate::domain::enrolment::EnrolmentStatus;
-use crate::domain::outbox::{Payload, Status};
+use crate::domain::outbox::{OutboxKey, Payload, SessionItem, Status};
 use crate::domain::programme::Series;
-use crate::domain::{Button, CallbackData, Lang};
+use crate::domain::{Button, CallbackData, Lang, Reply};
 use crate::services::changes::{self, Change};
 use crate::services::{Ctx, programme};
 use chrono::{DateTime, Utc};
@@ -160,7 +160,7 @@ fn wants(member: &Member) -> Wants {
 /// more (a moved or cancelled session, someone who left or turned reminders off). With `email` on, a
 /// reminder of someone who chose reminders by email (`/reminders`) is also an email (key `{reminder}:email`).
 async fn plan_series(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     series: &Series,
@@ -178,13 +178,20 @@ async fn plan_series(
     let emails: Vec<Planned> = planned
         .iter()
         .filter(|p| matches!(p.kind, PlannedKind::Reminder(_)) && by_email.contains(&p.user))
-        .map(|p| Planned {
-            key: format!("{}{EMAIL_SUFFIX}", p.key),
-            ..p.clone()
+        .filter_map(|p| {
+            let mut key = p.key.clone();
+            match &mut key {
+                OutboxKey::Session {
+                    item: SessionItem::Reminder { email, .. },
+                    ..
+                } => *email = true,
+                _ => return None,
+            }
+            Some(Planned { key, ..p.clone() })
         })
         .collect();
     planned.extend(emails);
-    let keys: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    let keys: HashSet<String> = planned.iter().map(|p| p.key.encode()).collect();
     // Most of what is planned is already in the outbox from earlier passes (pending or sent): those keys are
     // read once per session, so a pass writes only what is new (not one insert attempt per row in the horizon).
     // A row withdrawn earlier (`cancelled`, never sent) and planned again is put back to wait. Only the
@@ -205,7 +212,7 @@ async fn plan_series(
     // rings the scheduler, and the next pass withdraws what is no longer wanted.
     let unwanted: Vec<i64> = pending
         .into_iter()
-        .filter(|(_, key)| !keys.contains(key.as_str()))
+        .filter(|(_, key)| !keys.contains(key))
         .map(|(id, _)| id)
         .collect();
     let mut withdrawn = 0;
@@ -218,7 +225,7 @@ async fn plan_series(
     let by_user: HashMap<i64, &Member> = members.iter().map(|m| (m.telegram_user_id, m)).collect();
     let new: Vec<(&Planned, bool)> = planned
         .iter()
-        .filter_map(|item| match existing.get(&item.key) {
+        .filter_map(|item| match existing.get(&item.key.encode()) {
             None => Some((item, false)),
             Some(Status::Cancelled) => Some((item, true)),
             Some(_) => None,
@@ -230,7 +237,11 @@ async fn plan_series(
             continue;
         };
         let mut payload = payload(content, series, item, member.language);
-        if item.key.ends_with(EMAIL_SUFFIX) {
+        if let OutboxKey::Session {
+            item: SessionItem::Reminder { email: true, .. },
+            ..
+        } = item.key
+        {
             let Some(to) = member.email.as_deref() else {
                 continue;
             };
@@ -254,9 +265,6 @@ async fn plan_series(
     Ok((added, withdrawn))
 }
 
-/// The end of an email reminder's key.
-const EMAIL_SUFFIX: &str = ":email";
-
 /// A reminder's chat text as an email: the subject names the session, the body is the reminder and a line on
 /// how to stop these emails.
 fn email_reminder(
@@ -268,7 +276,7 @@ fn email_reminder(
     chat: Payload,
 ) -> Payload {
     let text = match chat {
-        Payload::Text { text, .. } => text,
+        Payload::Telegram(Reply::Text { text, .. }) => text,
         _ => String::new(),
     };
     let title = series
@@ -334,7 +342,7 @@ fn payload(content: &Content, series: &Series, item: &Planned, lang: Lang) -> Pa
 /// transactions (`db::Slices`); a crash between them only means the next pass sees the same change again
 /// and queues what is missing (each notice's key names the change and the person).
 async fn announce_changes(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
@@ -366,10 +374,12 @@ async fn announce_changes(
             let Some(text) = notice_text(content, tz, &change, lang) else {
                 continue;
             };
-            let key = format!(
-                "change:{session_id}:{}:{change_id}:{user}",
-                change_kind(&change)
-            );
+            let key = OutboxKey::Change {
+                session: session_id.clone(),
+                kind: change_kind(&change).to_string(),
+                change: change_id.clone(),
+                user,
+            };
             // A moved session's notice carries the calendar button, so the new time is one tap away.
             let payload = match &change {
                 Change::Moved { .. } => Payload::with_buttons(

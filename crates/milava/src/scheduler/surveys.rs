@@ -10,7 +10,7 @@ use crate::domain::time::local_to_utc;
 use crate::services::{Invitee, Occasion, invite_to_survey};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use sqlx::SqlitePool;
+
 use std::collections::{HashMap, HashSet};
 
 fn delay(raw: &Option<String>) -> Duration {
@@ -95,7 +95,7 @@ const INVITE_BATCH: usize = 100;
 /// hold up anyone's replies. A crash between them only means the next pass invites the rest (an
 /// invitation is stored once per survey, trigger and person).
 pub async fn plan(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
@@ -227,7 +227,7 @@ async fn invite_one(
 
 /// The next moment after `now` at which a survey trigger opens.
 pub async fn next_due(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,

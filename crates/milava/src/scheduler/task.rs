@@ -5,7 +5,6 @@
 use super::{progress, run};
 use crate::services::Ctx;
 use chrono::{DateTime, Utc};
-use teloxide::Bot;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -17,11 +16,11 @@ pub struct SchedulerHandle {
     task: Option<JoinHandle<()>>,
 }
 
-pub fn spawn(ctx: Ctx, bot: Bot, progress_tick: std::time::Duration) -> SchedulerHandle {
+pub fn spawn(ctx: Ctx, progress_tick: std::time::Duration) -> SchedulerHandle {
     let (stop, stopped) = watch::channel(false);
     SchedulerHandle {
         stop,
-        task: Some(tokio::spawn(run_loop(ctx, bot, progress_tick, stopped))),
+        task: Some(tokio::spawn(run_loop(ctx, progress_tick, stopped))),
     }
 }
 
@@ -52,7 +51,6 @@ enum Woken {
 
 async fn run_loop(
     ctx: Ctx,
-    bot: Bot,
     progress_tick: std::time::Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
@@ -90,7 +88,7 @@ async fn run_loop(
                 }
             }
         }
-        let running = match progress::update(&ctx, &bot, now).await {
+        let running = match progress::update(&ctx, now).await {
             Ok(running) => running,
             Err(e) => {
                 log::warn!("broadcast progress not updated: {e}");

@@ -8,7 +8,7 @@ use crate::db::outbox::{self, NewDelivery};
 use crate::db::{DbError, Tx, audit};
 use crate::domain::broadcast::{Audience, BroadcastStatus};
 use crate::domain::callback::BroadcastAction;
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{OutboxKey, Payload, broadcast_batch};
 use crate::domain::participant::Role;
 use crate::domain::time::{local_to_utc, parse_local_datetime, utc_to_local};
 use crate::domain::{Button, CallbackData, Field, Reply};
@@ -314,7 +314,7 @@ async fn confirm(
     let audience = draft.audience.clone().unwrap_or(Audience::Everyone);
     let recipients = store::recipients(tx, &audience).await?;
     let send_at = at.unwrap_or(now);
-    let batch = format!("broadcast:{id}");
+    let batch = broadcast_batch(id);
     let coordinator = turn.user.telegram_user_id;
     // The status message goes first (queued before the copies, due at the same time); the scheduler edits
     // it as the copies go out. It is not in the batch, so it does not count as a recipient.
@@ -331,7 +331,7 @@ async fn confirm(
         send_at,
     );
     let status_message = NewDelivery::new(
-        progress::status_key(id),
+        OutboxKey::BroadcastStatus(id),
         turn.user.chat_id,
         Payload::text(status_text),
         now,
@@ -341,7 +341,7 @@ async fn confirm(
     outbox::enqueue(tx, &status_message).await?;
     for (user, user_chat) in &recipients {
         let delivery = NewDelivery::new(
-            format!("broadcast:{id}:{user}"),
+            OutboxKey::Broadcast { id, user: *user },
             *user_chat,
             Payload::copy(chat, message),
             now,
@@ -404,14 +404,10 @@ async fn cancel(tx: &mut Tx, turn: &mut Turn<'_>, id: i64) -> Result<Effects, Db
             out.push(Reply::text(turn.text("broadcast.draft_cancelled")));
         }
         BroadcastStatus::Scheduled | BroadcastStatus::Sending => {
-            let unsent = outbox::cancel_batch(tx, &format!("broadcast:{id}")).await?;
+            let unsent = outbox::cancel_batch(tx, &broadcast_batch(id)).await?;
             // A scheduled one's status message has not gone yet either.
-            let status_key = progress::status_key(id);
-            for (row, _) in outbox::pending_with_prefix(tx, &status_key)
-                .await?
-                .into_iter()
-                .filter(|(_, key)| *key == status_key)
-            {
+            let status_key = OutboxKey::BroadcastStatus(id);
+            if let Some(row) = outbox::pending_by_key(tx, &status_key).await? {
                 outbox::cancel(tx, row, "broadcast cancelled").await?;
             }
             store::finish(tx, id, BroadcastStatus::Cancelled, now).await?;
@@ -449,7 +445,7 @@ pub async fn list(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> 
     }
     let mut lines = vec![turn.text("broadcast.list_title")];
     for b in &recent {
-        let progress = outbox::batch_progress_on(tx, &format!("broadcast:{}", b.id)).await?;
+        let progress = outbox::batch_progress_on(tx, &broadcast_batch(b.id)).await?;
         let audience = b
             .audience
             .as_ref()

@@ -7,7 +7,7 @@ use crate::db::coaching::{self as store, Coaching, CoachingStatus};
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::{DbError, Tx, participants};
 use crate::domain::callback::CoachingAction;
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{OutboxKey, Payload};
 use crate::domain::schedule::LocalSchedule;
 use crate::domain::{Button, CallbackData, Lang, Participant, Reply, Role};
 use chrono::{DateTime, Utc};
@@ -267,7 +267,10 @@ pub(crate) async fn send_if_due(
             ("question", step.question.get(lang)),
         ],
     );
-    let key = format!("coaching:{}:{}", c.telegram_user_id, step.id);
+    let key = OutboxKey::Coaching {
+        user: c.telegram_user_id,
+        step: step.id.clone(),
+    };
     let delivery = NewDelivery::new(key, chat, Payload::text(text), now)
         .for_user(c.telegram_user_id)
         .due_at(slot);

@@ -46,13 +46,13 @@ use crate::domain::{CallbackData, Lang, Reply, UserInfo};
 use crate::fault_log::Fault;
 use conversation::Conversation;
 use effects::{Effects, FollowUp};
-use sqlx::SqlitePool;
 use std::sync::Arc;
 
 /// What every service needs, shared by the adapter.
 #[derive(Clone)]
 pub struct Ctx {
-    pub pool: SqlitePool,
+    /// The database (`read()` for reads; writes only through `write()`, which takes the turn).
+    pub pool: crate::db::Db,
     pub content: Arc<ContentStore>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,

@@ -17,7 +17,6 @@ use crate::domain::season::{EndErasure, end_erasure};
 use crate::domain::time::local_to_utc;
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use sqlx::SqlitePool;
 
 /// One series whose retention time is over, and what happens (or would happen) to its people.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -67,7 +66,7 @@ const PURGE_BATCH: usize = 50;
 /// names). Each person's series are read again under the write turn before they are erased, so someone who
 /// enrols in a new series meanwhile is kept.
 pub async fn purge(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     days: u32,
@@ -160,7 +159,7 @@ fn id_list(ids: impl IntoIterator<Item = i64>) -> String {
 /// `coordinators` are never erased.
 /// None while the programme is not over.
 pub async fn purge_programme_end(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     coordinators: &std::collections::BTreeSet<i64>,
@@ -263,7 +262,7 @@ pub fn never_unfinished(config: &crate::config::Config, content: &Content) -> Ve
 /// `PURGE_BATCH` people and `db::BACKGROUND_SLICE`, read under the write turn (someone who writes meanwhile is
 /// kept), each in the audit log by count. Returns how many.
 pub async fn purge_unfinished(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     keep: &[i64],
     days: u32,
     now: DateTime<Utc>,
@@ -310,7 +309,7 @@ pub async fn purge_unfinished(
 
 /// When the programme-end or unfinished-registration rules next have something to do after `now`.
 pub async fn next_other_due(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     keep: &[i64],
@@ -340,7 +339,7 @@ mod tests {
     use crate::domain::enrolment::{Enrolment, EnrolmentStatus};
     use chrono::TimeZone;
 
-    async fn enrol(pool: &SqlitePool, user: i64, series: &str, at: DateTime<Utc>) {
+    async fn enrol(pool: &crate::db::Db, user: i64, series: &str, at: DateTime<Utc>) {
         let mut tx = db::begin_write(pool).await.unwrap();
         crate::db::users::touch(&mut tx, user, user, crate::domain::Lang::Fi, at)
             .await

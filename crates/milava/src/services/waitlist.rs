@@ -5,12 +5,11 @@ use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store};
 use crate::db::{self, DbError, Tx};
 use crate::domain::enrolment::{Enrolment, EnrolmentStatus, OFFER_VALID};
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{OutboxKey, Payload};
 use crate::domain::programme::Series;
 use crate::domain::{Button, CallbackData, Reply};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sqlx::SqlitePool;
 
 /// Lapsed offers handled per transaction, at most (and never longer than `db::BACKGROUND_SLICE`).
 const EXPIRY_BATCH: usize = 50;
@@ -74,7 +73,11 @@ async fn offer_to(
             .encode(),
         ),
     ]];
-    let key = format!("offer:{}:{user}:{}", series.id, now.timestamp());
+    let key = OutboxKey::Offer {
+        series: series.id.clone(),
+        user,
+        at: now.timestamp(),
+    };
     outbox::enqueue(
         tx,
         &NewDelivery::new(key, chat_id, Payload::with_buttons(text, buttons), now).for_user(user),
@@ -90,7 +93,7 @@ async fn offer_to(
 /// offer at a time in short transactions (`db::Slices`), each offer read again under the write turn (its
 /// owner may have answered since the list was read).
 pub async fn expire_offers(
-    pool: &SqlitePool,
+    pool: &crate::db::Db,
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
@@ -129,12 +132,11 @@ pub async fn expire_offers(
                 "waitlist.expired",
                 &[("series", series.name.get(lang))],
             );
-            let key = format!(
-                "offer-expired:{}:{}:{}",
-                series.id,
-                offer.telegram_user_id,
-                now.timestamp()
-            );
+            let key = OutboxKey::OfferExpired {
+                series: series.id.clone(),
+                user: offer.telegram_user_id,
+                at: now.timestamp(),
+            };
             let notice = NewDelivery::new(key, chat_id, Payload::text(text), now)
                 .for_user(offer.telegram_user_id);
             outbox::enqueue(tx, &notice).await?;

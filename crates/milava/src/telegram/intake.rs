@@ -156,7 +156,8 @@ impl Gate {
             let text =
                 flood::notice_text(&ctx, subject.user, subject.language_code.as_deref(), notice)
                     .await;
-            if let Err(e) = bot.send_message(ChatId(subject.user), text).await {
+            let notice_message = crate::domain::Reply::text(text);
+            if let Err(e) = super::send_one(&bot, ChatId(subject.user), &notice_message).await {
                 log::debug!("user {}: {notice:?} notice not sent: {e}", subject.user);
             }
         });

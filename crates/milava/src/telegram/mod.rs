@@ -10,7 +10,7 @@ pub mod webhook_server;
 
 pub use commands::publish_commands;
 pub use parse::incoming_from_message;
-pub use send::keyboard;
+pub use send::{keyboard, send_one};
 
 use crate::services::{self, Ctx, Incoming, IncomingKind};
 use teloxide::dispatching::{UpdateFilterExt, UpdateHandler};

@@ -25,7 +25,7 @@ use milava_bot::domain::CallbackData;
 use milava_bot::domain::callback::BroadcastAction;
 use milava_bot::startup::App;
 use serde_json::json;
-use sqlx::SqlitePool;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{broadcast, oneshot, watch};
@@ -110,7 +110,7 @@ struct Seen {
 
 async fn measure(
     fake: &FakeTelegram,
-    pool: &SqlitePool,
+    pool: &milava_bot::db::Db,
     recipients: usize,
     ceiling: f64,
     chatters: usize,
@@ -213,7 +213,7 @@ async fn measure(
 
     let ideal = Duration::from_secs_f64(recipients as f64 / ceiling);
     let deadline = started + ideal * 3 + Duration::from_secs(120);
-    let batch = format!("broadcast:{id}");
+    let batch = milava_bot::domain::outbox::broadcast_batch(id);
     loop {
         let progress = outbox::batch_progress(pool, &batch).await?;
         if progress.total() > 0 && progress.remaining == 0 {

@@ -142,7 +142,7 @@ pub async fn run(
 /// Inserts `n` registered fathers with ids from `first` on, in transactions of a thousand (the population a
 /// benchmark runs against).
 pub(crate) async fn seed_fathers(
-    pool: &sqlx::SqlitePool,
+    pool: &milava_bot::db::Db,
     first: i64,
     n: usize,
 ) -> Result<(), BenchError> {

@@ -24,7 +24,7 @@ use milava_bot::domain::time::local_to_utc;
 use milava_bot::domain::{Lang, Participant, Role};
 use milava_bot::services::Ctx;
 use serde_json::json;
-use sqlx::SqlitePool;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -148,7 +148,7 @@ struct WriteProbe {
 }
 
 impl WriteProbe {
-    fn start(pool: SqlitePool) -> Self {
+    fn start(pool: milava_bot::db::Db) -> Self {
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let measuring = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let on = measuring.clone();
@@ -226,7 +226,7 @@ fn synthetic_series(content: &Content, n: usize) -> Result<Series, BenchError> {
 
 /// `n` registered professionals (half Finnish, half English), all enrolled, in one transaction.
 async fn seed(
-    pool: &SqlitePool,
+    pool: &milava_bot::db::Db,
     series: &Series,
     n: usize,
     now: DateTime<Utc>,
@@ -320,12 +320,7 @@ async fn idle_cpu(ctx: &Ctx, series: &Series) -> Result<Option<f64>, BenchError>
         metrics: Default::default(),
         ..ctx.clone()
     };
-    // The scheduler only talks to Telegram for broadcasts (none here); this address is never used.
-    let bot = teloxide::Bot::new("0:bench-plan").set_api_url(
-        url::Url::parse("http://127.0.0.1:9/").map_err(|e| BenchError::Failed(e.to_string()))?,
-    );
-    let handle =
-        milava_bot::scheduler::spawn(ctx.clone(), bot, milava_bot::scheduler::progress::TICK);
+    let handle = milava_bot::scheduler::spawn(ctx.clone(), milava_bot::scheduler::progress::TICK);
     // Wait for the task's first pass (it publishes when it will wake next). Ringing the doorbell instead
     // would leave a ring for one more pass, which would then fall into the sample.
     let began = Instant::now();

@@ -13,7 +13,7 @@ use milava_bot::db;
 use milava_bot::metrics::Metrics;
 use milava_bot::startup::App;
 use serde_json::json;
-use sqlx::SqlitePool;
+
 use std::collections::HashMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -30,7 +30,7 @@ pub struct Session {
     tz: Tz,
     metrics: Arc<Metrics>,
     scheduler: milava_bot::doorbell::Doorbell,
-    pool: SqlitePool,
+    pool: milava_bot::db::Db,
     events: broadcast::Receiver<FakeEvent>,
     out: Output,
     users: Vec<FakeUser>,

@@ -3,7 +3,7 @@ use super::{GroupAdmin, prompts, rules_text, wants_peer_group};
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::{self, DbError, groups as store, participants, programme};
 use crate::domain::groups::BotRights;
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{OutboxKey, Payload};
 use crate::domain::{Button, Lang};
 use crate::services::Ctx;
 use chrono::Duration;
@@ -111,7 +111,12 @@ async fn decide(ctx: &Ctx, request: &JoinRequest) -> Result<Option<bool>, DbErro
         "join request of user {user} to group {}: {outcome}",
         group.id
     );
-    let key = format!("join:{}:{user}:{}:{outcome}", group.id, now.timestamp());
+    let key = OutboxKey::Join {
+        group: group.id.clone(),
+        user,
+        at: now.timestamp(),
+        approved: approve,
+    };
     let delivery = NewDelivery::new(key, request.user_chat_id, payload, now)
         .for_user(user)
         .expires_at(now + Duration::minutes(JOIN_REQUEST_WINDOW));
@@ -159,7 +164,11 @@ async fn bot_rights(ctx: &Ctx, chat: i64, rights: BotRights) -> Result<(), DbErr
                 ("right", content.text(lang, missing.text_key())),
             ],
         );
-        let key = format!("group-lost:{group_id}:{}:{coordinator}", now.timestamp());
+        let key = OutboxKey::GroupLost {
+            group: group_id.clone(),
+            at: now.timestamp(),
+            coordinator: *coordinator,
+        };
         let delivery = NewDelivery::new(key, coordinator_chat, Payload::text(text), now)
             .for_user(*coordinator);
         outbox::enqueue(&mut tx, &delivery).await?;

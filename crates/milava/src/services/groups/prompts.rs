@@ -8,7 +8,7 @@ use crate::db::outbox::{self, NewDelivery};
 use crate::db::{DbError, Tx};
 use crate::domain::commands::Command;
 use crate::domain::groups::{PeerGroup, Prompt, plan_prompts};
-use crate::domain::outbox::Payload;
+use crate::domain::outbox::{KeyPrefix, OutboxKey, Payload};
 use crate::domain::schedule::LocalSchedule;
 use crate::domain::{Lang, Reply};
 use crate::services::present::local_when;
@@ -17,10 +17,6 @@ use chrono::{DateTime, Utc};
 
 /// How many upcoming prompts `/upcoming` lists.
 const UPCOMING: usize = 3;
-
-fn key_prefix(group: &str) -> String {
-    format!("prompt:{group}:")
-}
 
 /// The next prompt of the plan the group has not had.
 async fn next_prompt<'c>(
@@ -61,7 +57,10 @@ pub(crate) async fn queue_next(
         return Ok(None);
     };
     store::record_prompt(tx, &group.id, &prompt.id, true, now).await?;
-    let key = format!("{}{}", key_prefix(&group.id), prompt.id);
+    let key = OutboxKey::Prompt {
+        group: group.id.clone(),
+        prompt: prompt.id.clone(),
+    };
     let payload = Payload::text(prompt_text(content, prompt, group.language));
     let delivery = NewDelivery::new(key, link.chat_id, payload, now).due_at(due);
     outbox::enqueue(tx, &delivery).await?;
@@ -72,12 +71,12 @@ pub(crate) async fn queue_next(
 /// Withdraws the group's prompts still waiting in the outbox (the bot was removed); the group may have
 /// them later. Returns how many.
 pub(crate) async fn withdraw_pending(tx: &mut Tx, group: &str) -> Result<usize, DbError> {
-    let prefix = key_prefix(group);
+    let prefix = KeyPrefix::GroupPrompts(group.to_string());
     let pending = outbox::pending_with_prefix(tx, &prefix).await?;
     for (id, key) in &pending {
         outbox::cancel(tx, *id, "the bot left the group or lost a right").await?;
-        if let Some(prompt) = key.strip_prefix(&prefix) {
-            store::unrecord_prompt(tx, group, prompt).await?;
+        if let Some(OutboxKey::Prompt { prompt, .. }) = OutboxKey::decode(key) {
+            store::unrecord_prompt(tx, group, &prompt).await?;
         }
     }
     Ok(pending.len())

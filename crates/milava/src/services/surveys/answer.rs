@@ -287,7 +287,7 @@ async fn submit(
     .await?;
     if let Some(trigger) = &trigger {
         let key = reminder_key(&survey.id, trigger, user);
-        for (id, _) in outbox::pending_with_prefix(tx, &key).await? {
+        if let Some(id) = outbox::pending_by_key(tx, &key).await? {
             outbox::cancel(tx, id, "survey submitted").await?;
         }
     }

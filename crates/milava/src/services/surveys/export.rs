@@ -285,7 +285,7 @@ pub enum ExportError {
 /// `milava-bot export`: the research export of one survey (optionally one series), audited as done from the
 /// command line (actor 0).
 pub async fn export(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::db::Db,
     content: &crate::content::Content,
     tz: Tz,
     survey: &str,
