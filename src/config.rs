@@ -76,6 +76,12 @@ pub struct Config {
     pub flood_burst: u32,
     /// Updates a second one person may send over time (`FLOOD_PER_SECOND`, 1–100, default 2).
     pub flood_per_second: u32,
+    /// Where the coordinators' web console is served (`ADMIN_ADDR`, e.g. 127.0.0.1:8090); none = no console.
+    pub admin_addr: Option<SocketAddr>,
+    /// The console's address as coordinators' browsers reach it, through the reverse proxy
+    /// (`ADMIN_PUBLIC_URL`, e.g. https://milava.example.org/console/): the sign-in links `/admin` sends start
+    /// with it, and its cookie is `Secure` when it is https.
+    pub admin_public_url: Option<url::Url>,
 }
 
 /// A URL that may carry credentials: `Debug` and `Display` show it with the password replaced.
@@ -269,7 +275,17 @@ impl Config {
             Some(raw) => parse_in_range("FLOOD_PER_SECOND", &raw, 1, 100)?,
             None => DEFAULT_FLOOD_PER_SECOND,
         };
+        let admin_addr = match get("ADMIN_ADDR") {
+            Some(raw) => Some(parse_addr("ADMIN_ADDR", &raw)?),
+            None => None,
+        };
+        let admin_public_url = match get("ADMIN_PUBLIC_URL") {
+            Some(raw) => Some(parse_public_url(&raw)?),
+            None => None,
+        };
         Ok(Config {
+            admin_addr,
+            admin_public_url,
             smtp_url,
             email_from,
             email_max_per_minute,
@@ -315,6 +331,26 @@ impl Config {
     pub fn email_on(&self) -> bool {
         self.smtp_url.is_some()
     }
+}
+
+/// `http://` or `https://` with a host; a path without a trailing `/` gets one (links are joined to it).
+fn parse_public_url(raw: &str) -> Result<url::Url, ConfigError> {
+    let mut url = url::Url::parse(raw)
+        .map_err(|e| bad("ADMIN_PUBLIC_URL", format!("'{raw}' is not a URL ({e})")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(bad(
+            "ADMIN_PUBLIC_URL",
+            "must start with https:// (or http:// for a test) and name a host",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("ADMIN_PUBLIC_URL", "must not have a query or fragment"));
+    }
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
 }
 
 /// `smtp://` or `smtps://` with a host. The value is never repeated in the error: it may hold a password.
@@ -509,6 +545,30 @@ mod tests {
             let err = config(&pairs).unwrap_err();
             assert_eq!(err.setting, setting, "{err}");
             assert!(!err.to_string().contains("pw:x"), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_console_is_off_by_default_and_its_public_url_ends_with_a_slash() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.admin_addr, c.admin_public_url), (None, None));
+        let c = config(&[
+            ("ADMIN_ADDR", "127.0.0.1:8090"),
+            ("ADMIN_PUBLIC_URL", "https://bot.example.org/console"),
+        ])
+        .unwrap();
+        assert_eq!(c.admin_addr, Some("127.0.0.1:8090".parse().unwrap()));
+        assert_eq!(
+            c.admin_public_url.unwrap().as_str(),
+            "https://bot.example.org/console/"
+        );
+        for (setting, value) in [
+            ("ADMIN_ADDR", "localhost"),
+            ("ADMIN_PUBLIC_URL", "bot.example.org"),
+            ("ADMIN_PUBLIC_URL", "ftp://bot.example.org/"),
+            ("ADMIN_PUBLIC_URL", "https://bot.example.org/?x=1"),
+        ] {
+            assert_eq!(config(&[(setting, value)]).unwrap_err().setting, setting);
         }
     }
 

@@ -1,10 +1,11 @@
 //! milava-bot: the Telegram bot of the MILAVA programme (Mies, lapsi ja vanhemmuus).
 //!
 //! Layers, lowest first: `domain` (types and rules, no I/O) ← `db` (the only SQL) ← `services`
-//! (use cases) ← `telegram` (thin teloxide handlers). `content` loads `dialogues/`; `startup` wires it all.
+//! (use cases) ← `telegram` (thin teloxide handlers) and `console` (the coordinators' web console). `content` loads `dialogues/`; `startup` wires it all.
 pub mod bench;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod content;
 pub mod db;
 pub mod delivery;

@@ -10,6 +10,10 @@ pub struct Metrics {
     /// Updates dropped at intake (over a person's budget, or their lane full); they count as handled too.
     dropped: AtomicU64,
     changed: Notify,
+    /// Sign-in links of the console that were refused (unknown, used before, expired).
+    console_links_refused: AtomicU64,
+    /// Sign-in attempts answered 429 (too many bad links from one address, or from all).
+    console_rate_limited: AtomicU64,
     /// When the scheduler will next act by itself (the simulator stops its clock there).
     scheduler_next_run: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
 }
@@ -43,6 +47,22 @@ impl Metrics {
             .scheduler_next_run
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn console_link_refused(&self) {
+        self.console_links_refused.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn console_links_refused(&self) -> u64 {
+        self.console_links_refused.load(Ordering::SeqCst)
+    }
+
+    pub fn console_rate_limited(&self) {
+        self.console_rate_limited.fetch_add(1, Ordering::SeqCst);
+    }
+
+    pub fn console_rate_limits(&self) -> u64 {
+        self.console_rate_limited.load(Ordering::SeqCst)
     }
 
     pub fn handled(&self) -> u64 {

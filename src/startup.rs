@@ -59,6 +59,8 @@ pub enum Intake {
 pub struct Listening {
     pub webhook: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
     pub health: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
+    /// The coordinators' web console (`ADMIN_ADDR`).
+    pub console: Arc<std::sync::OnceLock<std::net::SocketAddr>>,
 }
 
 /// Everything the bot needs, ready to run.
@@ -174,6 +176,17 @@ impl App {
                 self.ctx.pool.clone(),
                 self.bot.clone(),
                 self.ctx.clock.clone(),
+                async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                },
+            ));
+        }
+        if let Some(addr) = self.ctx.config.admin_addr {
+            let listener = bind(addr, &self.listening.console).await?;
+            let mut stopped = stopped.clone();
+            tokio::spawn(crate::console::serve(
+                listener,
+                self.ctx.clone(),
                 async move {
                     let _ = stopped.wait_for(|stop| *stop).await;
                 },

@@ -1,5 +1,6 @@
 //! Loads `dialogues/` (TOML) into typed, immutable `Content`, and validates it. `milava-bot check` prints
 //! every problem found as `file: key: problem`; start-up refuses content with any problem.
+pub mod console_keys;
 mod load;
 mod surveys;
 mod texts;

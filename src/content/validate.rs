@@ -476,9 +476,14 @@ fn check_texts(content: &Content, report: &mut Report) {
     let command_keys = crate::domain::commands::Command::ALL
         .iter()
         .map(|c| format!("commands.{}", c.name()));
+    let console_keys = super::console_keys::ALL
+        .iter()
+        .flat_map(|keys| keys.iter())
+        .map(|k| k.to_string());
     let used = CODE_KEYS
         .iter()
         .map(|k| k.to_string())
+        .chain(console_keys)
         .chain(field_keys)
         .chain(command_keys);
     for key in used {
@@ -943,7 +948,10 @@ mod tests {
                 {
                     let source = std::fs::read_to_string(&path).unwrap();
                     for literal in source.split('"').skip(1).step_by(2) {
-                        if keys.contains_key(literal) && !CODE_KEYS.contains(&literal) {
+                        let console = crate::content::console_keys::ALL
+                            .iter()
+                            .any(|keys| keys.contains(&literal));
+                        if keys.contains_key(literal) && !CODE_KEYS.contains(&literal) && !console {
                             missing.push(format!("{}: {literal}", path.display()));
                         }
                     }

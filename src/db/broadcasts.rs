@@ -283,3 +283,13 @@ pub async fn announcements(tx: &mut Tx, user: i64) -> Result<bool, DbError> {
             .unwrap_or(true),
     )
 }
+
+/// Scheduled broadcasts, soonest first: id, when, and the coordinator who scheduled it (the console's overview).
+pub async fn scheduled(pool: &SqlitePool) -> Result<Vec<(i64, DateTime<Utc>, i64)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT id, send_at, coordinator FROM broadcasts WHERE status = 'scheduled' AND send_at IS NOT NULL
+         ORDER BY send_at, id LIMIT 20",
+    )
+    .fetch_all(pool)
+    .await?)
+}

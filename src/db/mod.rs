@@ -2,6 +2,7 @@
 pub mod audit;
 pub mod broadcasts;
 pub mod coaching;
+pub mod console;
 pub mod dialogues;
 pub mod groups;
 pub mod maintenance;

@@ -8,6 +8,8 @@ pub struct Counts {
     pub by_role: Vec<(String, i64)>,
     pub by_series: Vec<(String, i64)>,
     pub by_area: Vec<(String, i64)>,
+    /// Fathers by peer group (the console's overview; `/stats` leaves it out).
+    pub by_group: Vec<(String, i64)>,
     pub in_progress: i64,
     /// People who blocked the bot or whose account is gone (the outbox skips them).
     pub unreachable: i64,
@@ -29,6 +31,9 @@ pub async fn counts(pool: &SqlitePool) -> Result<Counts, DbError> {
     let by_area = sqlx::query_as("SELECT area, COUNT(*) FROM participants WHERE area IS NOT NULL GROUP BY area ORDER BY area")
         .fetch_all(pool)
         .await?;
+    let by_group = sqlx::query_as("SELECT group_id, COUNT(*) FROM participants WHERE group_id IS NOT NULL GROUP BY group_id ORDER BY group_id")
+        .fetch_all(pool)
+        .await?;
     let (in_progress,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM dialogues d WHERE d.flow = 'registration'
            AND NOT EXISTS (SELECT 1 FROM participants p WHERE p.telegram_user_id = d.telegram_user_id)",
@@ -44,6 +49,7 @@ pub async fn counts(pool: &SqlitePool) -> Result<Counts, DbError> {
         by_role,
         by_series,
         by_area,
+        by_group,
         in_progress,
         unreachable,
     })
@@ -156,4 +162,52 @@ pub async fn participants_from(pool: &SqlitePool, after: i64) -> Result<i64, DbE
             .fetch_one(pool)
             .await?,
     )
+}
+
+/// The outbox as the console's overview shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutboxHealth {
+    /// Rows by status (pending, sending, sent, failed, skipped, cancelled) of the retention period.
+    pub by_status: Vec<(String, i64)>,
+    /// Rows that failed in the last 24 hours.
+    pub failed_last_day: i64,
+    /// Rows due at `now` and not sent yet, and the due time of the oldest of them.
+    pub due: i64,
+    pub oldest_due: Option<chrono::DateTime<chrono::Utc>>,
+    /// What is queued, by kind (the idempotency key's first part: `session`, `broadcast`, `certificate`…): the
+    /// next due time and how many rows wait.
+    pub waves: Vec<(String, chrono::DateTime<chrono::Utc>, i64)>,
+}
+
+pub async fn outbox_health(
+    pool: &SqlitePool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<OutboxHealth, DbError> {
+    let by_status =
+        sqlx::query_as("SELECT status, COUNT(*) FROM deliveries GROUP BY status ORDER BY status")
+            .fetch_all(pool)
+            .await?;
+    let failed_last_day = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM deliveries WHERE status = 'failed' AND COALESCE(sent_at, due_at) >= ?",
+    )
+    .bind(now - chrono::TimeDelta::days(1))
+    .fetch_one(pool)
+    .await?;
+    let (_, due, oldest_due) = outbox_backlog(pool, now).await?;
+    let waves = sqlx::query_as(
+        "SELECT CASE WHEN instr(idempotency_key, ':') > 0
+                     THEN substr(idempotency_key, 1, instr(idempotency_key, ':') - 1)
+                     ELSE idempotency_key END AS kind,
+                MIN(due_at), COUNT(*)
+         FROM deliveries WHERE status = 'pending' GROUP BY kind ORDER BY MIN(due_at) LIMIT 20",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(OutboxHealth {
+        by_status,
+        failed_last_day,
+        due,
+        oldest_due,
+        waves,
+    })
 }

@@ -99,6 +99,19 @@ impl<K: Hash + Eq + Clone> Buckets<K> {
         Verdict::Drop { notify }
     }
 
+    /// Whether `key` has a token at `now`, without taking it (a limit checked before the attempt and charged
+    /// only for a failure).
+    pub fn has_room(&mut self, key: &K, now: DateTime<Utc>) -> bool {
+        let budget = self.budget;
+        match self.buckets.get_mut(key) {
+            Some(bucket) => {
+                bucket.refill(budget, now);
+                bucket.tokens >= 1.0
+            }
+            None => self.buckets.len() < MAX_TRACKED && budget.burst >= 1,
+        }
+    }
+
     /// Whether the other kind of notice (one a minute too) is due for `key` now; records it if so.
     pub fn other_notice_due(&mut self, key: &K, now: DateTime<Utc>) -> bool {
         let Some(bucket) = self.bucket(key, now) else {

@@ -38,6 +38,7 @@ pub enum Command {
     Results,
     Export,
     Reload,
+    Admin,
     LinkGroup,
     Prompt,
     Skip,
@@ -115,6 +116,7 @@ impl Command {
         Command::Results,
         Command::Export,
         Command::Reload,
+        Command::Admin,
         Command::LinkGroup,
         Command::Prompt,
         Command::Skip,
@@ -156,6 +158,7 @@ impl Command {
             Command::Results => "results",
             Command::Export => "export",
             Command::Reload => "reload",
+            Command::Admin => "admin",
             Command::LinkGroup => "linkgroup",
             Command::Prompt => "prompt",
             Command::Skip => "skip",
@@ -183,7 +186,7 @@ impl Command {
                 (Who::Everyone, Where::Private)
             }
             Stats | Participants | Attendance | Broadcast | Broadcasts | CancelBroadcast
-            | Survey | Results | Export | Reload => (Who::Coordinators, Where::Private),
+            | Survey | Results | Export | Reload | Admin => (Who::Coordinators, Where::Private),
             LinkGroup | Prompt | Skip | Pause | Resume | Upcoming => {
                 (Who::Facilitators, Where::Group)
             }

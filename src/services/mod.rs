@@ -8,6 +8,7 @@ mod broadcast;
 pub(crate) mod certificates;
 pub mod changes;
 pub(crate) mod coaching;
+pub mod console;
 mod coordinator;
 mod csv;
 pub mod flood;
@@ -16,10 +17,10 @@ mod help_now;
 mod journal;
 mod labels;
 mod menus;
-mod profile;
+pub(crate) mod profile;
 pub(crate) mod programme;
 mod registration;
-mod render;
+pub(crate) mod render;
 pub mod retention;
 pub mod season;
 mod season_export;
@@ -386,6 +387,9 @@ async fn on_command(
             turn.user.telegram_user_id
         );
         out.push(Reply::text(turn.text("coordinator.refused")));
+        if command == Command::Admin {
+            console::refused_in_chat(tx, turn).await?;
+        }
         return registration::remind(tx, turn, out).await;
     }
     match command {
@@ -451,6 +455,7 @@ async fn on_command(
         Command::Certificate => programme::certificate(tx, turn, out).await,
         Command::Participants => coordinator::participants(tx, turn, out).await,
         Command::Reload => coordinator::reload(tx, turn, out).await,
+        Command::Admin => console::admin(tx, turn, out).await,
         Command::Survey => surveys::start_round(tx, turn, out).await,
         Command::Results => surveys::results_menu(tx, turn, out).await,
         Command::Export => surveys::export_menu(tx, turn, out).await,

@@ -187,8 +187,13 @@ pub async fn join_series(
 
 /// A date and time in the bot's time zone, the Finnish way (3.4.2024 klo 8.00 / 3.4.2024 at 08:00).
 pub fn local_time(turn: &Turn<'_>, at: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&turn.ctx.config.timezone);
-    match turn.lang() {
+    format_local(turn.ctx.config.timezone, turn.lang(), at)
+}
+
+/// `local_time` for any time zone and language (the console's pages).
+pub fn format_local(tz: chrono_tz::Tz, lang: Lang, at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&tz);
+    match lang {
         Lang::Fi => local.format("%-d.%-m.%Y klo %-H.%M").to_string(),
         Lang::En => local.format("%-d.%-m.%Y at %H:%M").to_string(),
     }

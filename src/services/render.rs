@@ -1,5 +1,7 @@
 //! Turning steps, answers and problems into replies in the user's language.
 use super::Turn;
+use crate::content::Content;
+use crate::domain::Lang;
 use crate::domain::fields::Field;
 use crate::domain::flow::{CONSENT_ACCEPT, CONSENT_DECLINE, NO_SERIES};
 use crate::domain::{Answers, Button, CallbackData, Problem, Reply, StepKind};
@@ -92,15 +94,16 @@ pub fn problem(turn: &Turn<'_>, problem: &Problem) -> String {
 
 /// How an answer reads to a person: the option's label, the series' name, or the typed text.
 pub fn value_label(turn: &Turn<'_>, field: Field, value: &str) -> String {
-    let content = &turn.content;
+    answer_label(&turn.content, turn.lang(), field, value)
+}
+
+/// `value_label` for any content and language (the console's pages).
+pub fn answer_label(content: &Content, lang: Lang, field: Field, value: &str) -> String {
+    let text = |key: &str| content.text(lang, key).to_string();
     match field {
-        Field::Series if value == NO_SERIES => Some(turn.text("button.timeline.no_series")),
-        Field::Series => content
-            .series(value)
-            .map(|s| s.name.get(turn.lang()).to_string()),
-        Field::Group => content
-            .group(value)
-            .map(|g| g.name.get(turn.lang()).to_string()),
+        Field::Series if value == NO_SERIES => Some(text("button.timeline.no_series")),
+        Field::Series => content.series(value).map(|s| s.name.get(lang).to_string()),
+        Field::Group => content.group(value).map(|g| g.name.get(lang).to_string()),
         Field::Consent => Some(content.privacy_version.clone()),
         _ => content
             .registration
@@ -109,7 +112,7 @@ pub fn value_label(turn: &Turn<'_>, field: Field, value: &str) -> String {
             .filter(|s| s.field() == Some(field))
             .flat_map(|s| s.options.iter())
             .find(|o| o.value == value)
-            .map(|o| turn.text(&o.label)),
+            .map(|o| text(&o.label)),
     }
     .unwrap_or_else(|| value.to_string())
 }

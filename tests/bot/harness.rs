@@ -38,6 +38,8 @@ struct Running {
     outbox: Doorbell,
     /// The app's shared context (its scheduler doorbell, pool, content), to settle and to run passes directly.
     ctx: Ctx,
+    /// The addresses the app's HTTP servers bound (the console's, with `console_settings`).
+    listening: milava_bot::startup::Listening,
     stop: oneshot::Sender<()>,
     task: JoinHandle<()>,
 }
@@ -95,6 +97,11 @@ impl TestBot {
         bot
     }
 
+    /// Changes a setting for the next `restart` (or `start_again`).
+    pub fn set(&mut self, key: &str, value: &str) {
+        self.settings.insert(key.to_string(), value.to_string());
+    }
+
     /// The registration step stored for `user`, if they are in a dialogue.
     pub async fn stored_step(&self, user: &FakeUser) -> Option<String> {
         sqlx::query_scalar("SELECT step FROM dialogues WHERE telegram_user_id = ?")
@@ -119,6 +126,7 @@ impl TestBot {
         let metrics = app.ctx.metrics.clone();
         let outbox = app.ctx.outbox.clone();
         let ctx = app.ctx.clone();
+        let listening = app.listening.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             app.run(async move {
@@ -131,6 +139,7 @@ impl TestBot {
             metrics,
             outbox,
             ctx,
+            listening,
             stop,
             task,
         });
@@ -175,6 +184,34 @@ impl TestBot {
     /// The running app's context (to run a scheduler pass directly, or read its content).
     pub fn ctx(&self) -> Ctx {
         self.running.as_ref().expect("bot is running").ctx.clone()
+    }
+
+    /// The console's address (`http://127.0.0.1:<port>/`), once it listens (start with `console_settings`).
+    pub async fn console_url(&self) -> String {
+        let listening = &self.running.as_ref().expect("bot is running").listening;
+        let deadline = tokio::time::Instant::now() + STEP_TIMEOUT;
+        loop {
+            if let Some(addr) = listening.console.get() {
+                return format!("http://{addr}/");
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the console did not start listening (is ADMIN_ADDR set?)"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// A link the bot sent (under `CONSOLE_PUBLIC_URL`) as the console's real address on this machine.
+    pub async fn console_link(&self, sent: &str) -> String {
+        let start = sent
+            .find(CONSOLE_PUBLIC_URL)
+            .unwrap_or_else(|| panic!("no console link in {sent:?}"));
+        let path: String = sent[start + CONSOLE_PUBLIC_URL.len()..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        format!("{}{path}", self.console_url().await)
     }
 
     /// Waits until the scheduler has made a pass after everything so far (it is rung, so it looks at the
@@ -392,6 +429,19 @@ impl TestBot {
             .await
             .expect("count query")
     }
+}
+
+/// The console's public address in tests: the bot's links start with it, `console_link` maps them to the
+/// console's real port.
+pub const CONSOLE_PUBLIC_URL: &str = "http://console.test/";
+
+/// Settings that turn the console on (any free port) with coordinator 900.
+pub fn console_settings() -> [(&'static str, &'static str); 3] {
+    [
+        ("ADMIN_ADDR", "127.0.0.1:0"),
+        ("ADMIN_PUBLIC_URL", CONSOLE_PUBLIC_URL),
+        ("COORDINATOR_IDS", "900"),
+    ]
 }
 
 /// A message the bot created, and the (manual) clock's time when it reached the fake.

@@ -1,0 +1,113 @@
+//! The coordinators' web console: an adapter beside `telegram/`, served by the same process on `ADMIN_ADDR`
+//! (off when unset), behind the reverse proxy that terminates TLS. Server-rendered HTML (askama templates in
+//! `templates/`, texts from `dialogues/texts/*/console.toml`), no JavaScript. Pages call services and db like
+//! the chat does; nothing lower imports this module.
+//!
+//! Sign-in: `/admin` in chat sends a one-time link (`services::console`); `GET /login/<token>` shows a button
+//! whose POST uses the link (so link previews and scanners cannot use it up) and sets the session cookie.
+//! Every page needs a session (`auth::Signed`); every form carries the session's CSRF token
+//! (`auth::CsrfForm`). How to add a page: docs/console.md.
+mod audit_page;
+mod auth;
+mod limit;
+mod overview;
+mod page;
+
+pub use auth::COOKIE;
+
+use crate::services::Ctx;
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// What every console request can reach.
+#[derive(Clone)]
+pub struct Console {
+    pub ctx: Ctx,
+    /// Failed sign-in links, per client address and in all (429 beyond them).
+    limits: Arc<Mutex<limit::Limits>>,
+}
+
+impl Console {
+    pub fn new(ctx: Ctx) -> Console {
+        Console {
+            ctx,
+            limits: Default::default(),
+        }
+    }
+}
+
+/// The console's routes. A new page adds its route here (docs/console.md).
+pub fn router(console: Console) -> Router {
+    Router::new()
+        .route("/", get(overview::show))
+        .route("/audit", get(audit_page::show))
+        .route("/login", get(auth::signin_page))
+        .route("/login/{token}", get(auth::link_page).post(auth::use_link))
+        .route("/logout", post(auth::sign_out))
+        .route("/language", post(auth::language))
+        .route("/console.css", get(stylesheet))
+        .fallback(page::not_found)
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(console)
+}
+
+/// Serves the console on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    ctx: Ctx,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let app = router(Console::new(ctx)).into_make_service_with_connect_info::<SocketAddr>();
+    if let Err(e) = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        log::error!("console stopped: {e}");
+    }
+}
+
+const STYLESHEET: &str = include_str!("console.css");
+
+async fn stylesheet() -> Response {
+    let mut response = Response::new(STYLESHEET.into());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=3600"),
+    );
+    response
+}
+
+/// No scripts, frames, foreign forms or referrers (a sign-in link's token never leaves in a Referer), and
+/// nothing personal kept in caches.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
