@@ -13,6 +13,7 @@ mod check_command;
 mod coaching;
 mod console;
 mod console_browser;
+mod console_programme;
 mod coordinator_edges;
 mod coordinators;
 mod crash;

@@ -12,6 +12,10 @@ mod auth;
 mod limit;
 mod overview;
 mod page;
+mod programme;
+mod programme_form;
+mod programme_series;
+mod programme_view;
 
 pub use auth::COOKIE;
 
@@ -47,6 +51,28 @@ pub fn router(console: Console) -> Router {
     Router::new()
         .route("/", get(overview::show))
         .route("/audit", get(audit_page::show))
+        .route("/programme", get(programme::list))
+        .route("/programme/ends", post(programme::set_ends))
+        .route(
+            "/programme/new",
+            get(programme::new_form).post(programme::add_series),
+        )
+        .route(
+            "/programme/series/{id}",
+            get(programme_series::show).post(programme_series::edit_series),
+        )
+        .route(
+            "/programme/series/{id}/session",
+            post(programme_series::add_session),
+        )
+        .route(
+            "/programme/series/{id}/session/{session}",
+            post(programme_series::edit_session),
+        )
+        .route(
+            "/programme/series/{id}/session/{session}/cancel",
+            post(programme_series::cancel_session),
+        )
         .route("/login", get(auth::signin_page))
         .route("/login/{token}", get(auth::link_page).post(auth::use_link))
         .route("/logout", post(auth::sign_out))

@@ -12,6 +12,7 @@ use std::sync::Arc;
 /// The header's navigation: (link relative to the base, text key). A new page adds its line here.
 pub const NAV: &[(&str, &str)] = &[
     ("./", "console.nav.overview"),
+    ("programme", "console.nav.programme"),
     ("audit", "console.nav.audit"),
 ];
 
