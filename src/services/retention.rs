@@ -284,22 +284,19 @@ pub async fn purge_unfinished(
     Ok(erased)
 }
 
-/// When the programme-end or unfinished-registration rules next have something to do after `now`.
-pub async fn next_other_due(
+/// When the unfinished-registration rule next has something to do after `now` (as far as is known now).
+pub async fn next_unfinished_due(
     pool: &SqlitePool,
-    content: &Content,
-    tz: Tz,
     keep: &[i64],
     days: u32,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, DbError> {
     let span = Duration::days(i64::from(days));
-    let unfinished =
+    Ok(
         maintenance::oldest_unfinished_after(pool, now - span, &id_list(keep.iter().copied()))
             .await?
-            .map(|t| t + span);
-    let programme = Some(content.programme_over_at(tz)).filter(|at| *at > now);
-    Ok(unfinished.into_iter().chain(programme).min())
+            .map(|t| t + span),
+    )
 }
 
 #[cfg(test)]
