@@ -130,11 +130,12 @@ pub async fn run_pass(
         report.purged += done.fathers + done.others;
     }
     // People who never registered become due only as time passes: someone who writes now is due `days`
-    // from now, after whoever was due already. So after a look, nothing is due before the earliest due
-    // then found or `days` from the look, whichever comes first, and passes until then (woken by
-    // registrations) skip two queries that read every user. New content (`/reload`) looks again.
-    let unfinished_until = match memory.unfinished_quiet_until(&content, now) {
-        Some(until) => until,
+    // from now, after whoever was due already. So once a look has found the earliest due, nobody is due
+    // before it, and passes until then (woken by registrations, many a second at busy times) skip two
+    // queries that read every user. New content (`/reload`) looks again; so does every pass while nobody
+    // is waiting to be due (as before: no wake-up of its own then).
+    let unfinished_due = match memory.unfinished_quiet_until(&content, now) {
+        Some(until) => Some(until),
         None => {
             let keep = crate::services::retention::never_unfinished(&ctx.config, &content);
             let days = ctx.config.unfinished_retention_days;
@@ -142,19 +143,17 @@ pub async fn run_pass(
             report.purged += retention(&ctx.pool, &keep, days, now, false).await?;
             let next = crate::services::retention::next_unfinished_due(&ctx.pool, &keep, days, now)
                 .await?;
-            let look_again = now + chrono::Duration::days(i64::from(days));
-            let until = next.map_or(look_again, |next| next.min(look_again));
-            memory.unfinished = Some(Quiet {
+            memory.unfinished = next.map(|until| Quiet {
                 content: content.clone(),
                 until,
             });
-            until
+            next
         }
     };
     let (prompts, steps) = super::groups::plan(ctx, &content, tz, now).await?;
     report.prompts = prompts;
     report.coaching_steps = steps;
-    report.next_run = next_run(ctx, &content, tz, now, unfinished_until).await?;
+    report.next_run = next_run(ctx, &content, tz, now, unfinished_due).await?;
     ctx.outbox.wake();
     Ok(report)
 }
@@ -164,7 +163,7 @@ async fn next_run(
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
-    unfinished: DateTime<Utc>,
+    unfinished: Option<DateTime<Utc>>,
 ) -> Result<Option<DateTime<Utc>>, DbError> {
     let planning = content
         .series
@@ -185,7 +184,7 @@ async fn next_run(
         now,
     );
     let programme_end = Some(content.programme_over_at(tz)).filter(|at| *at > now);
-    let others = programme_end.into_iter().chain(Some(unfinished));
+    let others = programme_end.into_iter().chain(unfinished);
     let surveys = super::surveys::next_due(&ctx.pool, content, tz, now).await?;
     let groups = super::groups::next_run(ctx, content, tz).await?;
     Ok(planning
