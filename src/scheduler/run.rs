@@ -88,11 +88,13 @@ pub async fn run_pass(
 ) -> Result<PassReport, DbError> {
     let content = ctx.content.get();
     let tz = ctx.config.timezone;
-    let mut report = PassReport::default();
-    report.notices = announce_changes(&ctx.pool, &content, tz, now).await?;
-    report.offers_expired =
-        crate::services::waitlist::expire_offers(&ctx.pool, &content, tz, now).await?;
-    report.survey_invitations = super::surveys::plan(&ctx.pool, &content, tz, now).await?;
+    let mut report = PassReport {
+        notices: announce_changes(&ctx.pool, &content, tz, now).await?,
+        offers_expired: crate::services::waitlist::expire_offers(&ctx.pool, &content, tz, now)
+            .await?,
+        survey_invitations: super::surveys::plan(&ctx.pool, &content, tz, now).await?,
+        ..Default::default()
+    };
     for series in &content.series {
         let members = store::members(&ctx.pool, &series.id).await?;
         let (planned, withdrawn) = plan_series(
