@@ -173,7 +173,7 @@ fn buttons(message: &SentMessage) -> Vec<(String, String)> {
 }
 
 /// A scheduler context on the test's own pool (for passes while the bot is stopped).
-fn offline_ctx(bot: &TestBot) -> Ctx {
+pub(crate) fn offline_ctx(bot: &TestBot) -> Ctx {
     let config = bot.config();
     let content = milava_bot::content::load(&config.dialogues_dir).expect("content loads");
     Ctx {

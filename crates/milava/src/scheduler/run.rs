@@ -21,6 +21,7 @@ use crate::services::{Ctx, programme};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 /// Outbox rows written per transaction when planning, at most: 500 held the write lock (and replies) for over
 /// 100 ms on a slow day. A transaction also ends once it has held the turn for `db::BACKGROUND_SLICE`.
@@ -47,14 +48,53 @@ pub struct PassReport {
     pub next_run: Option<DateTime<Utc>>,
 }
 
+/// What the scheduler task carries from one pass to the next, so that a pass woken by a registration (many a
+/// second at busy times) does not repeat work that only time can change.
+#[derive(Default)]
+pub struct Memory {
+    unfinished: Option<Quiet>,
+}
+
+/// Nobody can be due under the unfinished-registration rule before `until` (checked with `content`).
+struct Quiet {
+    content: Arc<Content>,
+    until: DateTime<Utc>,
+}
+
+impl Memory {
+    /// Until when the unfinished-registration rule needs no look, if the last look still holds.
+    fn unfinished_quiet_until(
+        &self,
+        content: &Arc<Content>,
+        now: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
+        self.unfinished
+            .as_ref()
+            .filter(|quiet| Arc::ptr_eq(&quiet.content, content) && now < quiet.until)
+            .map(|quiet| quiet.until)
+    }
+}
+
+/// One pass on its own (tools, tests, `bench plan`): everything is looked at.
 pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbError> {
+    run_pass(ctx, now, &mut Memory::default()).await
+}
+
+/// One pass of the scheduler task, which keeps `memory` between passes.
+pub async fn run_pass(
+    ctx: &Ctx,
+    now: DateTime<Utc>,
+    memory: &mut Memory,
+) -> Result<PassReport, DbError> {
     let content = ctx.content.get();
     let tz = ctx.config.timezone;
-    let mut report = PassReport::default();
-    report.notices = announce_changes(&ctx.pool, &content, tz, now).await?;
-    report.offers_expired =
-        crate::services::waitlist::expire_offers(&ctx.pool, &content, tz, now).await?;
-    report.survey_invitations = super::surveys::plan(&ctx.pool, &content, tz, now).await?;
+    let mut report = PassReport {
+        notices: announce_changes(&ctx.pool, &content, tz, now).await?,
+        offers_expired: crate::services::waitlist::expire_offers(&ctx.pool, &content, tz, now)
+            .await?,
+        survey_invitations: super::surveys::plan(&ctx.pool, &content, tz, now).await?,
+        ..Default::default()
+    };
     for series in &content.series {
         let members = store::members(&ctx.pool, &series.id).await?;
         let (planned, withdrawn) = plan_series(
@@ -91,14 +131,31 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
     if let Some(done) = retention(&ctx.pool, &content, tz, coordinators, now, false).await? {
         report.purged += done.fathers + done.others;
     }
-    let keep = crate::services::retention::never_unfinished(&ctx.config, &content);
-    let days = ctx.config.unfinished_retention_days;
-    report.purged +=
-        crate::services::retention::purge_unfinished(&ctx.pool, &keep, days, now, false).await?;
+    // People who never registered become due only as time passes: someone who writes now is due `days`
+    // from now, after whoever was due already. So once a look has found the earliest due, nobody is due
+    // before it, and passes until then (woken by registrations, many a second at busy times) skip two
+    // queries that read every user. New content (`/reload`) looks again; so does every pass while nobody
+    // is waiting to be due (as before: no wake-up of its own then).
+    let unfinished_due = match memory.unfinished_quiet_until(&content, now) {
+        Some(until) => Some(until),
+        None => {
+            let keep = crate::services::retention::never_unfinished(&ctx.config, &content);
+            let days = ctx.config.unfinished_retention_days;
+            let retention = crate::services::retention::purge_unfinished;
+            report.purged += retention(&ctx.pool, &keep, days, now, false).await?;
+            let next = crate::services::retention::next_unfinished_due(&ctx.pool, &keep, days, now)
+                .await?;
+            memory.unfinished = next.map(|until| Quiet {
+                content: content.clone(),
+                until,
+            });
+            next
+        }
+    };
     let (prompts, steps) = super::groups::plan(ctx, &content, tz, now).await?;
     report.prompts = prompts;
     report.coaching_steps = steps;
-    report.next_run = next_run(ctx, &content, tz, now).await?;
+    report.next_run = next_run(ctx, &content, tz, now, unfinished_due).await?;
     ctx.outbox.wake();
     Ok(report)
 }
@@ -108,6 +165,7 @@ async fn next_run(
     content: &Content,
     tz: Tz,
     now: DateTime<Utc>,
+    unfinished: Option<DateTime<Utc>>,
 ) -> Result<Option<DateTime<Utc>>, DbError> {
     let planning = content
         .series
@@ -127,15 +185,16 @@ async fn next_run(
         ctx.config.personal_data_retention_days,
         now,
     );
-    let others = crate::services::retention::next_other_due(
-        &ctx.pool,
-        content,
-        tz,
-        &crate::services::retention::never_unfinished(&ctx.config, content),
-        ctx.config.unfinished_retention_days,
-        now,
-    )
-    .await?;
+    // Every end date the programme has had can erase those who were told of it.
+    let programme_end = content
+        .season_extra
+        .ends
+        .iter()
+        .map(|e| crate::content::day_over_at(e.ends, tz))
+        .chain(Some(content.programme_over_at(tz)))
+        .filter(|at| *at > now)
+        .min();
+    let others = programme_end.into_iter().chain(unfinished);
     let surveys = super::surveys::next_due(&ctx.pool, content, tz, now).await?;
     let groups = super::groups::next_run(ctx, content, tz).await?;
     Ok(planning

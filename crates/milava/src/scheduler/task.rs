@@ -57,11 +57,12 @@ async fn run_loop(
     let mut full_pass = true;
     let mut next_run: Option<DateTime<Utc>> = None;
     let mut failing = false;
+    let mut memory = run::Memory::default();
     loop {
         let now = ctx.clock.now();
         let seen = ctx.scheduler.begin();
         if full_pass {
-            match run::run_once(&ctx, now).await {
+            match run::run_pass(&ctx, now, &mut memory).await {
                 Ok(report) => {
                     if failing {
                         log::info!("scheduler recovered");

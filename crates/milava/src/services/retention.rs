@@ -307,30 +307,19 @@ pub async fn purge_unfinished(
     Ok(erased)
 }
 
-/// When the programme-end or unfinished-registration rules next have something to do after `now`.
-pub async fn next_other_due(
+/// When the unfinished-registration rule next has something to do after `now` (as far as is known now).
+pub async fn next_unfinished_due(
     pool: &crate::db::Db,
-    content: &Content,
-    tz: Tz,
     keep: &[i64],
     days: u32,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, DbError> {
     let span = Duration::days(i64::from(days));
-    let unfinished =
+    Ok(
         maintenance::oldest_unfinished_after(pool, now - span, &id_list(keep.iter().copied()))
             .await?
-            .map(|t| t + span);
-    // Every end date the programme has had can erase those who were told of it.
-    let programme = content
-        .season_extra
-        .ends
-        .iter()
-        .map(|e| crate::content::day_over_at(e.ends, tz))
-        .chain(Some(content.programme_over_at(tz)))
-        .filter(|at| *at > now)
-        .min();
-    Ok(unfinished.into_iter().chain(programme).min())
+            .map(|t| t + span),
+    )
 }
 
 #[cfg(test)]
