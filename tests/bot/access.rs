@@ -1,8 +1,8 @@
 //! Access: calendar files only for people in the series (or coordinators), and `/linkgroup` only by a chat
 //! administrator who may take the chat over.
 use crate::harness::{TestBot, joined};
-use crate::programme::register_professional;
 use fake_telegram::{FakeUser, SentMessage};
+use testkit::story::register_professional;
 
 const NOT_IN_SERIES: &str =
     "Tämän sarjan kalenteri on sen osallistujille. Oman sarjasi näet komennolla /schedule.";
@@ -92,10 +92,10 @@ async fn link_of(bot: &TestBot, chat: i64) -> Option<String> {
 async fn linkgroup_needs_a_chat_administrator_who_may_take_over_the_chat() {
     // Oulu's group is facilitated by 7501 and 7503, Kajaani's by 7502 and 7503.
     let dir = tempfile::tempdir().unwrap();
-    crate::check_command::copy_dir(&crate::harness::dialogues_dir(), dir.path());
+    testkit::content::copy_dir(&crate::harness::dialogues_dir(), dir.path());
     let groups = dir.path().join("groups.toml");
-    crate::check_command::edit(&groups, "facilitators = []", "facilitators = [7501, 7503]");
-    crate::check_command::edit(&groups, "facilitators = []", "facilitators = [7502, 7503]");
+    testkit::content::edit(&groups, "facilitators = []", "facilitators = [7501, 7503]");
+    testkit::content::edit(&groups, "facilitators = []", "facilitators = [7502, 7503]");
     let content = dir.path().display().to_string();
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", "900"), ("DIALOGUES_DIR", &content)]).await;
     let oulu_chat = crate::groups::oulu_group();

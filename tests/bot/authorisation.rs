@@ -2,9 +2,9 @@
 //! a command's list is refused (and nothing changes), and so is every button kind reserved for coordinators.
 //! A new command or button kind without a rule makes these tests fail.
 use crate::harness::{TestBot, joined};
-use crate::registration::register_father;
 use milava_bot::domain::CallbackData;
 use milava_bot::domain::commands::{Command, Where, Who};
+use testkit::story::register_father;
 
 fn facilitator_commands() -> Vec<&'static str> {
     Command::names_for(Who::Facilitators, Where::Group)

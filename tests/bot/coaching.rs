@@ -2,9 +2,9 @@
 //! reflections private to him, paged in /journal, shown by /mydata and erased by /forget.
 use crate::groups::{times, utc};
 use crate::harness::{TestBot, joined, labels};
-use crate::registration::register_father;
 use chrono::{DateTime, Utc};
 use fake_telegram::FakeUser;
+use testkit::story::register_father;
 
 /// Registers a father who chose both (register_father) and picks Wednesdays at 19.00.
 async fn father_on_wednesdays(bot: &TestBot, id: i64, name: &str) -> FakeUser {

@@ -1,10 +1,10 @@
 //! Fathers' peer groups in real Telegram groups: linking, gated joining, /apua, scheduled prompts across the
 //! DST change, facilitators' commands, and the bot removed from a group.
 use crate::harness::{Arrival, TestBot, joined};
-use crate::registration::register_father;
 use chrono::{DateTime, TimeZone, Utc};
 use fake_telegram::{FAKE_BOT_ID, FakeGroup, FakeUser, SentMessage};
 use serde_json::json;
+use testkit::story::register_father;
 
 pub const COORDINATOR: i64 = 900;
 

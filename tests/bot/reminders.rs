@@ -2,31 +2,16 @@
 //! Bot API, with the manual clock stepped through the real spring-2024 series (Finland went to summer time on
 //! 31.3.2024, between the kick-offs and most follow-ups).
 use crate::harness::{Arrival, TestBot, joined};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use fake_telegram::{FakeUser, SentMessage};
 use milava_bot::clock::Clock;
 use milava_bot::domain::Lang;
 use milava_bot::domain::outbox::Status;
 use milava_bot::services::Ctx;
 use pretty_assertions::assert_eq;
-use std::path::Path;
 use std::sync::Arc;
-
-/// The delivery worker's limits (one message a second per private chat) and the fake's run this much faster,
-/// so a participant's messages at nearby clock times do not wait real seconds.
-pub const SPEEDUP: f64 = 20.0;
-pub const COORDINATOR: i64 = 900;
-
-/// A text of the shipped content with its placeholders filled: the wording is the content's business, so
-/// tests compare with it and check the parts the code fills in (titles, dates, times) themselves.
-pub fn text(lang: Lang, key: &str, values: &[(&str, &str)]) -> String {
-    static CONTENT: std::sync::OnceLock<milava_bot::content::Content> = std::sync::OnceLock::new();
-    CONTENT
-        .get_or_init(|| {
-            milava_bot::content::load(&crate::harness::dialogues_dir()).expect("content loads")
-        })
-        .fill(lang, key, values)
-}
+use testkit::content::{ContentCopy, text};
+use testkit::story::{COORDINATOR, SPEEDUP, enrol, utc};
 
 /// The check-in prompt of a session.
 pub fn prompt(lang: Lang, title: &str) -> String {
@@ -51,102 +36,6 @@ fn described(lang: Lang, title: &str, theme: &str, when: &str, place: Option<&st
     )
 }
 
-/// "2024-03-18 14:00" as UTC.
-pub fn utc(s: &str) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("a test time"))
-}
-
-/// Registers a professional through the deep link `code`, in Finnish or English; returns them and the bot's
-/// last answer (enrolled or waitlisted).
-pub async fn register(
-    bot: &TestBot,
-    id: i64,
-    name: &str,
-    lang: &str,
-    code: &str,
-) -> (FakeUser, String) {
-    let (field, accept, research) = match lang {
-        "en" => ("Health care", "I agree", "No, thank you"),
-        _ => ("Hoitoala", "Hyväksyn", "Ei, kiitos"),
-    };
-    let user = FakeUser::new(id, name, Some(lang));
-    bot.send(&user, &format!("/start {code}")).await;
-    bot.send(&user, name).await;
-    bot.send(&user, "Oulun kaupunki").await;
-    bot.press(&user, field).await;
-    bot.send(
-        &user,
-        &format!("{}@example.fi", name.to_lowercase().replace(' ', ".")),
-    )
-    .await;
-    bot.press(&user, accept).await;
-    let done = joined(&bot.press(&user, research).await);
-    (user, done)
-}
-
-async fn enrol(bot: &TestBot, id: i64, name: &str, lang: &str, code: &str) -> FakeUser {
-    let (user, done) = register(bot, id, name, lang, code).await;
-    assert!(
-        done.contains("Sinulla on paikka työpajasarjassa") || done.contains("You have a place"),
-        "{done}"
-    );
-    user
-}
-
-/// A copy of `dialogues/` to edit; the bot reads it with `DIALOGUES_DIR` (again at a restart or `/reload`).
-pub struct ContentCopy {
-    dir: tempfile::TempDir,
-}
-
-impl ContentCopy {
-    pub fn new() -> ContentCopy {
-        let dir = tempfile::tempdir().expect("temp dir");
-        copy_dir(&crate::harness::dialogues_dir(), dir.path());
-        ContentCopy { dir }
-    }
-
-    pub fn path(&self) -> String {
-        self.dir.path().display().to_string()
-    }
-
-    /// Replaces `from` (which must occur exactly once) with `to` in programme.toml.
-    pub fn edit_programme(&self, from: &str, to: &str) {
-        let path = self.dir.path().join("programme.toml");
-        let text = std::fs::read_to_string(&path).expect("programme.toml");
-        assert_eq!(text.matches(from).count(), 1, "'{from}' in programme.toml");
-        std::fs::write(&path, text.replacen(from, to, 1)).expect("programme.toml written");
-    }
-
-    /// Removes one `[[series.session]]` block from programme.toml.
-    pub fn remove_session(&self, id: &str) {
-        let path = self.dir.path().join("programme.toml");
-        let text = std::fs::read_to_string(&path).expect("programme.toml");
-        let marker = "[[series.session]]";
-        let start = text
-            .find(&format!("{marker}\nid = \"{id}\""))
-            .unwrap_or_else(|| panic!("no session {id}"));
-        let end = text[start + marker.len()..]
-            .find(marker)
-            .map(|i| start + marker.len() + i)
-            .unwrap_or(text.len());
-        std::fs::write(&path, format!("{}{}", &text[..start], &text[end..]))
-            .expect("programme.toml written");
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("dir");
-    for entry in std::fs::read_dir(from).expect("dialogues readable") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copied");
-        }
-    }
-}
-
 /// What one chat received, as (clock time, text).
 fn received(arrivals: &[Arrival], chat: i64) -> Vec<(DateTime<Utc>, String)> {
     arrivals
@@ -158,24 +47,6 @@ fn received(arrivals: &[Arrival], chat: i64) -> Vec<(DateTime<Utc>, String)> {
 
 fn buttons(message: &SentMessage) -> Vec<(String, String)> {
     message.inline_buttons().into_iter().flatten().collect()
-}
-
-/// A scheduler context on the test's own pool (for passes while the bot is stopped).
-fn offline_ctx(bot: &TestBot) -> Ctx {
-    let config = bot.config();
-    let content = milava_bot::content::load(&config.dialogues_dir).expect("content loads");
-    Ctx {
-        pool: bot.db.clone(),
-        content: Arc::new(milava_bot::content::ContentStore::new(content)),
-        clock: Arc::new(bot.clock.clone()),
-        config: Arc::new(config),
-        metrics: Default::default(),
-        outbox: Default::default(),
-        scheduler: Default::default(),
-        faults: Default::default(),
-        handling: Default::default(),
-        send_budget: Default::default(),
-    }
 }
 
 /// Outbox rows of the session planner (reminders and check-ins) as (key, status).
@@ -499,7 +370,10 @@ async fn restarts_and_crashes_between_planning_and_sending_duplicate_nothing() {
     // each, the second nothing.
     bot.stop().await;
     bot.clock.set(utc("2024-03-17 15:00"));
-    let ctx = offline_ctx(&bot);
+    // A scheduler context on the test's own pool.
+    let config = bot.config();
+    let content = milava_bot::content::load(&config.dialogues_dir).expect("content loads");
+    let ctx = Ctx::new(bot.db.clone(), content, Arc::new(bot.clock.clone()), config);
     let first = milava_bot::scheduler::run::run_once(&ctx, bot.clock.now())
         .await
         .expect("a pass");

@@ -1,10 +1,10 @@
 //! Feedback surveys through the fake Bot API and the manual clock: who is invited and when (once), answering by
 //! buttons and typed text, resuming after a restart, one submission, one reminder, closing, anonymity.
 use crate::harness::{TestBot, joined, labels};
-use crate::programme::register_professional;
-use crate::reminders::{SPEEDUP, utc};
 use fake_telegram::{FakeUser, SentMessage};
 use pretty_assertions::assert_eq;
+use testkit::story::register_professional;
+use testkit::story::{SPEEDUP, utc};
 
 pub const COORDINATOR: i64 = 900;
 

@@ -2,7 +2,7 @@
 //! tests all start the same thing.
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
-use crate::content::{self, Content, ContentError, ContentStore};
+use crate::content::{self, Content, ContentError};
 use crate::db::{self, DbError};
 use crate::delivery;
 use crate::fault_log::{Fault, FaultLog};
@@ -94,19 +94,7 @@ impl App {
         if let Some(url) = &config.api_url {
             bot = bot.set_api_url(url.clone());
         }
-        let content = Arc::new(ContentStore::new(Arc::unwrap_or_clone(content)));
-        let ctx = Ctx {
-            pool,
-            content,
-            clock,
-            config: Arc::new(config),
-            metrics: Default::default(),
-            outbox: Default::default(),
-            scheduler: Default::default(),
-            faults: Default::default(),
-            handling: Default::default(),
-            send_budget: Default::default(),
-        };
+        let ctx = Ctx::new(pool, Arc::unwrap_or_clone(content), clock, config);
         Ok(App {
             delivery: delivery::Settings::from_config(&ctx.config),
             ctx,
