@@ -1,5 +1,5 @@
-//! Content for tests. The fixture folder (`crates/testkit/fixtures/dialogues`, a copy of the shipped content
-//! frozen for the tests) is what the simulated bot reads unless told otherwise: tests may rely on its wording,
+//! Content for tests. The fixture folder (`tests/fixtures/dialogues`, a copy of the shipped content frozen
+//! for the tests) is what the simulated bot reads unless told otherwise: tests may rely on its wording,
 //! and an editor of the shipped texts in `dialogues/` never touches it, so rewording a sentence there breaks
 //! no Rust test (the golden transcripts in `tests/transcripts` run on the shipped content on purpose). Where a
 //! test needs other content, it edits a [`ContentCopy`] of the fixture.
@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 /// The fixture content the tests run on.
 pub fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/dialogues")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/dialogues")
 }
 
 /// The shipped content (`dialogues/` at the repository root): for the golden transcripts and the check that
