@@ -120,7 +120,7 @@ fn check_walk(arrivals: &[Arrival], chat: i64, lang: Lang, sessions: &[Expected]
     // Feedback surveys after the sessions are tested in surveys.rs.
     let got: Vec<&Arrival> = arrivals
         .iter()
-        .filter(|a| a.message.chat_id == chat && !crate::surveys::is_survey(&a.message))
+        .filter(|a| a.message.chat_id == chat && !testkit::story::surveys::is_survey(&a.message))
         .collect();
     let expected = walk_messages(lang, sessions);
     let got_times: Vec<DateTime<Utc>> = got.iter().map(|a| a.at).collect();
@@ -286,7 +286,7 @@ async fn both_spring_series_get_every_reminder_and_prompt_at_its_exact_time_acro
     assert_eq!(
         arrivals
             .iter()
-            .filter(|a| !crate::surveys::is_survey(&a.message))
+            .filter(|a| !testkit::story::surveys::is_survey(&a.message))
             .count(),
         30,
         "nothing else was sent (nobody attended, so no certificates; the series-end survey is tested in surveys.rs)"
@@ -1011,7 +1011,9 @@ async fn check_in_and_corrected_attendance_decide_who_gets_a_certificate() {
     bot.restart().await;
     let later = bot.advance_from(since, utc("2024-05-20 10:00")).await;
     assert!(
-        later.iter().all(|a| crate::surveys::is_survey(&a.message)),
+        later
+            .iter()
+            .all(|a| testkit::story::surveys::is_survey(&a.message)),
         "{later:#?}"
     );
 }

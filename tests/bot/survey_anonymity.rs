@@ -2,10 +2,10 @@
 //! scope would be too small, the in-chat `/export` is coarsened, and `/forget` leaves no pseudonym on a
 //! submitted response.
 use crate::harness::{TestBot, joined};
-use crate::surveys::{OPENS, answer_feedback, attend, start};
 use fake_telegram::{FakeUser, SentMessage};
 use pretty_assertions::assert_eq;
 use testkit::story::register_professional;
+use testkit::story::surveys::{OPENS, answer_feedback, attend, start};
 use testkit::story::utc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,9 +1,9 @@
 //! The anonymous peer-group survey after four weeks, `/forget` with survey data, and surveys sent by hand.
 use crate::harness::{TestBot, joined, labels};
-use crate::surveys::{COORDINATOR, invitations_to, start};
 use fake_telegram::FakeUser;
 use pretty_assertions::assert_eq;
 use testkit::story::register_professional;
+use testkit::story::surveys::{COORDINATOR, invitations_to, start};
 use testkit::story::utc;
 
 /// A father who joins the Oulu peer group through its link (12.3.2024 7.00 UTC), with research consent.
@@ -17,8 +17,8 @@ async fn join_group(bot: &TestBot, id: i64, name: &str) -> FakeUser {
     assert!(done.contains("Ilmoittautumisesi on tallessa"), "{done}");
     // The coordinator links the Oulu group and the father joins it through its invite link: the four weeks
     // count from the moment the bot lets him in.
-    let link = crate::groups::link_oulu(bot).await;
-    let group = crate::groups::oulu_group();
+    let link = testkit::story::groups::link_oulu(bot).await;
+    let group = testkit::story::groups::oulu_group();
     bot.exchange(group.id, |f| {
         f.request_to_join(&group, &user, Some(&link));
     })

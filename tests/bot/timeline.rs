@@ -2,10 +2,10 @@
 //! after leaving it, and coordinators who need not register.
 use crate::harness::check;
 use crate::harness::{TestBot, joined, labels};
-use crate::waitlist::status;
 use fake_telegram::FakeUser;
 use milava_bot::domain::Lang;
 use testkit::content::{ContentCopy, text};
+use testkit::story::waitlist::status;
 use testkit::story::{register, utc};
 
 /// A professional answers everything up to the series question (Finnish or English, by `lang`).

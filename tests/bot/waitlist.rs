@@ -6,18 +6,8 @@ use fake_telegram::FakeUser;
 use milava_bot::domain::Lang;
 use pretty_assertions::assert_eq;
 use testkit::content::{ContentCopy, text};
+use testkit::story::waitlist::status;
 use testkit::story::{SPEEDUP, register, utc};
-
-/// The status of `user`'s enrolment in the Oulu series (also used by `timeline`).
-pub(crate) async fn status(bot: &TestBot, user: &FakeUser) -> String {
-    sqlx::query_scalar(
-        "SELECT status FROM enrolments WHERE telegram_user_id = ? AND series_id = 'oulu-2024'",
-    )
-    .bind(user.id)
-    .fetch_one(&bot.db)
-    .await
-    .expect("an enrolment")
-}
 
 /// Keys and statuses of the outbox rows about the waitlist, oldest first.
 async fn offer_rows(bot: &TestBot) -> Vec<(String, String)> {

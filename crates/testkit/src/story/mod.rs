@@ -1,5 +1,11 @@
 //! The steps tests tell their stories with: people who register as they would in the chat (on the fixture
 //! content, whose wording and buttons they rely on), and times written as people read them.
+pub mod faults;
+pub mod groups;
+pub mod outbox;
+pub mod surveys;
+pub mod waitlist;
+
 use crate::bot::{SimulatedBot, joined};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use fake_telegram::FakeUser;
