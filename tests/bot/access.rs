@@ -1,8 +1,9 @@
 //! Access: calendar files only for people in the series (or coordinators), and `/linkgroup` only by a chat
 //! administrator who may take the chat over.
 use crate::harness::{TestBot, joined};
-use crate::programme::register_professional;
 use fake_telegram::{FakeUser, SentMessage};
+use testkit::story::groups::set_chat_role;
+use testkit::story::register_professional;
 
 const NOT_IN_SERIES: &str =
     "Tämän sarjan kalenteri on sen osallistujille. Oman sarjasi näet komennolla /schedule.";
@@ -70,16 +71,6 @@ async fn calendar_buttons_give_the_file_only_to_people_in_the_series_and_coordin
     assert_eq!(documents(&replies), 1, "{replies:?}");
 }
 
-/// `user` is the chat's creator (`admin = true`: an administrator) or a plain member, as `getChatMember` says.
-pub fn set_chat_role(bot: &TestBot, chat: i64, user: i64, admin: bool) {
-    let member = if admin {
-        serde_json::json!({"status": "creator", "is_anonymous": false})
-    } else {
-        serde_json::json!({"status": "member"})
-    };
-    bot.fake.set_chat_member(chat, user, member);
-}
-
 async fn link_of(bot: &TestBot, chat: i64) -> Option<String> {
     sqlx::query_scalar("SELECT group_id FROM group_links WHERE chat_id = ?")
         .bind(chat)
@@ -92,18 +83,18 @@ async fn link_of(bot: &TestBot, chat: i64) -> Option<String> {
 async fn linkgroup_needs_a_chat_administrator_who_may_take_over_the_chat() {
     // Oulu's group is facilitated by 7501 and 7503, Kajaani's by 7502 and 7503.
     let dir = tempfile::tempdir().unwrap();
-    crate::check_command::copy_dir(&crate::harness::dialogues_dir(), dir.path());
+    testkit::content::copy_dir(&crate::harness::dialogues_dir(), dir.path());
     let groups = dir.path().join("groups.toml");
-    crate::check_command::edit(&groups, "facilitators = []", "facilitators = [7501, 7503]");
-    crate::check_command::edit(&groups, "facilitators = []", "facilitators = [7502, 7503]");
+    testkit::content::edit(&groups, "facilitators = []", "facilitators = [7501, 7503]");
+    testkit::content::edit(&groups, "facilitators = []", "facilitators = [7502, 7503]");
     let content = dir.path().display().to_string();
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", "900"), ("DIALOGUES_DIR", &content)]).await;
-    let oulu_chat = crate::groups::oulu_group();
+    let oulu_chat = testkit::story::groups::oulu_group();
     let other_chat = fake_telegram::FakeGroup::new(-100_888, "Kajaanin isät");
     let oulu_facilitator = FakeUser::new(7501, "Olli", Some("fi"));
     let kajaani_facilitator = FakeUser::new(7502, "Kalle", Some("fi"));
     let both = FakeUser::new(7503, "Aki", Some("fi"));
-    let in_group = |chat, user, text| crate::groups::in_group(&bot, chat, user, text);
+    let in_group = |chat, user, text| testkit::story::groups::in_group(&bot, chat, user, text);
 
     // A facilitator who is only a member of the chat cannot link it.
     let replies = joined(&in_group(&oulu_chat, &oulu_facilitator, "/linkgroup isat-oulu").await);
@@ -160,7 +151,7 @@ async fn linkgroup_needs_a_chat_administrator_who_may_take_over_the_chat() {
         link_of(&bot, oulu_chat.id).await.as_deref(),
         Some("kajaani-isat-fi")
     );
-    let coordinator = crate::groups::coordinator();
+    let coordinator = testkit::story::groups::coordinator();
     set_chat_role(&bot, oulu_chat.id, coordinator.id, true);
     let replies = joined(&in_group(&oulu_chat, &coordinator, "/linkgroup isat-rovaniemi").await);
     assert!(

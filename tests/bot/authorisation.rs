@@ -2,9 +2,9 @@
 //! a command's list is refused (and nothing changes), and so is every button kind reserved for coordinators.
 //! A new command or button kind without a rule makes these tests fail.
 use crate::harness::{TestBot, joined};
-use crate::registration::register_father;
 use milava_bot::domain::CallbackData;
 use milava_bot::domain::commands::{Command, Where, Who};
+use testkit::story::register_father;
 
 fn facilitator_commands() -> Vec<&'static str> {
     Command::names_for(Who::Facilitators, Where::Group)
@@ -63,27 +63,31 @@ async fn every_command_is_handled_where_its_access_rule_says() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_facilitators_and_coordinators_may_use_facilitator_commands_in_a_group() {
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", COORDINATOR)]).await;
-    crate::groups::link_oulu(&bot).await;
-    let group = crate::groups::oulu_group();
+    testkit::story::groups::link_oulu(&bot).await;
+    let group = testkit::story::groups::oulu_group();
     let member = fake_telegram::FakeUser::new(7103, "Jussi", Some("fi"));
     let refused = "Tämä komento on vain ryhmän ohjaajille.";
-    let prompts_before = crate::groups::prompts_recorded(&bot).await;
+    let prompts_before = testkit::story::groups::prompts_recorded(&bot).await;
     for name in facilitator_commands() {
         let command = match name {
             "linkgroup" => "/linkgroup isat-oulu".to_string(),
             other => format!("/{other}"),
         };
-        let replies = crate::groups::in_group(&bot, &group, &member, &command).await;
+        let replies = testkit::story::groups::in_group(&bot, &group, &member, &command).await;
         assert_eq!(joined(&replies), refused, "{command}");
     }
-    assert_eq!(crate::groups::prompts_recorded(&bot).await, prompts_before);
+    assert_eq!(
+        testkit::story::groups::prompts_recorded(&bot).await,
+        prompts_before
+    );
     // A coordinator gets past the check for each of them.
-    let venla = crate::groups::coordinator();
+    let venla = testkit::story::groups::coordinator();
     for name in facilitator_commands()
         .into_iter()
         .filter(|n| *n != "linkgroup")
     {
-        let replies = crate::groups::in_group(&bot, &group, &venla, &format!("/{name}")).await;
+        let replies =
+            testkit::story::groups::in_group(&bot, &group, &venla, &format!("/{name}")).await;
         assert_ne!(joined(&replies), refused, "/{name}");
     }
 }

@@ -1,8 +1,8 @@
 //! Group commit (`services::batch`): inputs that arrive together are handled in one transaction, yet each
 //! stays all or nothing — one person's failing write is only theirs, and the others' answers are stored.
-use crate::faults::{another_program_locks, inject_storage_fault_where};
 use crate::harness::{TestBot, joined};
 use fake_telegram::FakeUser;
+use testkit::story::faults::{another_program_locks, inject_storage_fault_where};
 
 const FIRST: i64 = 8_400;
 const PEOPLE: i64 = 30;

@@ -1036,7 +1036,7 @@ async fn a_crash_mid_broadcast_is_finished_after_the_restart_with_at_most_one_du
 async fn only_coordinators_can_broadcast_even_with_forged_buttons() {
     let bot = TestBot::start_sped_up(COORDINATORS, 10.0).await;
     add_fathers(&bot, 301..=303).await;
-    let pekka = crate::registration::register_father(&bot, 310, "Pekka").await;
+    let pekka = testkit::story::register_father(&bot, 310, "Pekka").await;
     for command in ["/broadcast", "/broadcasts", "/cancel_broadcast"] {
         let replies = bot.send(&pekka, command).await;
         assert!(

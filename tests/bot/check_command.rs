@@ -1,48 +1,16 @@
-use crate::harness::dialogues_dir;
-use std::path::Path;
+use crate::harness::{check, dialogues_dir};
 use std::process::Command;
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
-pub fn check(dir: &Path) -> (bool, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_milava-bot"))
-        .arg("check")
-        .env("DIALOGUES_DIR", dir)
-        .env_remove("TELOXIDE_TOKEN")
-        .current_dir(dir)
-        .output()
-        .expect("runs milava-bot check");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
-
-pub fn edit(path: &Path, from: &str, to: &str) {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(
-        text.contains(from),
-        "{} does not contain {from:?}",
-        path.display()
-    );
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
-}
+use testkit::content::{copy_dir, edit, shipped_dir};
 
 #[test]
 fn the_shipped_content_passes_check() {
+    let (ok, text) = check(&shipped_dir());
+    assert!(ok, "{text}");
+    assert!(text.contains("content is valid"), "{text}");
+}
+
+#[test]
+fn the_fixture_content_the_tests_run_on_passes_check() {
     let (ok, text) = check(&dialogues_dir());
     assert!(ok, "{text}");
     assert!(text.contains("content is valid"), "{text}");

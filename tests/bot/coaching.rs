@@ -1,10 +1,10 @@
 //! One-to-one coaching: the weekly step at the father's chosen local time (across the DST change), his
 //! reflections private to him, paged in /journal, shown by /mydata and erased by /forget.
-use crate::groups::{times, utc};
 use crate::harness::{TestBot, joined, labels};
-use crate::registration::register_father;
 use chrono::{DateTime, Utc};
 use fake_telegram::FakeUser;
+use testkit::story::groups::{times, utc};
+use testkit::story::register_father;
 
 /// Registers a father who chose both (register_father) and picks Wednesdays at 19.00.
 async fn father_on_wednesdays(bot: &TestBot, id: i64, name: &str) -> FakeUser {
@@ -25,7 +25,7 @@ async fn father_on_wednesdays(bot: &TestBot, id: i64, name: &str) -> FakeUser {
 }
 
 fn steps(arrivals: &[crate::harness::Arrival], chat: i64) -> Vec<(DateTime<Utc>, String)> {
-    crate::groups::arrivals_in(arrivals, chat)
+    testkit::story::groups::arrivals_in(arrivals, chat)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,11 +2,11 @@
 //! link the bot sends, links that work once and for 10 minutes, made-up cookies, CSRF tokens, sessions that
 //! end after 8 hours idle, rate limits on bad links, both languages, and the pages' content.
 use crate::harness::{TestBot, console_settings, joined};
-use crate::registration::register_father;
 use chrono::Duration;
 use fake_telegram::FakeUser;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use testkit::story::register_father;
 
 pub const COORDINATOR: i64 = 900;
 
@@ -305,7 +305,7 @@ async fn someone_no_longer_a_coordinator_is_refused_with_403() {
     let mut bot = TestBot::start_with(&console_settings()).await;
     let signed = sign_in(&bot).await;
     let link = admin_link(&bot, &coordinator()).await;
-    bot.set("COORDINATOR_IDS", "901");
+    bot.set_coordinators(&[901]);
     bot.restart().await;
     let signed = Signed {
         base: bot.console_url().await,
@@ -501,7 +501,7 @@ async fn a_coordinator_who_asks_to_be_forgotten_is_signed_out_of_the_console() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_shows_registrations_the_unreachable_the_queue_and_what_comes_next() {
     let bot = TestBot::start_with(&console_settings()).await;
-    crate::programme::register_professional(&bot, 9001, "Anna Ammattilainen").await;
+    testkit::story::register_professional(&bot, 9001, "Anna Ammattilainen").await;
     register_father(&bot, 7001, "Pekka").await;
     // Two days before the Oulu series' first session (19.3.2024 8.00) its reminders are queued.
     bot.clock

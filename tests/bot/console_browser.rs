@@ -5,8 +5,8 @@
 use crate::browser::Browser;
 use crate::console::{admin_link, coordinator};
 use crate::harness::{TestBot, console_settings};
-use crate::registration::register_father;
 use chrono::Duration;
+use testkit::story::register_father;
 
 /// Signs in with a fresh link from `/admin`, pressing the page's button as a person would.
 async fn sign_in(bot: &TestBot, browser: &Browser) {

@@ -5,8 +5,9 @@
 use crate::browser::Browser;
 use crate::console::{admin_link, coordinator};
 use crate::harness::{TestBot, console_settings};
-use crate::reminders::{SPEEDUP, register, text, utc};
 use milava_bot::domain::Lang;
+use testkit::content::text;
+use testkit::story::{SPEEDUP, register, utc};
 
 /// Sets a form field's value as the page's own input would (date and time inputs take ISO values).
 async fn set(browser: &Browser, id: &str, value: &str) {

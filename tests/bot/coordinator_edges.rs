@@ -3,11 +3,11 @@
 //! certificate. (Attendance by buttons: programme.rs; broadcasts' times and wording: broadcasts.rs; the
 //! participant list in the coordinator's language: coordinators.rs; change notices: reminders.rs.)
 use crate::harness::{TestBot, joined, labels};
-use crate::programme::register_professional;
-use crate::reminders::{SPEEDUP, register, utc};
-use crate::surveys::{OPENS, answer_feedback, attend, is_survey};
 use fake_telegram::{FakeUser, SentKind};
 use pretty_assertions::assert_eq;
+use testkit::story::register_professional;
+use testkit::story::surveys::{OPENS, answer_feedback, attend, is_survey};
+use testkit::story::{SPEEDUP, register, utc};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_scopes_name_their_series_and_the_chart_comes_as_a_photo_and_a_file() {

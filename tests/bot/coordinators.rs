@@ -1,6 +1,6 @@
 use crate::harness::{TestBot, joined};
-use crate::registration::register_father;
 use fake_telegram::FakeUser;
+use testkit::story::register_father;
 
 const COORDINATOR: i64 = 900;
 

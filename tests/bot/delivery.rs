@@ -2,52 +2,16 @@
 //! permanent and transient errors, crashes, due times and the rate limits.
 use crate::harness::{STEP_TIMEOUT, TestBot, joined, test_key};
 use fake_telegram::{Failure, FakeEvent, FakeUser, SentKind};
-use milava_bot::db::outbox::{self, Delivery, NewDelivery};
+use milava_bot::db::outbox::{self, NewDelivery};
 use milava_bot::domain::outbox::{Payload, Status};
 use milava_bot::domain::{Button, Document};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use testkit::story::outbox::{row, text, wait_for_row, wait_for_status};
 use tokio::time::Instant;
 
 const COORDINATOR: i64 = 900;
-
-pub(crate) fn text(key: &str, chat: i64, body: &str, bot: &TestBot) -> NewDelivery {
-    use milava_bot::clock::Clock;
-    NewDelivery::new(test_key(key), chat, Payload::text(body), bot.clock.now()).for_user(chat)
-}
-
-async fn row(bot: &TestBot, key: &str) -> Delivery {
-    outbox::by_key(&bot.db, &test_key(key))
-        .await
-        .expect("outbox readable")
-        .unwrap_or_else(|| panic!("no delivery '{key}'"))
-}
-
-/// Waits (re-reading the row every 10 ms) until the delivery satisfies `f`.
-pub(crate) async fn wait_for_row(
-    bot: &TestBot,
-    key: &str,
-    what: &str,
-    f: impl Fn(&Delivery) -> bool,
-) -> Delivery {
-    let deadline = Instant::now() + STEP_TIMEOUT;
-    loop {
-        let d = row(bot, key).await;
-        if f(&d) {
-            return d;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for '{key}' to be {what}: {d:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-pub(crate) async fn wait_for_status(bot: &TestBot, key: &str, status: Status) -> Delivery {
-    wait_for_row(bot, key, status.as_str(), |d| d.status == status).await
-}
 
 /// Waits until no row of `batch` is pending or being sent.
 async fn wait_for_batch(bot: &TestBot, batch: &str) -> outbox::BatchProgress {

@@ -1,7 +1,6 @@
 //! Email, the outbox's second channel, against a real SMTP server on 127.0.0.1 started by the test: a small
 //! tokio SMTP sink that stores what it accepts and can refuse (4xx, 5xx) or be down.
 use crate::harness::{TestBot, joined, labels};
-use crate::reminders::{SPEEDUP, register, text, utc};
 use chrono::{DateTime, Utc};
 use fake_telegram::FakeUser;
 use milava_bot::domain::Lang;
@@ -9,6 +8,8 @@ use pretty_assertions::assert_eq;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use testkit::content::text;
+use testkit::story::{SPEEDUP, register, utc};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 

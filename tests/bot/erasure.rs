@@ -2,11 +2,11 @@
 //! are not registered after it), and people who never finished registering go after
 //! `UNFINISHED_RETENTION_DAYS` without a message. Coordinators are never erased.
 use crate::harness::{TestBot, joined};
-use crate::registration::register_father;
-use crate::reminders::utc;
 use fake_telegram::FakeUser;
 use milava_bot::ops;
 use pretty_assertions::assert_eq;
+use testkit::story::register_father;
+use testkit::story::utc;
 
 /// How many rows of `user` each personal table holds, with the tables that hold any.
 async fn rows_of(bot: &TestBot, user: i64) -> Vec<(String, i64)> {
@@ -52,7 +52,7 @@ async fn fathers_and_others_are_erased_when_the_programme_ends_and_coordinators_
     ])
     .await;
     let pekka = register_father(&bot, 9401, "Pekka").await;
-    let anna = crate::programme::register_professional(&bot, 9402, "Anna").await;
+    let anna = testkit::story::register_professional(&bot, 9402, "Anna").await;
     insert(
         &bot,
         "INSERT INTO coaching_reflections (telegram_user_id, step_id, text, at)
@@ -240,7 +240,8 @@ async fn unfinished_registrations_and_join_requests_go_after_thirty_quiet_days()
 /// `check` requires the programme's end date and names a malformed one.
 #[test]
 fn check_requires_the_programme_end_as_a_date() {
-    use crate::check_command::{check, copy_dir, edit};
+    use crate::harness::check;
+    use testkit::content::{copy_dir, edit};
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&crate::harness::dialogues_dir(), dir.path());
     let content = dir.path().join("content.toml");

@@ -1,46 +1,22 @@
 //! Fault tests: storage that refuses writes (an injected "disk full" error), bursts of server errors and a
 //! storm of 429s from the Bot API. The bot answers politely in the user's language, keeps what it had stored,
 //! loses no outbox message, and carries on by itself once the fault ends.
-use crate::delivery::{text, wait_for_row, wait_for_status};
 use crate::harness::{STEP_TIMEOUT, TestBot, joined};
 use fake_telegram::{Failure, FakeUser};
 use milava_bot::clock::Clock;
 use milava_bot::domain::outbox::Status;
 use milava_bot::fault_log::Fault;
 use std::time::Duration;
+use testkit::story::faults::{
+    another_program_locks, assert_carries_on, assert_refused_politely, inject_storage_fault_where,
+    pekka_at_his_name_and_sam,
+};
+use testkit::story::outbox::{text, wait_for_row, wait_for_status};
 use tokio::time::Instant;
 
 /// Makes every write to the registration state fail as a full disk would, until `end_storage_fault`.
 async fn inject_storage_fault(bot: &TestBot) {
     inject_storage_fault_where(bot, "1").await;
-}
-
-/// Like `inject_storage_fault`, for the writes whose new row matches `condition` (SQL on `NEW`).
-pub(crate) async fn inject_storage_fault_where(bot: &TestBot, condition: &str) {
-    for event in ["INSERT", "UPDATE"] {
-        sqlx::query(&format!(
-            "CREATE TRIGGER injected_full_{event} BEFORE {event} ON dialogues
-             WHEN {condition}
-             BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
-        ))
-        .execute(&bot.db)
-        .await
-        .unwrap();
-    }
-}
-
-/// Another program (a backup script, an admin's sqlite3 shell) takes the database's write lock and holds it
-/// until `ROLLBACK` on the returned connection.
-pub(crate) async fn another_program_locks(bot: &TestBot) -> sqlx::SqliteConnection {
-    use sqlx::Connection;
-    let mut other = sqlx::SqliteConnection::connect(&bot.config().database_url)
-        .await
-        .unwrap();
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut other)
-        .await
-        .unwrap();
-    other
 }
 
 async fn end_storage_fault(bot: &TestBot) {
@@ -58,44 +34,6 @@ async fn step_of(bot: &TestBot, user: &FakeUser) -> Option<(String, String)> {
         .fetch_optional(&bot.db)
         .await
         .unwrap()
-}
-
-/// Pekka (Finnish) half-way through registering, at the question of his name; Sam (English) not started yet.
-pub(crate) async fn pekka_at_his_name_and_sam(
-    bot: &TestBot,
-    first_id: i64,
-) -> (FakeUser, FakeUser) {
-    let pekka = FakeUser::new(first_id, "Pekka", Some("fi"));
-    let sam = FakeUser::new(first_id + 1, "Sam", Some("en"));
-    bot.send(&pekka, "/start").await;
-    bot.press(&pekka, "Isä").await;
-    (pekka, sam)
-}
-
-/// While storage refuses writes: both are told politely, each in their language, and Pekka does not move on.
-pub(crate) async fn assert_refused_politely(bot: &TestBot, pekka: &FakeUser, sam: &FakeUser) {
-    let replies = joined(&bot.send(pekka, "Pekka").await);
-    assert!(
-        replies.contains("Tallentaminen ei juuri nyt onnistunut. Aiemmat tietosi ovat tallessa"),
-        "{replies}"
-    );
-    assert!(
-        !replies.contains("Millä alueella"),
-        "no step forward: {replies}"
-    );
-    let replies = joined(&bot.send(sam, "/start").await);
-    assert!(
-        replies.contains("I could not save that just now"),
-        "in the user's language: {replies}"
-    );
-}
-
-/// Once storage takes writes again: the same messages go through and both carry on.
-pub(crate) async fn assert_carries_on(bot: &TestBot, pekka: &FakeUser, sam: &FakeUser) {
-    let replies = joined(&bot.send(pekka, "Pekka").await);
-    assert!(replies.contains("Millä alueella"), "carries on: {replies}");
-    let replies = joined(&bot.send(sam, "/start").await);
-    assert!(replies.contains("Who are you?"), "{replies}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

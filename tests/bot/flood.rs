@@ -1,11 +1,11 @@
 //! Nobody can stall the bot: one person's flood is cut to their budget before it is queued (they are asked
 //! once a minute of the bot's clock to slow down), everyone else is answered at once, button presses count,
 //! and join-request spam cannot fill the outbox.
-use crate::groups::{link_oulu, oulu_group};
 use crate::harness::{STEP_TIMEOUT, TestBot, joined};
 use fake_telegram::{Failure, FakeUser};
 use milava_bot::fault_log::Fault;
 use std::time::{Duration, Instant};
+use testkit::story::groups::{link_oulu, oulu_group};
 
 const SLOW_DOWN_EN: &str = "You are sending messages faster than I can answer them";
 

@@ -2,12 +2,14 @@
 //! own writes fail with ENOSPC ("database or disk is full"), as on a server whose disk ran full. Mounting needs
 //! root (or CAP_SYS_ADMIN); where that is not allowed the test says so and leaves the case to the injected
 //! fault in `faults.rs`.
-use crate::faults::{assert_carries_on, assert_refused_politely, pekka_at_his_name_and_sam};
 use crate::harness::TestBot;
 use milava_bot::fault_log::Fault;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use testkit::story::faults::{
+    assert_carries_on, assert_refused_politely, pekka_at_his_name_and_sam,
+};
 
 /// A tmpfs of `size` mounted on a fresh temporary directory; unmounted when dropped.
 struct SmallDisk {

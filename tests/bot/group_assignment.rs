@@ -1,8 +1,8 @@
 //! Which group a father gets: his area's group in his language, else the online (fallback) group, and again
 //! when he changes his area before joining.
-use crate::groups::{arrivals_in, coordinator, in_group, link_oulu, start, utc};
 use crate::harness::{joined, labels};
 use fake_telegram::{FakeGroup, FakeUser};
+use testkit::story::groups::{arrivals_in, coordinator, in_group, link_oulu, start, utc};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_father_who_moves_area_before_joining_gets_his_new_areas_group() {
@@ -51,7 +51,12 @@ async fn a_father_who_moves_area_before_joining_gets_his_new_areas_group() {
 async fn an_english_speaking_father_in_oulu_gets_the_online_group_and_english_prompts() {
     let bot = start().await;
     let online = FakeGroup::new(-100_555, "Fathers online");
-    crate::access::set_chat_role(&bot, online.id, crate::groups::COORDINATOR, true);
+    testkit::story::groups::set_chat_role(
+        &bot,
+        online.id,
+        testkit::story::groups::COORDINATOR,
+        true,
+    );
     let replies = in_group(&bot, &online, &coordinator(), "/linkgroup fathers-online").await;
     assert!(
         joined(&replies).contains("Done! This group is now Fathers' online group (English). ")

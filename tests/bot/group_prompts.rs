@@ -1,13 +1,13 @@
 //! Discussion prompts in a linked group: the weekly plan across the DST change, pause and resume,
 //! facilitators' commands and their authorisation, and the bot removed or demoted.
-use crate::groups::{
+use crate::harness::{Arrival, joined};
+use fake_telegram::FakeUser;
+use milava_bot::domain::commands::{Command, Where, Who};
+use testkit::story::groups::{
     admin, arrivals_in, coordinator, in_group, link_oulu, oulu_group, prompts_recorded, set_bot,
     start, times, utc,
 };
-use crate::harness::{Arrival, joined};
-use crate::registration::register_father;
-use fake_telegram::FakeUser;
-use milava_bot::domain::commands::{Command, Where, Who};
+use testkit::story::register_father;
 
 /// The Oulu group's Tuesday 19.00 prompts from 12.3. to 14.5.2024: 19.00 is 17:00 UTC before 31.3. and 16:00
 /// UTC after it; two Tuesdays are paused; no prompt comes twice; the plan's order is kept.

@@ -1,7 +1,10 @@
 //! `check` on broken peer-group, prompt, help and coaching content; and prompts after downtime.
-use crate::check_command::{check, copy_dir, edit};
-use crate::groups::{arrivals_in, link_oulu, oulu_group, prompts_recorded, start, times, utc};
+use crate::harness::check;
 use crate::harness::dialogues_dir;
+use testkit::content::{copy_dir, edit};
+use testkit::story::groups::{
+    arrivals_in, link_oulu, oulu_group, prompts_recorded, start, times, utc,
+};
 
 #[test]
 fn check_reports_broken_groups_prompts_support_and_coaching() {

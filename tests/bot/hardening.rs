@@ -1,8 +1,8 @@
 //! Issue 18's smaller findings: CSV formulas, private files, foreign restores, the webhook server's limits,
 //! the cached health probe and what never reaches the logs.
 use crate::harness::TestBot;
-use crate::registration::register_father;
 use fake_telegram::FakeUser;
+use testkit::story::register_father;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_formula_after_a_comma_is_defused_in_the_participant_list() {

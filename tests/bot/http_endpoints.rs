@@ -1,72 +1,24 @@
 //! The bot's own HTTP endpoints: webhook mode (updates posted by Telegram, guarded by the secret token) and
 //! `/health`.
-use crate::harness::dialogues_dir;
-use chrono::{TimeZone, Utc};
-use fake_telegram::{FAKE_BOT_TOKEN, Failure, FakeTelegram};
-use milava_bot::clock::ManualClock;
-use milava_bot::config::Config;
-use milava_bot::fault_log::{Fault, FaultLog};
-use milava_bot::startup::{App, Intake, Listening};
+use fake_telegram::Failure;
+use milava_bot::fault_log::Fault;
+use milava_bot::startup::Intake;
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
+use testkit::bot::SimulatedBot;
 
 const SECRET: &str = "s3cret-token_for-tests-0123456789";
 
-struct Running {
-    fake: FakeTelegram,
-    listening: Listening,
-    faults: Arc<FaultLog>,
-    clock: ManualClock,
-    stop: oneshot::Sender<()>,
-    task: tokio::task::JoinHandle<Result<(), milava_bot::startup::StartupError>>,
-    _dir: tempfile::TempDir,
-}
-
-async fn start(extra: &[(&str, &str)], intake: Intake) -> Running {
-    let _ = env_logger::builder().is_test(true).try_init();
-    let fake = FakeTelegram::start().await.expect("fake starts");
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings: HashMap<String, String> = HashMap::from([
-        ("TELOXIDE_TOKEN".into(), FAKE_BOT_TOKEN.into()),
-        ("TELOXIDE_API_URL".into(), fake.api_url().to_string()),
-        (
-            "DATABASE_URL".into(),
-            format!("sqlite://{}", dir.path().join("milava.db").display()),
-        ),
-        (
-            "DIALOGUES_DIR".into(),
-            dialogues_dir().display().to_string(),
-        ),
-    ]);
-    for (k, v) in extra {
-        settings.insert(k.to_string(), v.to_string());
-    }
-    let config = Config::from_lookup(|k| settings.get(k).cloned()).unwrap();
-    let clock = ManualClock::new(Utc.with_ymd_and_hms(2024, 3, 12, 7, 0, 0).unwrap());
-    let mut app = App::build(config, Arc::new(clock.clone()))
+/// The simulated bot with `extra` settings, its updates coming in by `intake`.
+async fn start(extra: &[(&str, &str)], intake: Intake) -> SimulatedBot {
+    SimulatedBot::builder()
+        .settings(extra)
+        .intake(intake)
+        .polling_timeout(Duration::from_secs(1))
+        .start()
         .await
-        .expect("app builds");
-    app.polling_timeout = Duration::from_secs(1);
-    app.intake = intake;
-    let listening = app.listening.clone();
-    let faults = app.ctx.faults.clone();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(app.run(async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        fake,
-        listening,
-        faults,
-        clock,
-        stop,
-        task,
-        _dir: dir,
-    }
+        .expect("the simulated bot starts")
 }
 
 async fn bound(slot: &std::sync::OnceLock<SocketAddr>) -> SocketAddr {
@@ -95,7 +47,7 @@ fn start_update(update_id: i64, user: i64) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_mode_accepts_updates_only_with_the_secret() {
-    let running = start(
+    let mut running = start(
         &[
             ("WEBHOOK_LISTEN", "127.0.0.1:0"),
             ("WEBHOOK_SECRET", SECRET),
@@ -105,7 +57,7 @@ async fn webhook_mode_accepts_updates_only_with_the_secret() {
         },
     )
     .await;
-    let addr = bound(&running.listening.webhook).await;
+    let addr = bound(&running.listening().webhook).await;
     let url = format!("http://{addr}/telegram");
     let client = reqwest::Client::new();
     let webhook_set = running
@@ -137,7 +89,7 @@ async fn webhook_mode_accepts_updates_only_with_the_secret() {
         .unwrap();
     assert_eq!(wrong.status(), 401);
     assert_eq!(
-        running.faults.lines_logged(Fault::WebhookRejected),
+        running.ctx().faults.lines_logged(Fault::WebhookRejected),
         1,
         "the second rejection within a minute is counted, not logged"
     );
@@ -165,36 +117,33 @@ async fn webhook_mode_accepts_updates_only_with_the_secret() {
     );
 
     // On shutdown the webhook is removed, so long polling or another instance can take over.
-    let _ = running.stop.send(());
-    tokio::time::timeout(Duration::from_secs(10), running.task)
+    running
+        .try_stop(Duration::from_secs(10))
         .await
-        .expect("stops in time")
-        .unwrap()
-        .expect("stops cleanly");
+        .expect("stops cleanly in time");
     assert!(!running.fake.requests_to("deleteWebhook").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhook_mode_needs_a_secret() {
-    let running = start(
+    let mut running = start(
         &[("WEBHOOK_LISTEN", "127.0.0.1:0")],
         Intake::Webhook {
             public_url: "http://127.0.0.1/telegram".parse().unwrap(),
         },
     )
     .await;
-    let err = tokio::time::timeout(Duration::from_secs(10), running.task)
+    let err = running
+        .try_stop(Duration::from_secs(10))
         .await
-        .expect("fails at once")
-        .unwrap()
-        .unwrap_err();
+        .expect_err("fails at once");
     assert!(err.to_string().contains("WEBHOOK_SECRET"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_reports_the_database_telegram_and_the_outbox() {
-    let running = start(&[("HEALTH_ADDR", "127.0.0.1:0")], Intake::Polling).await;
-    let addr = bound(&running.listening.health).await;
+    let mut running = start(&[("HEALTH_ADDR", "127.0.0.1:0")], Intake::Polling).await;
+    let addr = bound(&running.listening().health).await;
     let url = format!("http://{addr}/health");
 
     // Once the bot is polling, its own start-up calls (getMe among them) are over.
@@ -241,7 +190,7 @@ async fn health_reports_the_database_telegram_and_the_outbox() {
             "outbox": {"waiting": 0, "due": 0, "oldest_due_seconds": null}
         })
     );
-    let _ = running.stop.send(());
+    running.stop().await;
 }
 
 /// Reads until the server closes the connection (or it fails); what it sent.
@@ -262,7 +211,7 @@ async fn read_to_close(stream: &mut tokio::net::TcpStream) -> String {
 async fn webhook_server_closes_slow_connections_and_caps_open_ones() {
     use tokio::io::AsyncWriteExt;
     use tokio::net::TcpStream;
-    let running = start(
+    let mut running = start(
         &[
             ("WEBHOOK_LISTEN", "127.0.0.1:0"),
             ("WEBHOOK_SECRET", SECRET),
@@ -274,7 +223,7 @@ async fn webhook_server_closes_slow_connections_and_caps_open_ones() {
         },
     )
     .await;
-    let addr = bound(&running.listening.webhook).await;
+    let addr = bound(&running.listening().webhook).await;
 
     // Slowloris: two connections send the start of a request and then nothing. They use up the two
     // connections allowed, so a third client waits to be served ...
@@ -310,5 +259,5 @@ async fn webhook_server_closes_slow_connections_and_caps_open_ones() {
             .expect("a connection that does not finish its headers is closed after the timeout");
     }
     assert!(started.elapsed() < Duration::from_secs(4));
-    let _ = running.stop.send(());
+    running.stop().await;
 }

@@ -1,12 +1,12 @@
 //! Operations: an online backup while the bot runs, restoring it, and the retention purge (the running
 //! scheduler's and `purge --dry-run`'s).
 use crate::harness::{TestBot, joined};
-use crate::reminders::{SPEEDUP, register, utc};
 use fake_telegram::FakeUser;
 use milava_bot::config::Config;
 use milava_bot::ops;
 use milava_bot::services::retention;
 use pretty_assertions::assert_eq;
+use testkit::story::{SPEEDUP, register, utc};
 
 async fn participants(pool: &sqlx::SqlitePool) -> Vec<(i64, String)> {
     sqlx::query_as("SELECT telegram_user_id, name FROM participants ORDER BY telegram_user_id")

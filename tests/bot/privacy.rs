@@ -1,5 +1,5 @@
 use crate::harness::{TestBot, joined, labels};
-use crate::registration::register_father;
+use testkit::story::register_father;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mydata_shows_everything_stored() {
@@ -101,8 +101,8 @@ async fn privacy_shows_the_notice_and_the_consents_given() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forget_leaves_no_name_email_or_id_in_the_file_or_the_audit_log() {
     let bot = TestBot::start_with(&[("COORDINATOR_IDS", "900")]).await;
-    let aulikki = crate::programme::register_professional(&bot, 9061, "Aulikki Pyyhittava").await;
-    let other = crate::programme::register_professional(&bot, 9062, "Ben Berg").await;
+    let aulikki = testkit::story::register_professional(&bot, 9061, "Aulikki Pyyhittava").await;
+    let other = testkit::story::register_professional(&bot, 9062, "Ben Berg").await;
     let coordinator = fake_telegram::FakeUser::new(900, "Venla", Some("fi"));
     bot.send(&coordinator, "/attendance oulu-2024-2").await;
     bot.press(&coordinator, "⬜ Aulikki Pyyhittava").await;

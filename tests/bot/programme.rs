@@ -1,28 +1,7 @@
 use crate::harness::{TestBot, joined, labels};
 use chrono::{TimeZone, Utc};
 use fake_telegram::FakeUser;
-
-/// Registers a Finnish-speaking professional in the Oulu series (first session 19.3.2024 8.00).
-pub async fn register_professional(bot: &TestBot, id: i64, name: &str) -> FakeUser {
-    let user = FakeUser::new(id, name, Some("fi"));
-    bot.send(&user, "/start oulu-kevat24").await;
-    bot.send(&user, name).await;
-    bot.send(&user, "Oulun kaupunki").await;
-    bot.press(&user, "Hoitoala").await;
-    bot.send(
-        &user,
-        &format!("{}@example.fi", name.to_lowercase().replace(' ', ".")),
-    )
-    .await;
-    bot.press(&user, "Hyväksyn").await;
-    let replies = bot.press(&user, "Kyllä, saa käyttää").await;
-    assert!(
-        joined(&replies).contains("Sinulla on paikka työpajasarjassa Oulu, kevät 2024."),
-        "{}",
-        joined(&replies)
-    );
-    user
-}
+use testkit::story::register_professional;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn next_and_schedule_show_the_series_in_local_time() {
@@ -81,7 +60,7 @@ async fn next_and_schedule_show_the_series_in_local_time() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_father_gets_a_kind_note_from_programme_commands() {
     let bot = TestBot::start().await;
-    let pekka = crate::registration::register_father(&bot, 9002, "Pekka").await;
+    let pekka = testkit::story::register_father(&bot, 9002, "Pekka").await;
     for command in ["/next", "/schedule", "/leave"] {
         assert!(
             joined(&bot.send(&pekka, command).await).contains("Et ole mukana työpajasarjassa"),

@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 fn dialogues() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dialogues")
+    testkit::content::fixture_dir()
 }
 
 fn content() -> &'static milava_bot::content::Content {
     static CONTENT: OnceLock<milava_bot::content::Content> = OnceLock::new();
-    CONTENT.get_or_init(|| milava_bot::content::load(&dialogues()).expect("shipped content loads"))
+    CONTENT.get_or_init(|| milava_bot::content::load(&dialogues()).expect("fixture content loads"))
 }
 
 /// Strings shaped like callback data (`1|tag|…`) as well as anything at all.

@@ -194,7 +194,7 @@ async fn a_group_link_makes_a_father_and_an_unknown_code_gets_a_note() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registered_user_gets_their_profile_not_a_second_registration_and_can_edit_it() {
     let bot = TestBot::start().await;
-    let pekka = crate::registration::register_father(&bot, 1010, "Pekka").await;
+    let pekka = testkit::story::register_father(&bot, 1010, "Pekka").await;
     let replies = bot.send(&pekka, "/start").await;
     let text = joined(&replies);
     assert!(text.contains("Olet jo ilmoittautunut, Pekka."), "{text}");
@@ -280,22 +280,4 @@ async fn declining_the_privacy_notice_stores_no_registration() {
         .await,
         0
     );
-}
-
-/// Registers a Finnish-speaking father in Oulu with both interests and research consent.
-pub async fn register_father(bot: &TestBot, id: i64, name: &str) -> FakeUser {
-    let user = FakeUser::new(id, name, Some("fi"));
-    bot.send(&user, "/start").await;
-    bot.press(&user, "Isä").await;
-    bot.send(&user, name).await;
-    bot.press(&user, "Oulu").await;
-    bot.press(&user, "Molemmat").await;
-    bot.press(&user, "Hyväksyn").await;
-    let replies = bot.press(&user, "Kyllä, saa käyttää").await;
-    assert!(
-        joined(&replies).contains("Ilmoittautumisesi on tallessa"),
-        "{}",
-        joined(&replies)
-    );
-    user
 }

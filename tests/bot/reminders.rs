@@ -2,31 +2,16 @@
 //! Bot API, with the manual clock stepped through the real spring-2024 series (Finland went to summer time on
 //! 31.3.2024, between the kick-offs and most follow-ups).
 use crate::harness::{Arrival, TestBot, joined};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use fake_telegram::{FakeUser, SentMessage};
 use milava_bot::clock::Clock;
 use milava_bot::domain::Lang;
 use milava_bot::domain::outbox::{OutboxKey, Status};
 use milava_bot::services::Ctx;
 use pretty_assertions::assert_eq;
-use std::path::Path;
 use std::sync::Arc;
-
-/// The delivery worker's limits (one message a second per private chat) and the fake's run this much faster,
-/// so a participant's messages at nearby clock times do not wait real seconds.
-pub const SPEEDUP: f64 = 20.0;
-pub const COORDINATOR: i64 = 900;
-
-/// A text of the shipped content with its placeholders filled: the wording is the content's business, so
-/// tests compare with it and check the parts the code fills in (titles, dates, times) themselves.
-pub fn text(lang: Lang, key: &str, values: &[(&str, &str)]) -> String {
-    static CONTENT: std::sync::OnceLock<milava_bot::content::Content> = std::sync::OnceLock::new();
-    CONTENT
-        .get_or_init(|| {
-            milava_bot::content::load(&crate::harness::dialogues_dir()).expect("content loads")
-        })
-        .fill(lang, key, values)
-}
+use testkit::content::{ContentCopy, text};
+use testkit::story::{COORDINATOR, SPEEDUP, enrol, utc};
 
 /// The check-in prompt of a session.
 pub fn prompt(lang: Lang, title: &str) -> String {
@@ -51,90 +36,6 @@ fn described(lang: Lang, title: &str, theme: &str, when: &str, place: Option<&st
     )
 }
 
-/// "2024-03-18 14:00" as UTC.
-pub fn utc(s: &str) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").expect("a test time"))
-}
-
-/// Registers a professional through the deep link `code`, in Finnish or English; returns them and the bot's
-/// last answer (enrolled or waitlisted).
-pub async fn register(
-    bot: &TestBot,
-    id: i64,
-    name: &str,
-    lang: &str,
-    code: &str,
-) -> (FakeUser, String) {
-    let (field, accept, research) = match lang {
-        "en" => ("Health care", "I agree", "No, thank you"),
-        _ => ("Hoitoala", "Hyväksyn", "Ei, kiitos"),
-    };
-    let user = FakeUser::new(id, name, Some(lang));
-    bot.send(&user, &format!("/start {code}")).await;
-    bot.send(&user, name).await;
-    bot.send(&user, "Oulun kaupunki").await;
-    bot.press(&user, field).await;
-    bot.send(
-        &user,
-        &format!("{}@example.fi", name.to_lowercase().replace(' ', ".")),
-    )
-    .await;
-    bot.press(&user, accept).await;
-    let done = joined(&bot.press(&user, research).await);
-    (user, done)
-}
-
-async fn enrol(bot: &TestBot, id: i64, name: &str, lang: &str, code: &str) -> FakeUser {
-    let (user, done) = register(bot, id, name, lang, code).await;
-    assert!(
-        done.contains("Sinulla on paikka työpajasarjassa") || done.contains("You have a place"),
-        "{done}"
-    );
-    user
-}
-
-/// A copy of `dialogues/` to edit; the bot reads it with `DIALOGUES_DIR` (again at a restart or `/reload`).
-pub struct ContentCopy {
-    dir: tempfile::TempDir,
-}
-
-impl ContentCopy {
-    pub fn new() -> ContentCopy {
-        let dir = tempfile::tempdir().expect("temp dir");
-        copy_dir(&crate::harness::dialogues_dir(), dir.path());
-        ContentCopy { dir }
-    }
-
-    pub fn path(&self) -> String {
-        self.dir.path().display().to_string()
-    }
-
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
-    /// Replaces `from` (which must occur exactly once) with `to` in programme.toml.
-    pub fn edit_programme(&self, from: &str, to: &str) {
-        let path = self.dir.path().join("programme.toml");
-        let text = std::fs::read_to_string(&path).expect("programme.toml");
-        assert_eq!(text.matches(from).count(), 1, "'{from}' in programme.toml");
-        std::fs::write(&path, text.replacen(from, to, 1)).expect("programme.toml written");
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("dir");
-    for entry in std::fs::read_dir(from).expect("dialogues readable") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copied");
-        }
-    }
-}
-
 /// A coordinator moves a session (local times like 2024-03-20T09:00:00), as the console's form does.
 async fn move_session(bot: &TestBot, id: &str, start: &str, end: &str) {
     let ctx = bot.ctx();
@@ -144,7 +45,9 @@ async fn move_session(bot: &TestBot, id: &str, start: &str, end: &str) {
         .session(id)
         .map(|(a, b)| (a.clone(), b.clone()))
         .expect("session");
-    let at = |t: &str| NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").expect("a local time");
+    let at = |t: &str| {
+        chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S").expect("a local time")
+    };
     let moved = milava_bot::domain::programme::Session {
         start: at(start),
         end: at(end),
@@ -170,24 +73,6 @@ fn received(arrivals: &[Arrival], chat: i64) -> Vec<(DateTime<Utc>, String)> {
 
 fn buttons(message: &SentMessage) -> Vec<(String, String)> {
     message.inline_buttons().into_iter().flatten().collect()
-}
-
-/// A scheduler context on the test's own pool (for passes while the bot is stopped).
-pub(crate) fn offline_ctx(bot: &TestBot) -> Ctx {
-    let config = bot.config();
-    let content = milava_bot::content::load(&config.dialogues_dir).expect("content loads");
-    Ctx {
-        pool: bot.store().clone(),
-        content: Arc::new(milava_bot::content::ContentStore::new(content)),
-        clock: Arc::new(bot.clock.clone()),
-        config: Arc::new(config),
-        metrics: Default::default(),
-        outbox: Default::default(),
-        scheduler: Default::default(),
-        faults: Default::default(),
-        handling: Default::default(),
-        send_budget: Default::default(),
-    }
 }
 
 /// Outbox rows of the session planner (reminders and check-ins) as (key, status).
@@ -261,7 +146,7 @@ fn check_walk(arrivals: &[Arrival], chat: i64, lang: Lang, sessions: &[Expected]
     // Feedback surveys after the sessions are tested in surveys.rs.
     let got: Vec<&Arrival> = arrivals
         .iter()
-        .filter(|a| a.message.chat_id == chat && !crate::surveys::is_survey(&a.message))
+        .filter(|a| a.message.chat_id == chat && !testkit::story::surveys::is_survey(&a.message))
         .collect();
     let expected = walk_messages(lang, sessions);
     let got_times: Vec<DateTime<Utc>> = got.iter().map(|a| a.at).collect();
@@ -427,7 +312,7 @@ async fn both_spring_series_get_every_reminder_and_prompt_at_its_exact_time_acro
     assert_eq!(
         arrivals
             .iter()
-            .filter(|a| !crate::surveys::is_survey(&a.message))
+            .filter(|a| !testkit::story::surveys::is_survey(&a.message))
             .count(),
         30,
         "nothing else was sent (nobody attended, so no certificates; the series-end survey is tested in surveys.rs)"
@@ -511,7 +396,15 @@ async fn restarts_and_crashes_between_planning_and_sending_duplicate_nothing() {
     // each, the second nothing.
     bot.stop().await;
     bot.clock.set(utc("2024-03-17 15:00"));
-    let ctx = offline_ctx(&bot);
+    // A scheduler context on the test's own pool.
+    let config = bot.config();
+    let content = milava_bot::content::load(&config.dialogues_dir).expect("content loads");
+    let ctx = Ctx::new(
+        bot.store().clone(),
+        content,
+        Arc::new(bot.clock.clone()),
+        config,
+    );
     let first = milava_bot::scheduler::run::run_once(&ctx, bot.clock.now())
         .await
         .expect("a pass");
@@ -1154,7 +1047,9 @@ async fn check_in_and_corrected_attendance_decide_who_gets_a_certificate() {
     bot.restart().await;
     let later = bot.advance_from(since, utc("2024-05-20 10:00")).await;
     assert!(
-        later.iter().all(|a| crate::surveys::is_survey(&a.message)),
+        later
+            .iter()
+            .all(|a| testkit::story::surveys::is_survey(&a.message)),
         "{later:#?}"
     );
 }
@@ -1234,4 +1129,16 @@ async fn reminders_withdrawn_and_wanted_again_are_sent_after_all() {
             .count();
         assert_eq!(prompts, 1, "{user:?}: {got:#?}");
     }
+}
+
+/// A scheduler context on the bot's database (for passes while the bot is stopped).
+pub(crate) fn offline_ctx(bot: &TestBot) -> Ctx {
+    let config = bot.config();
+    let content = milava_bot::content::load(&config.dialogues_dir).expect("content loads");
+    Ctx::new(
+        bot.store().clone(),
+        content,
+        Arc::new(bot.clock.clone()),
+        config,
+    )
 }

@@ -4,7 +4,6 @@
 //! once to each participant and its reminders re-planned, a change `check` would refuse is refused in its
 //! words, and the export reads back as the same programme.
 use crate::harness::{Arrival, TestBot, joined};
-use crate::reminders::{COORDINATOR, ContentCopy, SPEEDUP, register, text, utc};
 use chrono::{NaiveDate, NaiveDateTime};
 use fake_telegram::FakeUser;
 use milava_bot::domain::programme::{Series, Session};
@@ -12,6 +11,8 @@ use milava_bot::domain::season::{ProgrammeChange, SeriesFields};
 use milava_bot::domain::{Lang, Localized};
 use milava_bot::services::season::{self, SeasonError};
 use pretty_assertions::assert_eq;
+use testkit::content::{ContentCopy, text};
+use testkit::story::{COORDINATOR, SPEEDUP, register, utc};
 
 fn local(text: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M").expect("a local time")
@@ -133,11 +134,11 @@ async fn a_restart_with_an_older_shipped_file_keeps_what_coordinators_changed() 
         "title = { fi = \"Aloitustapaaminen\", en = \"Kick-off meeting\" }\ntheme = { fi = \"Isyyden voimavarat\", en = \"Resources of fatherhood\" }\n\n[[series.session]]\nid = \"oulu-2024-2\"",
         "title = { fi = \"Vanha nimi\", en = \"Old name\" }\ntheme = { fi = \"Isyyden voimavarat\", en = \"Resources of fatherhood\" }\n\n[[series.session]]\nid = \"oulu-2024-2\"",
     );
-    let mut file = std::fs::read_to_string(content.dir().join("programme.toml")).unwrap();
+    let mut file = std::fs::read_to_string(content.file("programme.toml")).unwrap();
     file.push_str(
         "\n[[series]]\nid = \"oulu-2025\"\ncode = \"oulu-kevat25\"\nname = { fi = \"Oulu, kevät 2025\", en = \"Oulu, spring 2025\" }\narea = \"oulu\"\n\n[[series.session]]\nid = \"oulu-2025-1\"\nstart = 2025-03-12T09:00:00\nend = 2025-03-12T12:00:00\nonline = true\ntitle = { fi = \"Aloitus\", en = \"Start\" }\n",
     );
-    std::fs::write(content.dir().join("programme.toml"), file).unwrap();
+    std::fs::write(content.file("programme.toml"), file).unwrap();
     bot.restart().await;
 
     let now = bot.ctx().content.get().series.clone();
@@ -365,7 +366,7 @@ async fn reload_keeps_the_programme_of_the_database() {
 async fn a_later_programme_end_keeps_nobody_longer_than_they_were_told() {
     let bot = TestBot::start().await;
     let ctx = bot.ctx();
-    let told_2025 = crate::registration::register_father(&bot, 9521, "Pekka").await;
+    let told_2025 = testkit::story::register_father(&bot, 9521, "Pekka").await;
     bot.clock.set(utc("2024-03-13 07:00"));
     let ends = NaiveDate::from_ymd_opt(2026, 7, 31).unwrap();
     season::apply(&ctx, COORDINATOR, ProgrammeChange::SetProgrammeEnds(ends))
@@ -373,7 +374,7 @@ async fn a_later_programme_end_keeps_nobody_longer_than_they_were_told() {
         .unwrap();
     assert_eq!(ctx.content.get().programme_ends, ends);
     bot.clock.set(utc("2024-03-14 07:00"));
-    let told_2026 = crate::registration::register_father(&bot, 9522, "Matti").await;
+    let told_2026 = testkit::story::register_father(&bot, 9522, "Matti").await;
 
     let registered = "SELECT COUNT(*) FROM participants WHERE telegram_user_id = ?";
     bot.clock.set(utc("2025-07-31 20:59"));
@@ -411,7 +412,7 @@ async fn on_todays_clock_a_coordinator_extends_the_programme_and_fathers_can_reg
     )
     .await
     .expect("end saved");
-    let pekka = crate::registration::register_father(&bot, 9532, "Pekka").await;
+    let pekka = testkit::story::register_father(&bot, 9532, "Pekka").await;
     let privacy = joined(&bot.send(&pekka, "/privacy").await);
     assert!(privacy.contains("31.7.2027"), "{privacy}");
 }

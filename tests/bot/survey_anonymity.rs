@@ -2,11 +2,11 @@
 //! scope would be too small, the in-chat `/export` is coarsened, and `/forget` leaves no pseudonym on a
 //! submitted response.
 use crate::harness::{TestBot, joined};
-use crate::programme::register_professional;
-use crate::reminders::utc;
-use crate::surveys::{OPENS, answer_feedback, attend, start};
 use fake_telegram::{FakeUser, SentMessage};
 use pretty_assertions::assert_eq;
+use testkit::story::register_professional;
+use testkit::story::surveys::{OPENS, answer_feedback, attend, start};
+use testkit::story::utc;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_forget_a_submitted_response_no_longer_carries_the_pseudonym_shown_in_mydata() {

@@ -1,6 +1,7 @@
 //! `milava-bot check` validates the surveys in dialogues/surveys/ and names file, key and problem.
-use crate::check_command::{check, copy_dir, edit};
+use crate::harness::check;
 use crate::harness::dialogues_dir;
+use testkit::content::{copy_dir, edit};
 
 #[test]
 fn check_reports_every_problem_of_a_survey() {

@@ -1,11 +1,11 @@
 //! Survey results and the research export: the anonymity threshold, the PNG chart, free-text answers, the
 //! export's exact rows and columns (in chat and on the command line), and consent withdrawn.
 use crate::harness::{TestBot, joined};
-use crate::programme::register_professional;
-use crate::reminders::utc;
-use crate::surveys::{OPENS, answer_feedback, attend, start};
 use fake_telegram::{FakeUser, SentKind, SentMessage};
 use pretty_assertions::assert_eq;
+use testkit::story::register_professional;
+use testkit::story::surveys::{OPENS, answer_feedback, attend, start};
+use testkit::story::utc;
 
 fn documents(messages: &[SentMessage]) -> Vec<(String, Vec<u8>)> {
     messages

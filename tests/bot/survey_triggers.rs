@@ -1,10 +1,10 @@
 //! The anonymous peer-group survey after four weeks, `/forget` with survey data, and surveys sent by hand.
 use crate::harness::{TestBot, joined, labels};
-use crate::programme::register_professional;
-use crate::reminders::utc;
-use crate::surveys::{COORDINATOR, invitations_to, start};
 use fake_telegram::FakeUser;
 use pretty_assertions::assert_eq;
+use testkit::story::register_professional;
+use testkit::story::surveys::{COORDINATOR, invitations_to, start};
+use testkit::story::utc;
 
 /// A father who joins the Oulu peer group through its link (12.3.2024 7.00 UTC), with research consent.
 async fn join_group(bot: &TestBot, id: i64, name: &str) -> FakeUser {
@@ -17,8 +17,8 @@ async fn join_group(bot: &TestBot, id: i64, name: &str) -> FakeUser {
     assert!(done.contains("Ilmoittautumisesi on tallessa"), "{done}");
     // The coordinator links the Oulu group and the father joins it through its invite link: the four weeks
     // count from the moment the bot lets him in.
-    let link = crate::groups::link_oulu(bot).await;
-    let group = crate::groups::oulu_group();
+    let link = testkit::story::groups::link_oulu(bot).await;
+    let group = testkit::story::groups::oulu_group();
     bot.exchange(group.id, |f| {
         f.request_to_join(&group, &user, Some(&link));
     })
@@ -136,7 +136,7 @@ async fn a_coordinator_sends_a_survey_by_hand_to_a_series_and_it_is_answered_wit
     let coordinator = FakeUser::new(COORDINATOR, "Kirsi", Some("fi"));
     let anna = register_professional(&bot, 9311, "Anna").await;
     let matti = join_group(&bot, 9312, "Matti").await;
-    let (beth, _) = crate::reminders::register(&bot, 9313, "Beth", "en", "oulu-kevat24").await;
+    let (beth, _) = testkit::story::register(&bot, 9313, "Beth", "en", "oulu-kevat24").await;
 
     let replies = bot.send(&coordinator, "/survey").await;
     assert_eq!(

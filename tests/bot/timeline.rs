@@ -1,11 +1,12 @@
 //! The programme lives in time: registration windows, no promises to waitlisted people, rejoining a series
 //! after leaving it, and coordinators who need not register.
-use crate::check_command::check;
+use crate::harness::check;
 use crate::harness::{TestBot, joined, labels};
-use crate::reminders::{ContentCopy, register, text, utc};
-use crate::waitlist::status;
 use fake_telegram::FakeUser;
 use milava_bot::domain::Lang;
+use testkit::content::{ContentCopy, text};
+use testkit::story::waitlist::status;
+use testkit::story::{register, utc};
 
 /// A professional answers everything up to the series question (Finnish or English, by `lang`).
 async fn answer_up_to_series(bot: &TestBot, user: &FakeUser, lang: Lang) -> String {
@@ -377,7 +378,7 @@ async fn each_role_gets_its_own_menu_and_help() {
     let names =
         |role| -> Vec<String> { menu_for(Some(role)).iter().map(|s| s.to_string()).collect() };
     let bot = TestBot::start().await;
-    let father = crate::registration::register_father(&bot, 9741, "Kalle").await;
+    let father = testkit::story::register_father(&bot, 9741, "Kalle").await;
     let menus = wait_for_menus(&bot, &father, 1).await;
     assert_eq!(menus[0].0, names(Role::Father));
     assert_eq!(menus[0].1, text(Lang::Fi, "commands.start", &[]));

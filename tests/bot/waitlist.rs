@@ -1,22 +1,13 @@
 //! A full series and its waitlist: freed places are offered through the outbox with confirm buttons, an offer
 //! runs out after 48 hours and moves on to the next person, and accepting enrols (reminders follow).
 use crate::harness::{TestBot, joined, labels};
-use crate::reminders::{ContentCopy, SPEEDUP, register, text, utc};
 use chrono::{DateTime, Utc};
 use fake_telegram::FakeUser;
 use milava_bot::domain::Lang;
 use pretty_assertions::assert_eq;
-
-/// The status of `user`'s enrolment in the Oulu series (also used by `timeline`).
-pub(crate) async fn status(bot: &TestBot, user: &FakeUser) -> String {
-    sqlx::query_scalar(
-        "SELECT status FROM enrolments WHERE telegram_user_id = ? AND series_id = 'oulu-2024'",
-    )
-    .bind(user.id)
-    .fetch_one(&bot.db)
-    .await
-    .expect("an enrolment")
-}
+use testkit::content::{ContentCopy, text};
+use testkit::story::waitlist::status;
+use testkit::story::{SPEEDUP, register, utc};
 
 /// Keys and statuses of the outbox rows about the waitlist, oldest first.
 async fn offer_rows(bot: &TestBot) -> Vec<(String, String)> {

@@ -2,7 +2,7 @@
 //! tests all start the same thing.
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
-use crate::content::{self, Content, ContentError, ContentStore};
+use crate::content::{self, Content, ContentError};
 use crate::db::{self, DbError};
 use crate::delivery;
 use crate::fault_log::{Fault, FaultLog};
@@ -105,19 +105,7 @@ impl App {
         )
         .await??;
         tx.commit().await.map_err(DbError::from)?;
-        let content = Arc::new(ContentStore::new(content));
-        let ctx = Ctx {
-            pool,
-            content,
-            clock,
-            config: Arc::new(config),
-            metrics: Default::default(),
-            outbox: Default::default(),
-            scheduler: Default::default(),
-            faults: Default::default(),
-            handling: Default::default(),
-            send_budget: Default::default(),
-        };
+        let ctx = Ctx::new(pool, content, clock, config);
         Ok(App {
             delivery: delivery::Settings::from_config(&ctx.config),
             ctx,

@@ -72,7 +72,8 @@ mod tests {
     /// document, dated the day the series ended.
     #[test]
     fn a_certificate_made_again_keeps_its_date() {
-        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialogues");
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/dialogues");
         let content = crate::content::load(&dir).unwrap();
         let series = content.series("rovaniemi-2024").unwrap();
         let attended: Vec<&Session> = series.sessions.iter().collect();

@@ -69,6 +69,25 @@ pub struct Ctx {
     pub send_budget: Arc<crate::send_budget::SendBudget>,
 }
 
+impl Ctx {
+    /// A context on `pool` with fresh doorbells, metrics, fault log, batcher and send budget: what the app
+    /// starts with (`startup::App`), and what a tool that runs a scheduler pass without the app needs.
+    pub fn new(pool: db::Db, content: Content, clock: Arc<dyn Clock>, config: Config) -> Ctx {
+        Ctx {
+            pool,
+            content: Arc::new(ContentStore::new(content)),
+            clock,
+            config: Arc::new(config),
+            metrics: Default::default(),
+            outbox: Default::default(),
+            scheduler: Default::default(),
+            faults: Default::default(),
+            handling: Default::default(),
+            send_budget: Default::default(),
+        }
+    }
+}
+
 /// One input from a user in a private chat, parsed at the boundary.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Incoming {

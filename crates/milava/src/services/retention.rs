@@ -351,7 +351,8 @@ mod tests {
     #[tokio::test]
     async fn a_large_series_goes_in_batches_and_keeps_whoever_still_has_a_series() {
         let (pool, _dir) = crate::db::temp_pool().await;
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dialogues");
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/dialogues");
         let content = crate::content::load(&root).unwrap();
         let tz = chrono_tz::Europe::Helsinki;
         // Oulu's data is due to go 13.6.2024 9.00 UTC, Rovaniemi's a day later.

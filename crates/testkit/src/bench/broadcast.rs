@@ -17,18 +17,17 @@
 //! request log here, so this is the bot plus the fake's small per-chat state) and the interactive latency
 //! percentiles. Bounded: the run gives up after three times the ideal duration plus two minutes.
 use super::{BenchError, peak_rss_mib, percentile};
-use fake_telegram::{FAKE_BOT_TOKEN, FakeEvent, FakeTelegram, FakeUser, SentKind};
-use milava_bot::clock::SystemClock;
+use crate::bot::Builder;
+use fake_telegram::{FakeEvent, FakeTelegram, FakeUser, SentKind};
 use milava_bot::config::Config;
 use milava_bot::db::outbox;
 use milava_bot::domain::CallbackData;
 use milava_bot::domain::callback::BroadcastAction;
-use milava_bot::startup::App;
 use serde_json::json;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
 const COORDINATOR: i64 = 900_000_001;
@@ -54,42 +53,30 @@ pub async fn run(
     let fake = FakeTelegram::start().await?;
     fake.set_flood_limits(true);
     fake.set_request_log(false);
-    let dir = tempfile::tempdir()?;
-    let mut config = config;
-    config.token = Some(FAKE_BOT_TOKEN.to_string());
-    config.api_url = Some(fake.api_url());
-    config.database_url = format!(
-        "sqlite://{}",
-        dir.path().join("bench-broadcast.db").display()
-    );
-    config.coordinator_ids.insert(COORDINATOR);
     let ceiling = f64::from(config.delivery_max_per_second.max(1));
     let mut content = milava_bot::content::load(&config.dialogues_dir)
         .map_err(milava_bot::startup::StartupError::from)?;
     // It measures sending, on today's clock: the programme must not be over (fathers would be erased).
     content.programme_ends =
         chrono::NaiveDate::from_ymd_opt(9999, 12, 30).unwrap_or(content.programme_ends);
-    let mut app = App::build_with_content(config, Arc::new(content), Arc::new(SystemClock)).await?;
-    app.polling_timeout = Duration::from_secs(2);
-    let pool = app.ctx.pool.clone();
+    let mut bot = Builder::from_config(config)
+        .content(content)
+        .system_clock()
+        .polling_timeout(Duration::from_secs(2))
+        .coordinator(COORDINATOR)
+        .database_file("bench-broadcast.db")
+        .start_on(fake.clone())
+        .await?;
+    let pool = bot.ctx().pool;
     super::seed_fathers(&pool, FIRST_RECIPIENT + 1, recipients).await?;
     eprintln!(
         "bench broadcast: {recipients} recipients registered; ceiling {ceiling}/s, so about {:.0} s of sending",
         recipients as f64 / ceiling
     );
-
-    let (stop, stopped) = oneshot::channel::<()>();
-    let running = tokio::spawn(app.run(async move {
-        let _ = stopped.await;
-    }));
     let result = measure(&fake, &pool, recipients, ceiling, chatters, period).await;
-    let _ = stop.send(());
-    match tokio::time::timeout(Duration::from_secs(30), running).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(e))) => return Err(e.into()),
-        Ok(Err(e)) => return Err(BenchError::Failed(format!("the bot ended abnormally: {e}"))),
-        Err(_) => return Err(BenchError::Failed("the bot did not stop in 30 s".into())),
-    }
+    bot.try_stop(Duration::from_secs(30))
+        .await
+        .map_err(BenchError::Failed)?;
     result
 }
 

@@ -66,6 +66,8 @@ pub enum BenchError {
     #[error("{0}")]
     Startup(#[from] milava_bot::startup::StartupError),
     #[error("{0}")]
+    Start(#[from] crate::bot::StartError),
+    #[error("{0}")]
     Db(#[from] milava_bot::db::DbError),
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -16,7 +16,7 @@ use super::{BenchError, cpu_seconds, peak_rss_mib, percentile};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use milava_bot::clock::{Clock, ManualClock, Sleep, SystemClock};
 use milava_bot::config::Config;
-use milava_bot::content::{Content, ContentStore};
+use milava_bot::content::Content;
 use milava_bot::db::{self, DbError};
 use milava_bot::domain::enrolment::{Enrolment, EnrolmentStatus};
 use milava_bot::domain::programme::{Series, Session};
@@ -59,20 +59,13 @@ pub async fn run(
         series.sessions[sessions - 1].start.date()
     );
 
-    let content = Arc::new(ContentStore::new(content));
     let clock = ManualClock::new(start);
-    let ctx = Ctx {
-        pool: pool.clone(),
-        content: content.clone(),
-        clock: Arc::new(clock.clone()),
-        config: Arc::new(config.clone()),
-        metrics: Default::default(),
-        outbox: Default::default(),
-        scheduler: Default::default(),
-        faults: Default::default(),
-        handling: Default::default(),
-        send_budget: Default::default(),
-    };
+    let ctx = Ctx::new(
+        pool.clone(),
+        content,
+        Arc::new(clock.clone()),
+        config.clone(),
+    );
 
     let probe = WriteProbe::start(pool.clone());
     let retention = Duration::days(i64::from(config.delivery_retention_days));
@@ -108,7 +101,7 @@ pub async fn run(
     let first_pass_ms = passes.first().copied().unwrap_or_default() * 1000.0;
     let mean_pass_ms = walk_seconds * 1000.0 / passes.len() as f64;
     let max_pass_ms = passes.iter().copied().fold(0.0, f64::max) * 1000.0;
-    let expected = participants * sessions * (content.get().reminder_offsets.len() + 1);
+    let expected = participants * sessions * (ctx.content.get().reminder_offsets.len() + 1);
     if rows_planned != expected {
         return Err(BenchError::Failed(format!(
             "planned {rows_planned} rows, expected {expected} (every reminder and prompt once)"

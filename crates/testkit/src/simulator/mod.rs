@@ -31,6 +31,8 @@ pub struct Options {
 pub enum SimError {
     #[error("{0}")]
     Startup(#[from] milava_bot::startup::StartupError),
+    #[error("{0}")]
+    Start(#[from] crate::bot::StartError),
     #[error("{what}: {source}")]
     Io {
         what: String,

@@ -2,16 +2,14 @@
 use super::input::{self, HELP, Line};
 use super::output::{Output, Style};
 use super::{Options, SIM_COORDINATOR_ID, SimError};
+use crate::bot::{Builder, SimulatedBot};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use fake_telegram::{
-    FAKE_BOT_TOKEN, FakeEvent, FakeGroup, FakeTelegram, FakeUser, SentKind, SentMessage,
-};
+use fake_telegram::{FakeEvent, FakeGroup, FakeTelegram, FakeUser, SentKind, SentMessage};
 use milava_bot::clock::{Clock, ManualClock};
 use milava_bot::config::Config;
 use milava_bot::db;
 use milava_bot::metrics::Metrics;
-use milava_bot::startup::App;
 use serde_json::json;
 
 use std::collections::HashMap;
@@ -19,7 +17,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, oneshot};
+use tokio::sync::broadcast;
 
 /// How long to wait for the bot to answer one input before saying so.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -42,9 +40,8 @@ pub struct Session {
     texts: HashMap<(i64, i64), String>,
     last_own_message: HashMap<i64, i64>,
     files_dir: PathBuf,
-    stop: Option<oneshot::Sender<()>>,
-    app_task: Option<tokio::task::JoinHandle<()>>,
-    _temp: Option<tempfile::TempDir>,
+    /// The simulated bot the session drives (the fields above are its parts, at hand).
+    bot: SimulatedBot,
 }
 
 impl Session {
@@ -53,54 +50,29 @@ impl Session {
         options: &Options,
         scripted: bool,
     ) -> Result<Session, SimError> {
-        let fake = FakeTelegram::start().await.map_err(|source| SimError::Io {
-            what: "starting the fake Bot API".into(),
-            source,
-        })?;
-        let temp = match &options.database {
-            Some(path) => {
-                config.database_url = format!("sqlite://{}", path.display());
-                None
-            }
-            None => {
-                let dir = tempfile::tempdir().map_err(|source| SimError::Io {
-                    what: "creating a temporary database".into(),
-                    source,
-                })?;
-                config.database_url =
-                    format!("sqlite://{}", dir.path().join("simulator.db").display());
-                Some(dir)
-            }
-        };
-        config.token = Some(FAKE_BOT_TOKEN.to_string());
-        config.api_url = Some(fake.api_url());
-        config.coordinator_ids.insert(SIM_COORDINATOR_ID);
         // Scripts type faster than people, on a clock that stands still: no per-person budget here.
         config.flood_burst = 0;
         let tz = config.timezone;
         let content = milava_bot::content::load(&config.dialogues_dir)
             .map_err(milava_bot::startup::StartupError::from)?;
         let start_local = options.start.unwrap_or_else(|| default_start(&content));
-        let start = to_utc(tz, start_local);
-        let clock = ManualClock::new(start);
-        let mut app =
-            App::build_with_content(config, Arc::new(content), Arc::new(clock.clone())).await?;
-        app.polling_timeout = Duration::from_secs(10);
-        let metrics = app.ctx.metrics.clone();
-        let scheduler = app.ctx.scheduler.clone();
-        let pool = app.ctx.pool.clone();
+        let mut builder = Builder::from_config(config)
+            .content(content)
+            .start_at(to_utc(tz, start_local))
+            .polling_timeout(Duration::from_secs(10))
+            .coordinator(SIM_COORDINATOR_ID)
+            .database_file("simulator.db");
+        if let Some(path) = &options.database {
+            builder = builder.database(format!("sqlite://{}", path.display()));
+        }
+        let bot = builder.start().await?;
+        let fake = bot.fake.clone();
+        let clock = bot.clock.clone();
+        let ctx = bot.ctx();
+        let metrics = ctx.metrics.clone();
+        let scheduler = ctx.scheduler.clone();
+        let pool = ctx.pool.clone();
         let events = fake.subscribe();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let app_task = tokio::spawn(async move {
-            if let Err(e) = app
-                .run(async move {
-                    let _ = stopped.await;
-                })
-                .await
-            {
-                log::error!("simulated bot stopped: {e}");
-            }
-        });
         let out = if scripted {
             Output::scripted()
         } else {
@@ -122,9 +94,7 @@ impl Session {
             texts: HashMap::new(),
             last_own_message: HashMap::new(),
             files_dir: options.files_dir.clone(),
-            stop: Some(stop),
-            app_task: Some(app_task),
-            _temp: temp,
+            bot,
         };
         // Wait until the bot is polling, so its start-up requests are not mixed into the first answer.
         let ready = session.fake.clone();
@@ -193,11 +163,8 @@ impl Session {
 
     /// Stops the bot cleanly and returns the transcript (empty in interactive mode).
     pub async fn finish(&mut self) -> String {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.app_task.take() {
-            let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+        if let Err(e) = self.bot.try_stop(Duration::from_secs(10)).await {
+            log::error!("simulated bot: {e}");
         }
         self.out.take_transcript()
     }

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn content() -> Content {
-    crate::content::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialogues"))
-        .unwrap()
+    crate::content::load(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/dialogues"),
+    )
+    .unwrap()
 }
 
 /// The day `series` ended (its certificates' date).

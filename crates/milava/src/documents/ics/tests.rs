@@ -16,7 +16,8 @@ fn stamp() -> DateTime<Utc> {
 
 fn content() -> Content {
     crate::content::load(
-        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialogues"),
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/dialogues"),
     )
     .unwrap()
 }

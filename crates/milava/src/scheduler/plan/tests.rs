@@ -8,7 +8,8 @@ fn utc(s: &str) -> DateTime<Utc> {
 
 fn oulu() -> Series {
     let content = crate::content::load(
-        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dialogues"),
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/dialogues"),
     )
     .unwrap();
     content.series("oulu-2024").unwrap().clone()

@@ -236,7 +236,7 @@ mod tests {
     #[test]
     fn counts_and_means_leave_skipped_answers_out() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let content = crate::content::load(&root.join("../../dialogues")).unwrap();
+        let content = crate::content::load(&root.join("../../tests/fixtures/dialogues")).unwrap();
         let survey = content.survey("series-end").unwrap();
         let responses = [
             response(&[
