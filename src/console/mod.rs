@@ -7,11 +7,14 @@
 //! whose POST uses the link (so link previews and scanners cannot use it up) and sets the session cookie.
 //! Every page needs a session (`auth::Signed`); every form carries the session's CSRF token
 //! (`auth::CsrfForm`). How to add a page: docs/console.md.
+mod attendance_page;
 mod audit_page;
 mod auth;
+mod downloads;
 mod limit;
 mod overview;
 mod page;
+mod people;
 
 pub use auth::COOKIE;
 
@@ -47,6 +50,21 @@ pub fn router(console: Console) -> Router {
     Router::new()
         .route("/", get(overview::show))
         .route("/audit", get(audit_page::show))
+        .route("/people", get(people::list))
+        .route("/people/{id}", get(people::show))
+        .route(
+            "/people/{id}/erase",
+            get(people::confirm_erase).post(people::erase),
+        )
+        .route("/downloads/participants.xlsx", get(downloads::participants))
+        .route("/downloads/attendance.xlsx", get(downloads::attendance))
+        .route("/attendance", get(attendance_page::choose))
+        .route("/attendance/{series}", get(attendance_page::show))
+        .route("/attendance/{series}/mark", post(attendance_page::mark))
+        .route(
+            "/attendance/{series}/certificate",
+            post(attendance_page::certificate),
+        )
         .route("/login", get(auth::signin_page))
         .route("/login/{token}", get(auth::link_page).post(auth::use_link))
         .route("/logout", post(auth::sign_out))

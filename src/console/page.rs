@@ -13,6 +13,8 @@ use std::sync::Arc;
 pub const NAV: &[(&str, &str)] = &[
     ("./", "console.nav.overview"),
     ("audit", "console.nav.audit"),
+    ("people", "console.nav.people"),
+    ("attendance", "console.nav.attendance"),
 ];
 
 /// The layout's data for one page.

@@ -8,6 +8,7 @@ pub mod groups;
 pub mod maintenance;
 pub mod outbox;
 pub mod participants;
+pub mod people;
 pub mod programme;
 pub mod stats;
 pub mod surveys;

@@ -9,14 +9,12 @@
 //! transaction. A crash in between only means the next pass makes them again; the idempotency keys keep
 //! each person's certificate to one.
 use crate::content::Content;
-use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store, Member};
 use crate::db::{self, DbError};
 use crate::domain::Document;
-use crate::domain::outbox::Payload;
 use crate::domain::programme::Series;
 use crate::domain::time::local_to_utc;
-use crate::services::certificates::{attended, document};
+use crate::services::certificates::{attended, document, queue};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sqlx::SqlitePool;
@@ -66,31 +64,7 @@ pub async fn send_if_due(
         let mut tx = db::begin_write(pool).await?;
         for (member, doc) in documents {
             let key = format!("certificate:{}:{}", series.id, member.telegram_user_id);
-            if let Some(to) = member.email.as_deref().filter(|_| email) {
-                let lang = member.language;
-                let series_name = series.name.get(lang);
-                let mail = Payload::email(
-                    to,
-                    lang,
-                    content.fill(
-                        lang,
-                        "email.certificate.subject",
-                        &[("series", series_name)],
-                    ),
-                    content.fill(
-                        lang,
-                        "email.certificate.body",
-                        &[("name", member.name.trim()), ("series", series_name)],
-                    ),
-                    Some(doc.clone()),
-                );
-                let delivery = NewDelivery::new(format!("{key}:email"), member.chat_id, mail, now)
-                    .for_user(member.telegram_user_id);
-                outbox::enqueue(&mut tx, &delivery).await?;
-            }
-            let delivery = NewDelivery::new(key, member.chat_id, Payload::document(doc), now)
-                .for_user(member.telegram_user_id);
-            if outbox::enqueue(&mut tx, &delivery).await? {
+            if queue(&mut tx, content, series, &member, doc, &key, now, email).await? {
                 sent += 1;
             }
         }

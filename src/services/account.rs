@@ -63,13 +63,20 @@ pub async fn forget(
         return remind(tx, turn, out).await;
     }
     out.mark_pressed = Some(format!("✅ {}", turn.text("button.forget_yes")));
+    erase(tx, turn).await?;
+    out.push(Reply::text(turn.text("forget.done")));
+    // Back to everyone's commands.
+    out.menu = Some(super::menus::menu(tx, turn).await?);
+    Ok(())
+}
+
+/// Erases the person of `turn`: leaves their series first (their places go to the waitlist), then every
+/// personal row. `/forget` and the console's erase-on-request both do it this way.
+pub(crate) async fn erase(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<(), DbError> {
     super::programme::leave_all(tx, turn).await?;
     store::erase_user(tx, turn.user.telegram_user_id).await?;
     turn.state = None;
     log::info!("user {}: erased on request", turn.user.telegram_user_id);
-    out.push(Reply::text(turn.text("forget.done")));
-    // Back to everyone's commands.
-    out.menu = Some(super::menus::menu(tx, turn).await?);
     Ok(())
 }
 
