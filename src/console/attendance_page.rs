@@ -63,7 +63,7 @@ struct MatrixPage {
     page: Page,
     series: String,
     /// Column headings: the sessions' dates and titles.
-    sessions: Vec<String>,
+    sessions: Vec<(String, String)>,
     lines: Vec<Line>,
     rule: String,
     /// What the last action did, already in the page's language.
@@ -108,10 +108,13 @@ pub async fn show(
         "console.attendance.series_title",
         &[("series", roster.series.name.get(lang))],
     );
-    let sessions: Vec<String> = roster
+    let sessions: Vec<(String, String)> = roster
         .sessions
         .iter()
-        .map(|s| format!("{} {}", s.start.format("%-d.%-m."), s.title.get(lang)))
+        .map(|s| {
+            let date = s.start.format("%-d.%-m.").to_string();
+            (date, s.title.get(lang).to_string())
+        })
         .collect();
     let total = roster.sessions.len().to_string();
     let lines = roster
@@ -125,10 +128,10 @@ pub async fn show(
                 .iter()
                 .zip(&r.present)
                 .zip(&sessions)
-                .map(|((s, present), heading)| Cell {
+                .map(|((s, present), (date, title))| Cell {
                     session: s.id.clone(),
                     present: *present,
-                    label: format!("{}, {heading}", r.name),
+                    label: format!("{}, {date} {title}", r.name),
                 })
                 .collect(),
             attended: page.fill(
