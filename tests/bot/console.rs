@@ -21,7 +21,7 @@ pub async fn admin_link(bot: &TestBot, user: &FakeUser) -> String {
 }
 
 /// An HTTP client that follows no redirects (the tests look at each answer).
-fn client() -> reqwest::Client {
+pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -39,13 +39,13 @@ async fn use_link(link: &str) -> reqwest::Response {
 }
 
 /// A signed-in browser session: its cookie.
-struct Signed {
-    base: String,
-    cookie: String,
+pub struct Signed {
+    pub base: String,
+    pub cookie: String,
 }
 
 impl Signed {
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
         let response = client()
             .get(format!("{}{path}", self.base))
             .header(COOKIE, &self.cookie)
@@ -55,7 +55,7 @@ impl Signed {
         (response.status(), response.text().await.unwrap())
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         client()
             .post(format!("{}{path}", self.base))
             .header(COOKIE, &self.cookie)
@@ -66,7 +66,7 @@ impl Signed {
     }
 
     /// The CSRF token in the page's forms.
-    async fn csrf(&self) -> String {
+    pub async fn csrf(&self) -> String {
         let (_, page) = self.get("").await;
         let at = page
             .find("name=\"csrf\" value=\"")
@@ -76,7 +76,7 @@ impl Signed {
     }
 }
 
-async fn sign_in(bot: &TestBot) -> Signed {
+pub async fn sign_in(bot: &TestBot) -> Signed {
     let link = admin_link(bot, &coordinator()).await;
     let response = use_link(&link).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
@@ -88,7 +88,7 @@ async fn sign_in(bot: &TestBot) -> Signed {
     }
 }
 
-async fn audit_count(bot: &TestBot, action: &str) -> i64 {
+pub async fn audit_count(bot: &TestBot, action: &str) -> i64 {
     sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = ?")
         .bind(action)
         .fetch_one(&bot.db)

@@ -13,6 +13,8 @@ mod check_command;
 mod coaching;
 mod console;
 mod console_browser;
+mod console_people;
+mod console_people_browser;
 mod console_programme;
 mod coordinator_edges;
 mod coordinators;

@@ -7,11 +7,14 @@
 //! whose POST uses the link (so link previews and scanners cannot use it up) and sets the session cookie.
 //! Every page needs a session (`auth::Signed`); every form carries the session's CSRF token
 //! (`auth::CsrfForm`). How to add a page: docs/console.md.
+mod attendance_page;
 mod audit_page;
 mod auth;
+mod downloads;
 mod limit;
 mod overview;
 mod page;
+mod people;
 mod programme;
 mod programme_form;
 mod programme_series;
@@ -72,6 +75,21 @@ pub fn router(console: Console) -> Router {
         .route(
             "/programme/series/{id}/session/{session}/cancel",
             post(programme_series::cancel_session),
+        )
+        .route("/people", get(people::list))
+        .route("/people/{id}", get(people::show))
+        .route(
+            "/people/{id}/erase",
+            get(people::confirm_erase).post(people::erase),
+        )
+        .route("/downloads/participants.xlsx", get(downloads::participants))
+        .route("/downloads/attendance.xlsx", get(downloads::attendance))
+        .route("/attendance", get(attendance_page::choose))
+        .route("/attendance/{series}", get(attendance_page::show))
+        .route("/attendance/{series}/mark", post(attendance_page::mark))
+        .route(
+            "/attendance/{series}/certificate",
+            post(attendance_page::certificate),
         )
         .route("/login", get(auth::signin_page))
         .route("/login/{token}", get(auth::link_page).post(auth::use_link))

@@ -14,6 +14,8 @@ pub const NAV: &[(&str, &str)] = &[
     ("./", "console.nav.overview"),
     ("programme", "console.nav.programme"),
     ("audit", "console.nav.audit"),
+    ("people", "console.nav.people"),
+    ("attendance", "console.nav.attendance"),
 ];
 
 /// The layout's data for one page.

@@ -107,7 +107,83 @@ pub const AUDIT: &[&str] = &[
     "console.audit.when",
 ];
 
-/// Every list above.
+/// `/people`, a person's record and erasing it, the participants download.
+pub const PEOPLE: &[&str] = &[
+    "console.nav.people",
+    "console.people.any",
+    "console.people.apply",
+    "console.people.area",
+    "console.people.back",
+    "console.people.clear",
+    "console.people.download_attendance",
+    "console.people.download_participants",
+    "console.people.download_series",
+    "console.people.downloads",
+    "console.people.erase",
+    "console.people.erase_cancel",
+    "console.people.erase_confirm",
+    "console.people.erase_explain",
+    "console.people.erase_start",
+    "console.people.erase_title",
+    "console.people.erase_warning",
+    "console.people.erased",
+    "console.people.everyone",
+    "console.people.filter",
+    "console.people.group",
+    "console.people.name",
+    "console.people.next",
+    "console.people.no_name",
+    "console.people.none",
+    "console.people.pages",
+    "console.people.previous",
+    "console.people.record",
+    "console.people.record_title",
+    "console.people.role",
+    "console.people.search",
+    "console.people.series",
+    "console.people.shown",
+    "console.people.state.contact",
+    "console.people.state.in_progress",
+    "console.people.state.left",
+    "console.people.state.registered",
+    "console.people.state.unreachable",
+    "console.people.status",
+    "console.people.title",
+    "console.people.unknown.text",
+    "console.people.unknown.title",
+];
+
+/// `/attendance`, a series' matrix and certificates, the attendance download.
+pub const ATTENDANCE: &[&str] = &[
+    "console.attendance.absent",
+    "console.attendance.attended",
+    "console.attendance.attended_of",
+    "console.attendance.back",
+    "console.attendance.caption",
+    "console.attendance.certificate",
+    "console.attendance.done.issued",
+    "console.attendance.done.not_listed",
+    "console.attendance.done.not_qualified",
+    "console.attendance.done.reissued",
+    "console.attendance.download",
+    "console.attendance.issue",
+    "console.attendance.issued",
+    "console.attendance.no",
+    "console.attendance.no_series",
+    "console.attendance.nobody",
+    "console.attendance.present",
+    "console.attendance.qualifies",
+    "console.attendance.reissue",
+    "console.attendance.rule",
+    "console.attendance.series_title",
+    "console.attendance.sessions_count",
+    "console.attendance.title",
+    "console.attendance.unknown_series.text",
+    "console.attendance.unknown_series.title",
+    "console.attendance.yes",
+    "console.nav.attendance",
+];
+
 /// The programme pages (`src/console/programme*.rs`): every key of `texts/*/console_programme.toml`, the
 /// ones made at run time too (`field.<name>`, `series_field.<name>`, `area.<area>`, `saved.<kind>`,
 /// `problem.<code>`).
@@ -213,4 +289,7 @@ pub const PROGRAMME: &[&str] = &[
     "console.programme.title",
 ];
 
-pub const ALL: &[&[&str]] = &[LAYOUT, SIGN_IN, MESSAGES, OVERVIEW, AUDIT, PROGRAMME];
+/// Every list above.
+pub const ALL: &[&[&str]] = &[
+    LAYOUT, SIGN_IN, MESSAGES, OVERVIEW, AUDIT, PROGRAMME, PEOPLE, ATTENDANCE,
+];

@@ -9,6 +9,7 @@ mod handle;
 pub mod maintenance;
 pub mod outbox;
 pub mod participants;
+pub mod people;
 pub mod programme;
 pub mod season;
 mod slices;

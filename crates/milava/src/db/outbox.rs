@@ -674,6 +674,18 @@ pub async fn prune(db: &Db, before: DateTime<Utc>) -> Result<u64, DbError> {
     }
 }
 
+/// The idempotency keys that start with `prefix`, which must end in ':' (through the key's index).
+pub async fn keys_under(pool: &SqlitePool, prefix: &str) -> Result<Vec<String>, DbError> {
+    let upper = format!("{};", prefix.trim_end_matches(':'));
+    Ok(sqlx::query_scalar(
+        "SELECT idempotency_key FROM deliveries WHERE idempotency_key >= ? AND idempotency_key < ?",
+    )
+    .bind(prefix)
+    .bind(upper)
+    .fetch_all(pool)
+    .await?)
+}
+
 /// One delivery by its idempotency key.
 pub async fn by_key(pool: &SqlitePool, key: &OutboxKey) -> Result<Option<Delivery>, DbError> {
     let row: Option<Row> = sqlx::query_as(&format!(

@@ -43,6 +43,39 @@ pub async fn touch_reading_dialogue(
     Ok((user, stored_dialogue(&row)))
 }
 
+/// A person's record and dialogue as `touch_reading_dialogue` gives them, without touching them (the console
+/// reads someone else's); None if the bot has no record of them.
+pub async fn reading_dialogue(
+    tx: &mut Tx,
+    telegram_user_id: i64,
+) -> Result<Option<(UserInfo, Result<Option<DialogueState>, DbError>)>, DbError> {
+    let row = sqlx::query(
+        "SELECT language,
+           (SELECT flow FROM dialogues WHERE telegram_user_id = ?1),
+           (SELECT step FROM dialogues WHERE telegram_user_id = ?1),
+           (SELECT answers FROM dialogues WHERE telegram_user_id = ?1),
+           (SELECT content_version FROM dialogues WHERE telegram_user_id = ?1),
+           (SELECT updated_at FROM dialogues WHERE telegram_user_id = ?1),
+           chat_id
+         FROM users WHERE telegram_user_id = ?1",
+    )
+    .bind(telegram_user_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let lang: String = row.try_get(0)?;
+    let language =
+        Lang::parse(&lang).ok_or_else(|| DbError::Corrupt(format!("language '{lang}'")))?;
+    let user = UserInfo {
+        telegram_user_id,
+        chat_id: row.try_get(6)?,
+        language,
+    };
+    Ok(Some((user, stored_dialogue(&row))))
+}
+
 /// The dialogue columns of `touch_reading_dialogue`'s row. Each is decoded on its own, so a value of the
 /// wrong type or form (a hand edit, an old deploy) makes the dialogue unreadable — restarted by the caller —
 /// instead of failing the whole input.

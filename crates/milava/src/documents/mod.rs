@@ -5,6 +5,7 @@
 pub mod certificate;
 pub mod chart;
 pub mod ics;
+pub mod table;
 
 pub use certificate::{CertificateData, CertificateSession, certificate};
 pub use ics::{CalendarEvent, calendar};
@@ -24,4 +25,7 @@ pub enum DocumentError {
     /// The PNG encoder refused the image.
     #[error("the image could not be written: {0}")]
     Image(String),
+    /// A spreadsheet could not be written (the xlsx writer's reason).
+    #[error("the spreadsheet could not be written: {0}")]
+    Table(String),
 }

@@ -9,14 +9,12 @@
 //! transaction. A crash in between only means the next pass makes them again; the idempotency keys keep
 //! each person's certificate to one.
 use crate::content::Content;
-use crate::db::outbox::{self, NewDelivery};
 use crate::db::programme::{self as store, Member};
 use crate::db::{self, DbError};
 use crate::domain::Document;
-use crate::domain::outbox::{OutboxKey, Payload};
 use crate::domain::programme::Series;
 use crate::domain::time::local_to_utc;
-use crate::services::certificates::{attended, document};
+use crate::services::certificates::{attended, document, queue};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -67,37 +65,7 @@ pub async fn send_if_due(
         let mut slices = db::Slices::new(pool, BATCH);
         for (member, doc) in documents {
             let tx = slices.next().await?;
-            let key = |email| OutboxKey::Certificate {
-                series: series.id.clone(),
-                user: member.telegram_user_id,
-                email,
-            };
-            if let Some(to) = member.email.as_deref().filter(|_| email) {
-                let lang = member.language;
-                let series_name = series.name.get(lang);
-                let mail = Payload::email(
-                    to,
-                    lang,
-                    content.fill(
-                        lang,
-                        "email.certificate.subject",
-                        &[("series", series_name)],
-                    ),
-                    content.fill(
-                        lang,
-                        "email.certificate.body",
-                        &[("name", member.name.trim()), ("series", series_name)],
-                    ),
-                    Some(doc.clone()),
-                );
-                let delivery = NewDelivery::new(key(true), member.chat_id, mail, now)
-                    .for_user(member.telegram_user_id);
-                outbox::enqueue(tx, &delivery).await?;
-            }
-            let delivery =
-                NewDelivery::new(key(false), member.chat_id, Payload::document(doc), now)
-                    .for_user(member.telegram_user_id);
-            if outbox::enqueue(tx, &delivery).await? {
+            if queue(tx, content, series, &member, doc, None, now, email).await? {
                 sent += 1;
             }
         }

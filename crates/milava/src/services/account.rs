@@ -58,14 +58,21 @@ pub async fn forget(tx: &mut Tx, turn: &mut Turn<'_>, confirm: bool) -> Result<E
         return Ok(out.ask_again());
     }
     out.mark_pressed = Some(format!("✅ {}", turn.text("button.forget_yes")));
-    super::programme::leave_all(tx, turn).await?;
-    store::erase_user(tx, turn.user.telegram_user_id).await?;
-    turn.state = None;
-    log::info!("user {}: erased on request", turn.user.telegram_user_id);
+    erase(tx, turn).await?;
     out.push(Reply::text(turn.text("forget.done")));
     // Back to everyone's commands.
     out.menu = Some(super::menus::menu(tx, turn).await?);
     Ok(out)
+}
+
+/// Erases the person of `turn`: leaves their series first (their places go to the waitlist), then every
+/// personal row. `/forget` and the console's erase-on-request both do it this way.
+pub(crate) async fn erase(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<(), DbError> {
+    super::programme::leave_all(tx, turn).await?;
+    store::erase_user(tx, turn.user.telegram_user_id).await?;
+    turn.state = None;
+    log::info!("user {}: erased on request", turn.user.telegram_user_id);
+    Ok(())
 }
 
 pub async fn cancel(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {

@@ -1,7 +1,7 @@
 //! Coordinators' attendance lists: `/attendance` picks the series and the session with buttons (or takes a
 //! session id), then shows everyone enrolled with a toggle button each, and a CSV export. Participants check themselves in with the button sent at the start of a session.
 use super::{Effects, Turn, csv, labels, programme};
-use crate::db::programme::{self as store, AttendanceRow};
+use crate::db::programme as store;
 use crate::db::{DbError, Tx, audit};
 use crate::domain::{Button, CallbackData, Document, Reply};
 
@@ -154,18 +154,43 @@ pub async fn toggle(
     };
     let coordinator = turn.user.telegram_user_id;
     let now = turn.now;
-    let rows = store::attendance_list(tx, &series.id, session_id).await?;
-    match rows.iter().find(|r| r.telegram_user_id == user) {
-        Some(AttendanceRow {
-            marked_at: Some(_), ..
-        }) => store::unmark_attended(tx, session_id, user).await?,
-        Some(_) => {
-            store::mark_attended(tx, session_id, user, coordinator, now).await?;
-        }
-        None => {
-            out.toast = Some(turn.text("problem.button_expired"));
-            return Ok(out);
-        }
+    if set(tx, &series.id, session_id, user, None, coordinator, now)
+        .await?
+        .is_none()
+    {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(out);
+    }
+    out.replace_pressed = Some(list(tx, turn, session_id).await?);
+    Ok(out)
+}
+
+/// Marks `user` present at `session_id` (`Some(true)`), absent (`Some(false)`) or the other way round
+/// (`None`, the chat's toggle button), with an audit line naming `coordinator`. The chat's buttons and the
+/// console's matrix both change attendance here. Returns whether they are now marked present, or None if
+/// they are not on the session's list (not enrolled in `series_id` and not marked).
+pub(crate) async fn set(
+    tx: &mut Tx,
+    series_id: &str,
+    session_id: &str,
+    user: i64,
+    present: Option<bool>,
+    coordinator: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<bool>, DbError> {
+    let rows = store::attendance_list(tx, series_id, session_id).await?;
+    let Some(row) = rows.iter().find(|r| r.telegram_user_id == user) else {
+        return Ok(None);
+    };
+    let was = row.marked_at.is_some();
+    let want = present.unwrap_or(!was);
+    if want == was {
+        return Ok(Some(was));
+    }
+    if want {
+        store::mark_attended(tx, session_id, user, coordinator, now).await?;
+    } else {
+        store::unmark_attended(tx, session_id, user).await?;
     }
     // The person by their registration's row id, which is deleted with them (never their Telegram id).
     let person = match crate::db::participants::row_id(tx, user).await? {
@@ -180,8 +205,7 @@ pub async fn toggle(
         now,
     )
     .await?;
-    out.replace_pressed = Some(list(tx, turn, session_id).await?);
-    Ok(out)
+    Ok(Some(want))
 }
 
 pub const ATTENDANCE_COLUMNS: &[&str] = &[

@@ -1,9 +1,11 @@
 //! Certificates of participation: who qualifies, and the PDF in their language. The scheduler queues them
 //! after a series ends; `/certificate` sends one again.
 use crate::content::Content;
-use crate::db::programme as store;
+use crate::db::outbox::{self, NewDelivery};
+use crate::db::programme::{self as store, Member};
 use crate::db::{DbError, Tx};
 use crate::documents::{CertificateData, certificate};
+use crate::domain::outbox::{OutboxKey, Payload};
 use crate::domain::programme::{Series, Session};
 use crate::domain::time::utc_to_local;
 use crate::domain::{Document, Lang};
@@ -61,6 +63,62 @@ pub fn document(
             None
         }
     }
+}
+
+/// Queues `member`'s certificate under `key`: in the chat, and by email as well (key `{key}:email`) when
+/// `email` is on and they gave an address. The scheduler's pass after a series and the console's "issue"
+/// both send this way. Returns whether the chat's copy was queued (false: `key` was used before).
+#[allow(clippy::too_many_arguments)]
+pub async fn queue(
+    tx: &mut Tx,
+    content: &Content,
+    series: &Series,
+    member: &Member,
+    doc: Document,
+    again: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    email: bool,
+) -> Result<bool, DbError> {
+    // The first certificate has one key per person and series (the scheduler's and the console's are the
+    // same row); one issued again is keyed by when.
+    let key = |email| match again {
+        None => OutboxKey::Certificate {
+            series: series.id.clone(),
+            user: member.telegram_user_id,
+            email,
+        },
+        Some(at) => OutboxKey::CertificateAgain {
+            series: series.id.clone(),
+            user: member.telegram_user_id,
+            at: at.timestamp_millis(),
+            email,
+        },
+    };
+    if let Some(to) = member.email.as_deref().filter(|_| email) {
+        let lang = member.language;
+        let series_name = series.name.get(lang);
+        let mail = Payload::email(
+            to,
+            lang,
+            content.fill(
+                lang,
+                "email.certificate.subject",
+                &[("series", series_name)],
+            ),
+            content.fill(
+                lang,
+                "email.certificate.body",
+                &[("name", member.name.trim()), ("series", series_name)],
+            ),
+            Some(doc.clone()),
+        );
+        let delivery = NewDelivery::new(key(true), member.chat_id, mail, now)
+            .for_user(member.telegram_user_id);
+        outbox::enqueue(tx, &delivery).await?;
+    }
+    let delivery = NewDelivery::new(key(false), member.chat_id, Payload::document(doc), now)
+        .for_user(member.telegram_user_id);
+    outbox::enqueue(tx, &delivery).await
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Coordinators' commands: `/stats` and `/participants` (CSV for Excel with Finnish settings).
 use super::{Effects, Turn, csv, render};
 use crate::db::{DbError, Tx, audit, participants, stats};
+use crate::documents::table::{Cell, Table};
 use crate::domain::{Document, Field, Participant, Reply};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -108,8 +109,7 @@ pub const PARTICIPANT_COLUMNS: &[&str] = &[
     "registered_at",
 ];
 
-/// Participants as CSV for Excel (see `csv::table`), times in local time: one header per column of
-/// `PARTICIPANT_COLUMNS`, chosen answers as `label` shows them, the research consent as `yes_no`.
+/// Participants as CSV for Excel (see `csv::table`): `participant_table`'s rows as text.
 pub fn participants_csv(
     rows: &[Participant],
     tz: Tz,
@@ -117,21 +117,38 @@ pub fn participants_csv(
     label: &dyn Fn(Field, &str) -> String,
     yes_no: &[String; 2],
 ) -> Vec<u8> {
-    let local = |at: DateTime<Utc>| at.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string();
-    let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+    let table = participant_table(rows, tz, headers, label, yes_no);
+    let headers: Vec<&str> = table.headers.iter().map(String::as_str).collect();
+    csv::table(&headers, &table.text_rows())
+}
+
+/// The participant list's rows, the one source of its columns for the chat's CSV and the console's xlsx:
+/// one header per column of `PARTICIPANT_COLUMNS`, chosen answers as `label` shows them, the research
+/// consent as `yes_no`, times in local time.
+pub fn participant_table(
+    rows: &[Participant],
+    tz: Tz,
+    headers: &[String],
+    label: &dyn Fn(Field, &str) -> String,
+    yes_no: &[String; 2],
+) -> Table {
+    let local = |at: DateTime<Utc>| Cell::Time(at.with_timezone(&tz).naive_local());
+    let opt = |v: &Option<String>| Cell::Text(v.clone().unwrap_or_default());
     let shown = |field: Field, v: &Option<String>| {
-        v.as_deref()
-            .filter(|v| !v.is_empty())
-            .map(|v| label(field, v))
-            .unwrap_or_default()
+        Cell::Text(
+            v.as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| label(field, v))
+                .unwrap_or_default(),
+        )
     };
-    let rows: Vec<Vec<String>> = rows
+    let rows = rows
         .iter()
         .map(|p| {
             vec![
-                p.telegram_user_id.to_string(),
-                label(Field::Role, p.role.as_str()),
-                p.name.clone(),
+                Cell::Number(p.telegram_user_id),
+                Cell::Text(label(Field::Role, p.role.as_str())),
+                Cell::Text(p.name.clone()),
                 shown(Field::Area, &p.area),
                 shown(Field::Wants, &p.wants),
                 opt(&p.organisation),
@@ -139,15 +156,17 @@ pub fn participants_csv(
                 opt(&p.email),
                 shown(Field::Series, &p.series_id),
                 shown(Field::Group, &p.group_id),
-                p.privacy_version.clone(),
+                Cell::Text(p.privacy_version.clone()),
                 local(p.consent_at),
-                yes_no[usize::from(!p.research_consent)].clone(),
+                Cell::Text(yes_no[usize::from(!p.research_consent)].clone()),
                 local(p.registered_at),
             ]
         })
         .collect();
-    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-    csv::table(&headers, &rows)
+    Table {
+        headers: headers.to_vec(),
+        rows,
+    }
 }
 
 /// `/reload`: reads `dialogues/` again. Broken content is refused (the old stays in use) with every problem

@@ -33,6 +33,14 @@ pub enum OutboxKey {
         user: i64,
         email: bool,
     },
+    /// A certificate a coordinator issued again (the console), at `at` (Unix milliseconds):
+    /// `certificate:{series}:{user}:again:{at}[:email]`.
+    CertificateAgain {
+        series: String,
+        user: i64,
+        at: i64,
+        email: bool,
+    },
     /// One recipient's copy of a broadcast: `broadcast:{id}:{user}` (in the batch `broadcast_batch(id)`).
     Broadcast { id: i64, user: i64 },
     /// The coordinator's status message of a broadcast: `broadcast-status:{id}`.
@@ -151,6 +159,18 @@ impl OutboxKey {
                 change: change.to_string(),
                 user: int(user)?,
             },
+            ("certificate", [series, user, "again", at, email @ ..]) => {
+                OutboxKey::CertificateAgain {
+                    series: series.to_string(),
+                    user: int(user)?,
+                    at: int(at)?,
+                    email: match email {
+                        [] => false,
+                        ["email"] => true,
+                        _ => return None,
+                    },
+                }
+            }
             ("certificate", [series, user, email @ ..]) => OutboxKey::Certificate {
                 series: series.to_string(),
                 user: int(user)?,
@@ -266,6 +286,16 @@ impl fmt::Display for OutboxKey {
                 "certificate:{series}:{user}{}",
                 if *email { ":email" } else { "" }
             ),
+            OutboxKey::CertificateAgain {
+                series,
+                user,
+                at,
+                email,
+            } => write!(
+                f,
+                "certificate:{series}:{user}:again:{at}{}",
+                if *email { ":email" } else { "" }
+            ),
             OutboxKey::Broadcast { id, user } => write!(f, "broadcast:{id}:{user}"),
             OutboxKey::BroadcastStatus(id) => write!(f, "broadcast-status:{id}"),
             OutboxKey::BroadcastStatusEdit(id) => write!(f, "broadcast-status-edit:{id}"),
@@ -367,6 +397,15 @@ mod tests {
                     email: true,
                 },
                 "certificate:s:5:email",
+            ),
+            (
+                OutboxKey::CertificateAgain {
+                    series: "s".into(),
+                    user: 5,
+                    at: 1710230400123,
+                    email: true,
+                },
+                "certificate:s:5:again:1710230400123:email",
             ),
             (OutboxKey::Broadcast { id: 9, user: 12 }, "broadcast:9:12"),
             (OutboxKey::BroadcastStatus(9), "broadcast-status:9"),
@@ -500,9 +539,10 @@ mod tests {
                 OutboxKey::GroupLost { .. } => 12,
                 OutboxKey::SurveyInvitation { .. } => 13,
                 OutboxKey::SurveyReminder { .. } => 14,
+                OutboxKey::CertificateAgain { .. } => 15,
             });
         }
-        assert_eq!(seen.len(), 15);
+        assert_eq!(seen.len(), 16);
     }
 
     #[test]
