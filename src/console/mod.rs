@@ -7,6 +7,7 @@
 //! whose POST uses the link (so link previews and scanners cannot use it up) and sets the session cookie.
 //! Every page needs a session (`auth::Signed`); every form carries the session's CSRF token
 //! (`auth::CsrfForm`). How to add a page: docs/console.md.
+mod announcements;
 mod audit_page;
 mod auth;
 mod limit;
@@ -47,6 +48,11 @@ pub fn router(console: Console) -> Router {
     Router::new()
         .route("/", get(overview::show))
         .route("/audit", get(audit_page::show))
+        .route("/announcements", get(announcements::show))
+        .route("/announcements/preview", post(announcements::preview))
+        .route("/announcements/send", post(announcements::send))
+        .route("/announcements/{id}", get(announcements::progress))
+        .route("/announcements/{id}/cancel", post(announcements::cancel))
         .route("/login", get(auth::signin_page))
         .route("/login/{token}", get(auth::link_page).post(auth::use_link))
         .route("/logout", post(auth::sign_out))

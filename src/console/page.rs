@@ -13,6 +13,7 @@ use std::sync::Arc;
 pub const NAV: &[(&str, &str)] = &[
     ("./", "console.nav.overview"),
     ("audit", "console.nav.audit"),
+    ("announcements", "console.nav.announcements"),
 ];
 
 /// The layout's data for one page.

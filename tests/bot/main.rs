@@ -11,6 +11,7 @@ mod browser;
 mod check_command;
 mod coaching;
 mod console;
+mod console_announcements;
 mod console_browser;
 mod coordinator_edges;
 mod coordinators;
