@@ -109,6 +109,8 @@ impl App {
             handling: Default::default(),
             send_budget: Default::default(),
         };
+        crate::services::groups::seed_facilitators(&ctx.pool, &ctx.content.get(), ctx.clock.now())
+            .await?;
         Ok(App {
             delivery: delivery::Settings::from_config(&ctx.config),
             ctx,

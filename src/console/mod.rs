@@ -13,6 +13,7 @@ mod auth;
 mod limit;
 mod overview;
 mod page;
+mod peer_groups;
 
 pub use auth::COOKIE;
 
@@ -53,6 +54,14 @@ pub fn router(console: Console) -> Router {
         .route("/announcements/send", post(announcements::send))
         .route("/announcements/{id}", get(announcements::progress))
         .route("/announcements/{id}/cancel", post(announcements::cancel))
+        .route("/groups", get(peer_groups::show))
+        .route("/groups/{id}/facilitators", post(peer_groups::add))
+        .route(
+            "/groups/{id}/facilitators/{person}/remove",
+            post(peer_groups::remove),
+        )
+        .route("/groups/{id}/pause", post(peer_groups::pause_group))
+        .route("/groups/{id}/resume", post(peer_groups::resume_group))
         .route("/login", get(auth::signin_page))
         .route("/login/{token}", get(auth::link_page).post(auth::use_link))
         .route("/logout", post(auth::sign_out))

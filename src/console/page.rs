@@ -14,6 +14,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("./", "console.nav.overview"),
     ("audit", "console.nav.audit"),
     ("announcements", "console.nav.announcements"),
+    ("groups", "console.nav.groups"),
 ];
 
 /// The layout's data for one page.

@@ -156,5 +156,48 @@ pub const ANNOUNCEMENTS: &[&str] = &[
     "console.announcements.waiting",
 ];
 
+/// `/groups`: peer groups, their chats, facilitators, prompt plans, pause and resume.
+pub const GROUPS: &[&str] = &[
+    "console.nav.groups",
+    "console.groups.add",
+    "console.groups.add_label",
+    "console.groups.chat",
+    "console.groups.cut",
+    "console.groups.facilitators",
+    "console.groups.find",
+    "console.groups.find_button",
+    "console.groups.find_title",
+    "console.groups.inactive",
+    "console.groups.intro",
+    "console.groups.next",
+    "console.groups.no_facilitators",
+    "console.groups.no_person.text",
+    "console.groups.no_person.title",
+    "console.groups.no_prompts",
+    "console.groups.not_linked.text",
+    "console.groups.not_linked.title",
+    "console.groups.not_registered",
+    "console.groups.pause",
+    "console.groups.paused",
+    "console.groups.plan",
+    "console.groups.plan_done",
+    "console.groups.prompts",
+    "console.groups.remove",
+    "console.groups.remove_label",
+    "console.groups.resume",
+    "console.groups.title",
+    "console.groups.unknown.text",
+    "console.groups.unknown.title",
+    "console.groups.unlinked",
+];
+
 /// Every list above.
-pub const ALL: &[&[&str]] = &[LAYOUT, SIGN_IN, MESSAGES, OVERVIEW, AUDIT, ANNOUNCEMENTS];
+pub const ALL: &[&[&str]] = &[
+    LAYOUT,
+    SIGN_IN,
+    MESSAGES,
+    OVERVIEW,
+    AUDIT,
+    ANNOUNCEMENTS,
+    GROUPS,
+];

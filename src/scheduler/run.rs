@@ -48,6 +48,7 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
     let content = ctx.content.get();
     let tz = ctx.config.timezone;
     let mut report = PassReport::default();
+    crate::services::groups::seed_facilitators(&ctx.pool, &content, now).await?;
     let mut tx = db::begin_write(&ctx.pool).await?;
     report.notices = announce_changes(&mut tx, &content, tz, now).await?;
     report.offers_expired =
@@ -92,7 +93,8 @@ pub async fn run_once(ctx: &Ctx, now: DateTime<Utc>) -> Result<PassReport, DbErr
     if let Some(done) = retention(&ctx.pool, &content, tz, coordinators, now, false).await? {
         report.purged += done.fathers + done.others;
     }
-    let keep = crate::services::retention::never_unfinished(&ctx.config, &content);
+    let keep =
+        crate::services::retention::never_unfinished(&ctx.pool, &ctx.config, &content).await?;
     let days = ctx.config.unfinished_retention_days;
     report.purged +=
         crate::services::retention::purge_unfinished(&ctx.pool, &keep, days, now, false).await?;
@@ -132,7 +134,7 @@ async fn next_run(
         &ctx.pool,
         content,
         tz,
-        &crate::services::retention::never_unfinished(&ctx.config, content),
+        &crate::services::retention::never_unfinished(&ctx.pool, &ctx.config, content).await?,
         ctx.config.unfinished_retention_days,
         now,
     )

@@ -13,6 +13,7 @@ mod coaching;
 mod console;
 mod console_announcements;
 mod console_browser;
+mod console_groups;
 mod coordinator_edges;
 mod coordinators;
 mod crash;
