@@ -271,3 +271,35 @@ pub async fn links(pool: &SqlitePool) -> Result<Vec<GroupLink>, DbError> {
         .fetch_all(pool)
         .await?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped file seeds a group once; what coordinators changed since stays when a release ships the
+    /// older list again, and a group new in the file is seeded.
+    #[tokio::test]
+    async fn the_file_seeds_each_group_once_and_never_overwrites_coordinators_choices() {
+        let (pool, _dir) = super::super::temp_pool().await;
+        let now = Utc::now();
+        let shipped = vec![("oulu".to_string(), vec![5])];
+        assert_eq!(seed_facilitators(&pool, &shipped, now).await.unwrap(), 1);
+        assert_eq!(facilitators(&pool).await.unwrap(), vec![("oulu".into(), 5)]);
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        assert!(remove_facilitator(&mut tx, "oulu", 5).await.unwrap());
+        assert!(add_facilitator(&mut tx, "oulu", 6, now).await.unwrap());
+        tx.commit().await.unwrap();
+        let next_release = vec![
+            ("oulu".to_string(), vec![5]),
+            ("kajaani".to_string(), vec![7]),
+        ];
+        assert_eq!(
+            seed_facilitators(&pool, &next_release, now).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            facilitators(&pool).await.unwrap(),
+            vec![("kajaani".into(), 7), ("oulu".into(), 6)]
+        );
+    }
+}
