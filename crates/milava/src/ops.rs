@@ -129,7 +129,8 @@ pub async fn purge_at(
     let coordinators = &config.coordinator_ids;
     let programme =
         retention::purge_programme_end(&pool, &content, tz, coordinators, now, dry_run).await?;
-    let keep = retention::never_unfinished(config, &content);
+    crate::services::groups::seed_facilitators(&pool, &content, now).await?;
+    let keep = retention::never_unfinished(&pool, config, &content).await?;
     let days = config.unfinished_retention_days;
     let unfinished = retention::purge_unfinished(&pool, &keep, days, now, dry_run).await?;
     pool.close().await;

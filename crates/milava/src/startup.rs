@@ -106,6 +106,8 @@ impl App {
         .await??;
         tx.commit().await.map_err(DbError::from)?;
         let ctx = Ctx::new(pool, content, clock, config);
+        crate::services::groups::seed_facilitators(&ctx.pool, &ctx.content.get(), ctx.clock.now())
+            .await?;
         Ok(App {
             delivery: delivery::Settings::from_config(&ctx.config),
             ctx,

@@ -7,6 +7,7 @@
 //! whose POST uses the link (so link previews and scanners cannot use it up) and sets the session cookie.
 //! Every page needs a session (`auth::Signed`); every form carries the session's CSRF token
 //! (`auth::CsrfForm`). How to add a page: docs/console.md.
+mod announcements;
 mod attendance_page;
 mod audit_page;
 mod auth;
@@ -14,6 +15,7 @@ mod downloads;
 mod limit;
 mod overview;
 mod page;
+mod peer_groups;
 mod people;
 mod programme;
 mod programme_form;
@@ -91,6 +93,19 @@ pub fn router(console: Console) -> Router {
             "/attendance/{series}/certificate",
             post(attendance_page::certificate),
         )
+        .route("/announcements", get(announcements::show))
+        .route("/announcements/preview", post(announcements::preview))
+        .route("/announcements/send", post(announcements::send))
+        .route("/announcements/{id}", get(announcements::progress))
+        .route("/announcements/{id}/cancel", post(announcements::cancel))
+        .route("/groups", get(peer_groups::show))
+        .route("/groups/{id}/facilitators", post(peer_groups::add))
+        .route(
+            "/groups/{id}/facilitators/{person}/remove",
+            post(peer_groups::remove),
+        )
+        .route("/groups/{id}/pause", post(peer_groups::pause_group))
+        .route("/groups/{id}/resume", post(peer_groups::resume_group))
         .route("/login", get(auth::signin_page))
         .route("/login/{token}", get(auth::link_page).post(auth::use_link))
         .route("/logout", post(auth::sign_out))

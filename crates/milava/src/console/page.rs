@@ -16,6 +16,8 @@ pub const NAV: &[(&str, &str)] = &[
     ("audit", "console.nav.audit"),
     ("people", "console.nav.people"),
     ("attendance", "console.nav.attendance"),
+    ("announcements", "console.nav.announcements"),
+    ("groups", "console.nav.groups"),
 ];
 
 /// The layout's data for one page.

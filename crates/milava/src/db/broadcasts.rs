@@ -77,6 +77,25 @@ pub async fn create(tx: &mut Tx, coordinator: i64, now: DateTime<Utc>) -> Result
     Ok(id)
 }
 
+/// A broadcast written in the console, with its audience: a draft only until it is queued in the same
+/// transaction (unlike `create`, it leaves the coordinator's chat draft alone).
+pub async fn create_with_audience(
+    tx: &mut Tx,
+    coordinator: i64,
+    audience: &Audience,
+    now: DateTime<Utc>,
+) -> Result<i64, DbError> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO broadcasts (coordinator, step, status, audience, created_at) VALUES (?, 'confirm', 'draft', ?, ?) RETURNING id",
+    )
+    .bind(coordinator)
+    .bind(audience.code())
+    .bind(now)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
 pub async fn get(tx: &mut Tx, id: i64) -> Result<Option<Broadcast>, DbError> {
     let row: Option<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM broadcasts WHERE id = ?"))

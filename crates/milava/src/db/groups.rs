@@ -180,3 +180,126 @@ pub async fn memberships(tx: &mut Tx, user: i64) -> Result<Vec<(String, DateTime
     .fetch_all(&mut **tx)
     .await?)
 }
+
+/// Seeds each group's facilitators from the shipped file, once per group (`group_facilitators_seeded`): a group
+/// seeded before keeps what coordinators chose since. `groups`: (group id, facilitator ids). Returns how many
+/// groups were seeded now.
+pub async fn seed_facilitators(
+    pool: &super::Db,
+    groups: &[(String, Vec<i64>)],
+    now: DateTime<Utc>,
+) -> Result<usize, DbError> {
+    let mut tx = super::begin_write(pool).await?;
+    let mut seeded = 0;
+    for (group, ids) in groups {
+        let new = sqlx::query(
+            "INSERT OR IGNORE INTO group_facilitators_seeded (group_id, seeded_at) VALUES (?, ?)",
+        )
+        .bind(group)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !new {
+            continue;
+        }
+        seeded += 1;
+        for id in ids {
+            add_facilitator(&mut tx, group, *id, now).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(seeded)
+}
+
+/// Adds a facilitator; false when they already were one.
+pub async fn add_facilitator(
+    tx: &mut Tx,
+    group: &str,
+    user: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, DbError> {
+    Ok(sqlx::query(
+        "INSERT OR IGNORE INTO group_facilitators (group_id, telegram_user_id, added_at) VALUES (?, ?, ?)",
+    )
+    .bind(group)
+    .bind(user)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Removes a facilitator; false when they were not one.
+pub async fn remove_facilitator(tx: &mut Tx, group: &str, user: i64) -> Result<bool, DbError> {
+    Ok(
+        sqlx::query("DELETE FROM group_facilitators WHERE group_id = ? AND telegram_user_id = ?")
+            .bind(group)
+            .bind(user)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+pub async fn is_facilitator(tx: &mut Tx, group: &str, user: i64) -> Result<bool, DbError> {
+    Ok(sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM group_facilitators WHERE group_id = ? AND telegram_user_id = ?",
+    )
+    .bind(group)
+    .bind(user)
+    .fetch_one(&mut **tx)
+    .await?
+        > 0)
+}
+
+/// Every group's facilitators: (group id, user id), by group.
+pub async fn facilitators(pool: &SqlitePool) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(sqlx::query_as(
+        "SELECT group_id, telegram_user_id FROM group_facilitators ORDER BY group_id, added_at, telegram_user_id",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Every group's link, linked or not (the console lists them all).
+pub async fn links(pool: &SqlitePool) -> Result<Vec<GroupLink>, DbError> {
+    Ok(sqlx::query_as(&format!("{LINK} ORDER BY group_id"))
+        .fetch_all(pool)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped file seeds a group once; what coordinators changed since stays when a release ships the
+    /// older list again, and a group new in the file is seeded.
+    #[tokio::test]
+    async fn the_file_seeds_each_group_once_and_never_overwrites_coordinators_choices() {
+        let (pool, _dir) = super::super::temp_pool().await;
+        let now = Utc::now();
+        let shipped = vec![("oulu".to_string(), vec![5])];
+        assert_eq!(seed_facilitators(&pool, &shipped, now).await.unwrap(), 1);
+        assert_eq!(facilitators(&pool).await.unwrap(), vec![("oulu".into(), 5)]);
+        let mut tx = super::super::begin_write(&pool).await.unwrap();
+        assert!(remove_facilitator(&mut tx, "oulu", 5).await.unwrap());
+        assert!(add_facilitator(&mut tx, "oulu", 6, now).await.unwrap());
+        tx.commit().await.unwrap();
+        let next_release = vec![
+            ("oulu".to_string(), vec![5]),
+            ("kajaani".to_string(), vec![7]),
+        ];
+        assert_eq!(
+            seed_facilitators(&pool, &next_release, now).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            facilitators(&pool).await.unwrap(),
+            vec![("kajaani".into(), 7), ("oulu".into(), 6)]
+        );
+    }
+}

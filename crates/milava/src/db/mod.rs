@@ -210,6 +210,7 @@ pub async fn erase_user(tx: &mut Tx, telegram_user_id: i64) -> Result<(), DbErro
         "DELETE FROM survey_invitations WHERE telegram_user_id = ?",
         "DELETE FROM survey_pseudonyms WHERE telegram_user_id = ?",
         "DELETE FROM group_members WHERE telegram_user_id = ?",
+        "DELETE FROM group_facilitators WHERE telegram_user_id = ?",
         "DELETE FROM coaching_reflections WHERE telegram_user_id = ?",
         "DELETE FROM coaching WHERE telegram_user_id = ?",
         "DELETE FROM participants WHERE telegram_user_id = ?",

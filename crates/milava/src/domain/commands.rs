@@ -53,7 +53,7 @@ pub enum Who {
     Everyone,
     /// People in `COORDINATOR_IDS`; anyone else is refused and the attempt logged.
     Coordinators,
-    /// The linked group's facilitators (content) and coordinators; anyone else is refused and the attempt logged.
+    /// The linked group's facilitators (the database's list) and coordinators; anyone else is refused and the attempt logged.
     Facilitators,
 }
 

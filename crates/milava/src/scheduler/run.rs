@@ -88,6 +88,7 @@ pub async fn run_pass(
 ) -> Result<PassReport, DbError> {
     let content = ctx.content.get();
     let tz = ctx.config.timezone;
+    crate::services::groups::seed_facilitators(&ctx.pool, &content, now).await?;
     let mut report = PassReport {
         notices: announce_changes(&ctx.pool, &content, tz, now).await?,
         offers_expired: crate::services::waitlist::expire_offers(&ctx.pool, &content, tz, now)
@@ -139,7 +140,9 @@ pub async fn run_pass(
     let unfinished_due = match memory.unfinished_quiet_until(&content, now) {
         Some(until) => Some(until),
         None => {
-            let keep = crate::services::retention::never_unfinished(&ctx.config, &content);
+            let keep =
+                crate::services::retention::never_unfinished(&ctx.pool, &ctx.config, &content)
+                    .await?;
             let days = ctx.config.unfinished_retention_days;
             let retention = crate::services::retention::purge_unfinished;
             report.purged += retention(&ctx.pool, &keep, days, now, false).await?;

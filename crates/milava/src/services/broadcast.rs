@@ -3,6 +3,8 @@
 //! formatting and media) to each recipient through the outbox, in batch `broadcast:{id}`.
 use super::conversation::BroadcastStep;
 use super::{Effects, Turn};
+use crate::config::Config;
+use crate::content::Content;
 use crate::db::broadcasts::{self as store, Broadcast};
 use crate::db::outbox::{self, NewDelivery};
 use crate::db::{DbError, Tx, audit};
@@ -11,8 +13,9 @@ use crate::domain::callback::BroadcastAction;
 use crate::domain::outbox::{OutboxKey, Payload, broadcast_batch};
 use crate::domain::participant::Role;
 use crate::domain::time::{local_to_utc, parse_local_datetime, utc_to_local};
-use crate::domain::{Button, CallbackData, Field, Reply};
+use crate::domain::{Button, CallbackData, Field, Lang, Reply};
 use crate::scheduler::progress;
+use chrono::{DateTime, Utc};
 
 fn button(turn: &Turn<'_>, key: &str, action: BroadcastAction) -> Vec<Button> {
     vec![Button::callback(
@@ -61,32 +64,66 @@ fn audience_menu(turn: &Turn<'_>) -> Vec<Vec<Button>> {
 
 /// How an audience reads to the coordinator.
 pub fn audience_label(turn: &Turn<'_>, audience: &Audience) -> String {
-    let lang = turn.lang();
+    audience_name(&turn.content, turn.lang(), audience)
+}
+
+/// `audience_label` for any content and language (the console's pages).
+pub fn audience_name(content: &Content, lang: Lang, audience: &Audience) -> String {
     match audience {
-        Audience::Everyone => turn.text("broadcast.audience_all"),
-        Audience::Role(role) => turn.text(&format!("broadcast.audience_role_{}", role.as_str())),
+        Audience::Everyone => content.text(lang, "broadcast.audience_all").to_string(),
+        Audience::Role(role) => content
+            .text(lang, &format!("broadcast.audience_role_{}", role.as_str()))
+            .to_string(),
         Audience::Series(id) => {
-            let name = turn
-                .content
+            let name = content
                 .series(id)
                 .map(|s| s.name.get(lang).to_string())
                 .unwrap_or_else(|| id.clone());
-            turn.fill("broadcast.audience_series", &[("name", &name)])
+            content.fill(lang, "broadcast.audience_series", &[("name", &name)])
         }
-        Audience::Area(area) => turn.fill(
+        Audience::Area(area) => content.fill(
+            lang,
             "broadcast.audience_area",
-            &[("name", &super::render::value_label(turn, Field::Area, area))],
+            &[(
+                "name",
+                &super::render::answer_label(content, lang, Field::Area, area),
+            )],
         ),
-        Audience::Research => turn.text("broadcast.audience_research"),
+        Audience::Research => content
+            .text(lang, "broadcast.audience_research")
+            .to_string(),
         Audience::Group(id) => {
-            let name = turn
-                .content
+            let name = content
                 .group(id)
                 .map(|g| g.name.get(lang).to_string())
                 .unwrap_or_else(|| id.clone());
-            turn.fill("broadcast.audience_group", &[("name", &name)])
+            content.fill(lang, "broadcast.audience_group", &[("name", &name)])
         }
     }
+}
+
+/// The areas an audience can be (the registration's choices).
+const AREAS: [&str; 4] = ["oulu", "kajaani", "rovaniemi", "elsewhere"];
+
+/// Every audience a coordinator can choose, in the chat's order: everyone, each role, each series, each area,
+/// each peer group, the research participants.
+pub fn audiences(content: &Content) -> Vec<Audience> {
+    let mut all = vec![
+        Audience::Everyone,
+        Audience::Role(Role::Father),
+        Audience::Role(Role::Professional),
+        Audience::Role(Role::Other),
+    ];
+    all.extend(
+        content
+            .series
+            .iter()
+            .map(|s| Audience::Series(s.id.clone())),
+    );
+    all.extend(AREAS.iter().map(|a| Audience::Area(a.to_string())));
+    all.extend(content.groups.iter().map(|g| Audience::Group(g.id.clone())));
+    all.push(Audience::Research);
+    all
 }
 
 pub async fn start(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
@@ -292,58 +329,64 @@ pub async fn on_message(
     }
 }
 
-/// Queues a copy for every recipient — now, or at `at` — in one transaction with the decision.
-async fn confirm(
+/// A confirmed broadcast: what goes to each recipient of the audience, and when.
+pub struct Queue<'a> {
+    pub id: i64,
+    pub coordinator: i64,
+    pub audience: &'a Audience,
+    /// A copy of the coordinator's chat message, or the text written in the console.
+    pub payload: Payload,
+    /// `None`: now.
+    pub at: Option<DateTime<Utc>>,
+    /// The coordinator's chat and language for the status message edited as the messages go out (the
+    /// chat); `None` where the progress is shown elsewhere (the console's page).
+    pub status_chat: Option<(i64, Lang)>,
+}
+
+/// Queues the payload for every recipient — now, or at `at` — and marks the broadcast confirmed, with its
+/// audit line, in the caller's transaction: the one implementation behind the chat's and the console's
+/// broadcasts. Returns the number of recipients. The caller rings the outbox and scheduler after commit.
+pub async fn queue(
     tx: &mut Tx,
-    turn: &mut Turn<'_>,
-    id: i64,
-    at: Option<chrono::DateTime<chrono::Utc>>,
-) -> Result<Effects, DbError> {
-    let mut out = Effects::default();
-    let expected_step = if at.is_some() { "time" } else { "confirm" };
-    let draft = own_draft(tx, turn)
-        .await?
-        .filter(|d| d.id == id && d.step == expected_step);
-    let Some((draft, Some(chat), Some(message))) =
-        draft.map(|d| (d.clone(), d.source_chat, d.source_message))
-    else {
-        out.toast = Some(turn.text("problem.button_expired"));
-        return Ok(out);
-    };
-    let now = turn.now;
-    let audience = draft.audience.clone().unwrap_or(Audience::Everyone);
-    let recipients = store::recipients(tx, &audience).await?;
+    config: &Config,
+    content: &Content,
+    now: DateTime<Utc>,
+    broadcast: Queue<'_>,
+) -> Result<usize, DbError> {
+    let Queue {
+        id,
+        coordinator,
+        audience,
+        payload,
+        at,
+        status_chat,
+    } = broadcast;
+    let recipients = store::recipients(tx, audience).await?;
     let send_at = at.unwrap_or(now);
     let batch = broadcast_batch(id);
-    let coordinator = turn.user.telegram_user_id;
     // The status message goes first (queued before the copies, due at the same time); the scheduler edits
     // it as the copies go out. It is not in the batch, so it does not count as a recipient.
-    let waiting = outbox::BatchProgress {
-        remaining: recipients.len() as i64,
-        ..Default::default()
-    };
-    let status_text = progress::status_text(
-        turn.config,
-        &turn.content,
-        turn.lang(),
-        id,
-        &waiting,
-        send_at,
-    );
-    let status_message = NewDelivery::new(
-        OutboxKey::BroadcastStatus(id),
-        turn.user.chat_id,
-        Payload::text(status_text),
-        now,
-    )
-    .for_user(coordinator)
-    .due_at(send_at);
-    outbox::enqueue(tx, &status_message).await?;
+    if let Some((chat, lang)) = status_chat {
+        let waiting = outbox::BatchProgress {
+            remaining: recipients.len() as i64,
+            ..Default::default()
+        };
+        let status_text = progress::status_text(config, content, lang, id, &waiting, send_at);
+        let status_message = NewDelivery::new(
+            OutboxKey::BroadcastStatus(id),
+            chat,
+            Payload::text(status_text),
+            now,
+        )
+        .for_user(coordinator)
+        .due_at(send_at);
+        outbox::enqueue(tx, &status_message).await?;
+    }
     for (user, user_chat) in &recipients {
         let delivery = NewDelivery::new(
             OutboxKey::Broadcast { id, user: *user },
             *user_chat,
-            Payload::copy(chat, message),
+            payload.clone(),
             now,
         )
         .for_user(*user)
@@ -369,7 +412,122 @@ async fn confirm(
         now,
     )
     .await?;
-    let count = recipients.len().to_string();
+    Ok(recipients.len())
+}
+
+/// The console's announcement: `text` to `audience`, now or at `at`, written and queued in one transaction
+/// by `queue` (the chat's implementation). Returns its id and the number of recipients.
+pub async fn announce(
+    ctx: &super::Ctx,
+    coordinator: i64,
+    audience: &Audience,
+    text: &str,
+    at: Option<DateTime<Utc>>,
+) -> Result<(i64, usize), DbError> {
+    let now = ctx.clock.now();
+    let content = ctx.content.get();
+    let mut tx = crate::db::begin_write(&ctx.pool).await?;
+    let id = store::create_with_audience(&mut tx, coordinator, audience, now).await?;
+    audit::record(
+        &mut tx,
+        coordinator,
+        "broadcast_created",
+        &format!("#{id}"),
+        now,
+    )
+    .await?;
+    let count = queue(
+        &mut tx,
+        &ctx.config,
+        &content,
+        now,
+        Queue {
+            id,
+            coordinator,
+            audience,
+            payload: Payload::text(text),
+            at,
+            status_chat: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    ctx.outbox.wake();
+    ctx.scheduler.wake();
+    Ok((id, count))
+}
+
+/// Cancels a scheduled or running broadcast: its unsent messages (and a scheduled one's status message) are
+/// not sent, with an audit line. Returns how many were unsent, or `None` when it was not scheduled or
+/// running (already done, cancelled, or a draft).
+pub async fn cancel_queued(
+    tx: &mut Tx,
+    id: i64,
+    actor: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<u64>, DbError> {
+    let Some(broadcast) = store::get(tx, id).await? else {
+        return Ok(None);
+    };
+    if !matches!(
+        broadcast.status,
+        BroadcastStatus::Scheduled | BroadcastStatus::Sending
+    ) {
+        return Ok(None);
+    }
+    let unsent = outbox::cancel_batch(tx, &broadcast_batch(id)).await?;
+    // A scheduled one's status message has not gone yet either.
+    let status_key = OutboxKey::BroadcastStatus(id);
+    if let Some(row) = outbox::pending_by_key(tx, &status_key).await? {
+        outbox::cancel(tx, row, "broadcast cancelled").await?;
+    }
+    store::finish(tx, id, BroadcastStatus::Cancelled, now).await?;
+    audit::record(
+        tx,
+        actor,
+        "broadcast_cancelled",
+        &format!("#{id}, {unsent} unsent"),
+        now,
+    )
+    .await?;
+    Ok(Some(unsent))
+}
+
+/// Queues a copy for every recipient — now, or at `at` — in one transaction with the decision.
+async fn confirm(
+    tx: &mut Tx,
+    turn: &mut Turn<'_>,
+    id: i64,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<Effects, DbError> {
+    let mut out = Effects::default();
+    let expected_step = if at.is_some() { "time" } else { "confirm" };
+    let draft = own_draft(tx, turn)
+        .await?
+        .filter(|d| d.id == id && d.step == expected_step);
+    let Some((draft, Some(chat), Some(message))) =
+        draft.map(|d| (d.clone(), d.source_chat, d.source_message))
+    else {
+        out.toast = Some(turn.text("problem.button_expired"));
+        return Ok(out);
+    };
+    let audience = draft.audience.clone().unwrap_or(Audience::Everyone);
+    let count = queue(
+        tx,
+        turn.config,
+        &turn.content,
+        turn.now,
+        Queue {
+            id,
+            coordinator: turn.user.telegram_user_id,
+            audience: &audience,
+            payload: Payload::copy(chat, message),
+            at,
+            status_chat: Some((turn.user.chat_id, turn.lang())),
+        },
+    )
+    .await?;
+    let count = count.to_string();
     let reply = match at {
         Some(at) => turn.fill(
             "broadcast.scheduled",
@@ -404,21 +562,11 @@ async fn cancel(tx: &mut Tx, turn: &mut Turn<'_>, id: i64) -> Result<Effects, Db
             out.push(Reply::text(turn.text("broadcast.draft_cancelled")));
         }
         BroadcastStatus::Scheduled | BroadcastStatus::Sending => {
-            let unsent = outbox::cancel_batch(tx, &broadcast_batch(id)).await?;
-            // A scheduled one's status message has not gone yet either.
-            let status_key = OutboxKey::BroadcastStatus(id);
-            if let Some(row) = outbox::pending_by_key(tx, &status_key).await? {
-                outbox::cancel(tx, row, "broadcast cancelled").await?;
-            }
-            store::finish(tx, id, BroadcastStatus::Cancelled, now).await?;
-            audit::record(
-                tx,
-                turn.user.telegram_user_id,
-                "broadcast_cancelled",
-                &format!("#{id}, {unsent} unsent"),
-                now,
-            )
-            .await?;
+            let actor = turn.user.telegram_user_id;
+            let Some(unsent) = cancel_queued(tx, id, actor, now).await? else {
+                out.toast = Some(turn.text("problem.button_expired"));
+                return Ok(out);
+            };
             out.mark_pressed = Some("✅".into());
             out.push(Reply::text(turn.fill(
                 "broadcast.cancelled",

@@ -4,7 +4,7 @@
 mod account;
 mod attendance;
 mod batch;
-mod broadcast;
+pub(crate) mod broadcast;
 pub(crate) mod certificates;
 pub mod changes;
 pub(crate) mod coaching;

@@ -243,18 +243,25 @@ pub async fn purge_programme_end(
     Ok(Some(report))
 }
 
-/// People who are never erased for not having registered: coordinators and the peer groups' facilitators.
-pub fn never_unfinished(config: &crate::config::Config, content: &Content) -> Vec<i64> {
+/// People who are never erased for not having registered: coordinators and the peer groups' facilitators
+/// (the database's lists, and the shipped file's before it seeds them).
+pub async fn never_unfinished(
+    pool: &crate::db::Db,
+    config: &crate::config::Config,
+    content: &Content,
+) -> Result<Vec<i64>, DbError> {
+    let chosen = crate::db::groups::facilitators(pool).await?;
     let facilitators = content
         .groups
         .iter()
         .flat_map(|g| g.facilitators.iter().filter_map(|f| f.id()));
-    config
+    Ok(config
         .coordinator_ids
         .iter()
         .copied()
         .chain(facilitators)
-        .collect()
+        .chain(chosen.into_iter().map(|(_, id)| id))
+        .collect())
 }
 
 /// Erases (or with `dry_run` only counts) everyone who never registered and has left no trace for `days`

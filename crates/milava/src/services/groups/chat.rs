@@ -1,5 +1,6 @@
 //! Commands inside a Telegram group: `/linkgroup`, `/rules`, `/apua`, and the facilitators' prompt commands.
 //! The bot reads nothing else in groups and stores no group message.
+use super::facilitators::may_facilitate;
 use super::{GroupAdmin, prompts, rules_text};
 use crate::db::{self, DbError, audit, groups as store};
 use crate::domain::commands::Command;
@@ -74,7 +75,7 @@ async fn handle(
     if input.command == Command::Rules {
         return Ok(reply(rules_text(&content, &group, lang)));
     }
-    if !may_facilitate(ctx, &group, input.user_id) {
+    if !may_facilitate(ctx, &mut tx, &group, input.user_id).await? {
         log::warn!(
             "refused facilitator command /{} from user {} in group {}",
             input.command.name(),
@@ -93,28 +94,27 @@ async fn handle(
     Ok(response)
 }
 
-pub(crate) fn may_facilitate(ctx: &Ctx, group: &PeerGroup, user: i64) -> bool {
-    group.is_facilitator(user) || ctx.config.is_coordinator(user)
-}
-
 /// Why `/linkgroup` may not (re)link a chat that is already linked to another peer group: the person must
 /// facilitate that group too (or be a coordinator). Returns the other group's name in `lang` when refused.
-fn takeover_refused(
+async fn takeover_refused(
     ctx: &Ctx,
+    tx: &mut db::Tx,
     content: &crate::content::Content,
     current: Option<&store::GroupLink>,
     target: &PeerGroup,
     user: i64,
     lang: Lang,
-) -> Option<String> {
-    let current = current.filter(|l| l.group_id != target.id)?;
-    match content.group(&current.group_id) {
-        Some(other) if may_facilitate(ctx, other, user) => None,
+) -> Result<Option<String>, DbError> {
+    let Some(current) = current.filter(|l| l.group_id != target.id) else {
+        return Ok(None);
+    };
+    Ok(match content.group(&current.group_id) {
+        Some(other) if may_facilitate(ctx, tx, other, user).await? => None,
         Some(other) => Some(other.name.get(lang).to_string()),
         // A group no longer in the content: only a coordinator may reuse its chat.
         None if ctx.config.is_coordinator(user) => None,
         None => Some(current.group_id.clone()),
-    }
+    })
 }
 
 /// `/linkgroup <code>`: a facilitator of that group (or a coordinator) who administers this Telegram chat links
@@ -133,7 +133,8 @@ async fn link(
         return Ok(reply(content.text(lang, "groups.link_usage")));
     };
     let lang = group.language;
-    if !may_facilitate(ctx, &group, input.user_id) {
+    let mut read = db::begin_read(&ctx.pool).await?;
+    if !may_facilitate(ctx, &mut read, &group, input.user_id).await? {
         log::warn!(
             "refused /linkgroup {} from user {} in chat {}",
             group.id,
@@ -142,13 +143,19 @@ async fn link(
         );
         return Ok(reply(content.text(lang, "groups.facilitators_only")));
     }
-    let current = {
-        let mut read = db::begin_read(&ctx.pool).await?;
-        store::link_of_chat(&mut read, input.chat_id).await?
-    };
-    if let Some(other) =
-        takeover_refused(ctx, &content, current.as_ref(), &group, input.user_id, lang)
-    {
+    let current = store::link_of_chat(&mut read, input.chat_id).await?;
+    let refused = takeover_refused(
+        ctx,
+        &mut read,
+        &content,
+        current.as_ref(),
+        &group,
+        input.user_id,
+        lang,
+    )
+    .await?;
+    drop(read);
+    if let Some(other) = refused {
         log::warn!(
             "refused /linkgroup {} from user {} in chat {}: linked to another group",
             group.id,
@@ -217,8 +224,16 @@ async fn link(
     let mut tx = db::begin_write(&ctx.pool).await?;
     // Linked meanwhile (while Telegram was asked) by someone else: the same rule again.
     let current = store::link_of_chat(&mut tx, input.chat_id).await?;
-    if let Some(other) =
-        takeover_refused(ctx, &content, current.as_ref(), &group, input.user_id, lang)
+    if let Some(other) = takeover_refused(
+        ctx,
+        &mut tx,
+        &content,
+        current.as_ref(),
+        &group,
+        input.user_id,
+        lang,
+    )
+    .await?
     {
         return Ok(reply(content.fill(
             lang,

@@ -2,10 +2,12 @@
 //! button after registration), commands inside the linked Telegram group (`chat`), join requests and the
 //! bot's own membership (`members`), and discussion prompts (`prompts`).
 mod chat;
+pub mod facilitators;
 mod members;
 pub(crate) mod prompts;
 
 pub use chat::{GroupInput, on_group_command};
+pub use facilitators::seed_facilitators;
 pub use members::{JoinRequest, on_bot_rights, on_join_request};
 
 use super::{Effects, Turn};

@@ -16,10 +16,10 @@ use crate::services::{Ctx, Response};
 use chrono::{DateTime, Utc};
 
 /// How many upcoming prompts `/upcoming` lists.
-const UPCOMING: usize = 3;
+pub(crate) const UPCOMING: usize = 3;
 
 /// The next prompt of the plan the group has not had.
-async fn next_prompt<'c>(
+pub(crate) async fn next_prompt<'c>(
     tx: &mut Tx,
     content: &'c Content,
     group: &PeerGroup,
@@ -211,7 +211,7 @@ async fn upcoming(
 }
 
 /// The start of a prompt, for lists.
-fn preview(text: &str) -> String {
+pub(crate) fn preview(text: &str) -> String {
     const CHARS: usize = 70;
     if text.chars().count() <= CHARS {
         return text.to_string();
