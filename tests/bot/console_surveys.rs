@@ -60,6 +60,26 @@ async fn surveys_show_results_in_both_languages_withhold_small_scopes_and_export
     let rovaniemi = scope(&page, "Rovaniemi, kevät 2024");
     assert!(rovaniemi.contains("class=\"withheld\""), "{rovaniemi}");
 
+    let png = crate::console::client()
+        .get(format!(
+            "{}surveys/series-end/chart.png?scope=all",
+            signed.base
+        ))
+        .header(reqwest::header::COOKIE, &signed.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(png.status(), StatusCode::OK);
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    let (status, _) = signed
+        .get("surveys/series-end/chart.png?scope=oulu-2024")
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a withheld scope has no chart"
+    );
+
     let csrf = signed.csrf().await;
     signed
         .post(

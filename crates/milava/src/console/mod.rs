@@ -108,6 +108,7 @@ pub fn router(console: Console) -> Router {
         .route("/groups/{id}/pause", post(peer_groups::pause_group))
         .route("/groups/{id}/resume", post(peer_groups::resume_group))
         .route("/surveys", get(surveys_page::show))
+        .route("/surveys/{id}/chart.png", get(surveys_page::chart))
         .route("/surveys/{id}/export.csv", get(surveys_page::export_csv))
         .route(
             "/surveys/{id}/codebook.csv",

@@ -6,10 +6,12 @@ use super::Console;
 use super::auth::Signed;
 use super::page::{Page, html, message};
 use crate::db::surveys as store;
+use crate::documents::chart::{ChartSection, bar_chart};
+use crate::domain::survey::QuestionKind;
 use crate::services::survey_export::{self, Format, Requester};
 use crate::services::surveys::{anonymity, results};
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -21,6 +23,7 @@ pub struct QuestionView {
 }
 
 pub struct ScopeView {
+    pub id: String,
     pub name: String,
     pub responses: usize,
     pub shown: bool,
@@ -91,7 +94,7 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
                     .filter(|r| id == anonymity::ALL || r.series_id.as_deref() == Some(id.as_str()))
                     .cloned()
                     .collect();
-                let is_shown = shown.contains(&id);
+                let is_shown = shown.contains(id.as_str());
                 let questions = if is_shown {
                     survey
                         .questions
@@ -110,6 +113,7 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
                     Vec::new()
                 };
                 ScopeView {
+                    id,
                     name,
                     responses: inside.len(),
                     shown: is_shown,
@@ -193,4 +197,90 @@ pub async fn codebook_csv(
     Path(id): Path<String>,
 ) -> Response {
     download(console, signed, id, true).await
+}
+
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ChartParams {
+    #[serde(default)]
+    scope: String,
+}
+
+/// `GET /surveys/{id}/chart.png?scope=`: the results chart of a shown scope (everyone or a series), the same
+/// chart the chat's `/results` sends; 404 for a withheld scope.
+pub async fn chart(
+    State(console): State<Console>,
+    signed: Signed,
+    Path(id): Path<String>,
+    query: Result<Query<ChartParams>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let page = signed.page;
+    let ctx = &console.ctx;
+    let content = ctx.content.get();
+    let lang = page.lang;
+    let scope = query.map(|Query(p)| p.scope).unwrap_or_default();
+    let scope = if scope.is_empty() {
+        anonymity::ALL.to_string()
+    } else {
+        scope
+    };
+    let Some(survey) = content.survey(&id) else {
+        return message(StatusCode::NOT_FOUND, page, "console.surveys.unknown");
+    };
+    let mut conn = match ctx.pool.acquire().await {
+        Ok(conn) => conn,
+        Err(e) => return storage_failed(&e, page),
+    };
+    let every = match store::responses(&mut conn, &survey.id, None, None).await {
+        Ok(every) => every,
+        Err(e) => return storage_failed(&e, page),
+    };
+    let min = ctx.config.survey_min_responses as usize;
+    let shown = anonymity::shown_scopes(
+        every
+            .iter()
+            .map(|r| (r.series_id.as_deref(), r.session_id.as_deref())),
+        min,
+    );
+    let scope_name = if scope == anonymity::ALL {
+        page.t("survey.scope_all").to_string()
+    } else if let Some(series) = content.series(&scope) {
+        series.name.get(lang).to_string()
+    } else {
+        return message(StatusCode::NOT_FOUND, page, "console.surveys.unknown");
+    };
+    if !shown.contains(scope.as_str()) {
+        return message(StatusCode::NOT_FOUND, page, "console.surveys.unknown");
+    }
+    let inside: Vec<_> = every
+        .into_iter()
+        .filter(|r| scope == anonymity::ALL || r.series_id.as_deref() == Some(scope.as_str()))
+        .collect();
+    let sections: Vec<ChartSection> = survey
+        .questions
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| q.kind != QuestionKind::Text)
+        .map(|(i, q)| {
+            let s = results::stats(q, &inside, lang);
+            ChartSection {
+                heading: format!("{}. {}", i + 1, q.text.get(lang)),
+                note: page.fill(
+                    "console.surveys.answered",
+                    &[("n", &s.answered.to_string())],
+                ),
+                bars: s.counts,
+            }
+        })
+        .collect();
+    let title = format!("{} – {scope_name}", survey.title.get(lang));
+    match bar_chart(&title, &sections) {
+        Ok(png) => {
+            let mut response = png.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            response
+        }
+        Err(e) => storage_failed(&e, page),
+    }
 }

@@ -378,6 +378,7 @@ pub const GROUPS: &[&str] = &[
 pub const SURVEYS: &[&str] = &[
     "console.nav.surveys",
     "console.surveys.answered",
+    "console.surveys.chart",
     "console.surveys.codebook",
     "console.surveys.export",
     "console.surveys.intro",
