@@ -335,6 +335,7 @@ async fn export(
         series,
         format,
         SystemClock.now(),
+        survey_export::Requester::COMMAND_LINE,
     )
     .await?;
     let codebook = survey_export::codebook_path(out);

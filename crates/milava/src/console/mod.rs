@@ -21,6 +21,7 @@ mod programme;
 mod programme_form;
 mod programme_series;
 mod programme_view;
+mod surveys_page;
 
 pub use auth::COOKIE;
 
@@ -106,6 +107,13 @@ pub fn router(console: Console) -> Router {
         )
         .route("/groups/{id}/pause", post(peer_groups::pause_group))
         .route("/groups/{id}/resume", post(peer_groups::resume_group))
+        .route("/surveys", get(surveys_page::show))
+        .route("/surveys/{id}/chart.png", get(surveys_page::chart))
+        .route("/surveys/{id}/export.csv", get(surveys_page::export_csv))
+        .route(
+            "/surveys/{id}/codebook.csv",
+            get(surveys_page::codebook_csv),
+        )
         .route("/login", get(auth::signin_page))
         .route("/login/{token}", get(auth::link_page).post(auth::use_link))
         .route("/logout", post(auth::sign_out))

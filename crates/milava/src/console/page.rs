@@ -18,6 +18,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("attendance", "console.nav.attendance"),
     ("announcements", "console.nav.announcements"),
     ("groups", "console.nav.groups"),
+    ("surveys", "console.nav.surveys"),
 ];
 
 /// The layout's data for one page.

@@ -374,6 +374,22 @@ pub const GROUPS: &[&str] = &[
     "console.groups.unlinked",
 ];
 
+/// `/surveys`: results per scope under the anonymity rule, the research export and its codebook.
+pub const SURVEYS: &[&str] = &[
+    "console.nav.surveys",
+    "console.surveys.answered",
+    "console.surveys.chart",
+    "console.surveys.codebook",
+    "console.surveys.export",
+    "console.surveys.intro",
+    "console.surveys.mean",
+    "console.surveys.responses",
+    "console.surveys.title",
+    "console.surveys.unknown.text",
+    "console.surveys.unknown.title",
+    "console.surveys.withheld",
+];
+
 /// Every list above.
 pub const ALL: &[&[&str]] = &[
     LAYOUT,
@@ -386,4 +402,5 @@ pub const ALL: &[&[&str]] = &[
     ATTENDANCE,
     ANNOUNCEMENTS,
     GROUPS,
+    SURVEYS,
 ];

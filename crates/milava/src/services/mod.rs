@@ -29,7 +29,7 @@ pub mod retention;
 pub mod roster;
 pub mod season;
 mod season_export;
-mod surveys;
+pub(crate) mod surveys;
 pub(crate) mod waitlist;
 mod window;
 

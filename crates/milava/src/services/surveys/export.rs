@@ -282,8 +282,23 @@ pub enum ExportError {
     Db(#[from] DbError),
 }
 
-/// `milava-bot export`: the research export of one survey (optionally one series), audited as done from the
-/// command line (actor 0).
+/// Who asks for an export, for its audit line: the command line (actor 0) or a coordinator in the console.
+#[derive(Clone, Copy, Debug)]
+pub struct Requester<'a> {
+    pub actor: i64,
+    pub via: &'a str,
+}
+
+impl Requester<'static> {
+    pub const COMMAND_LINE: Requester<'static> = Requester {
+        actor: 0,
+        via: "command line",
+    };
+}
+
+/// `milava-bot export` and the console's survey downloads: the research export of one survey (optionally one
+/// series), audited with who asked.
+#[allow(clippy::too_many_arguments)]
 pub async fn export(
     pool: &crate::db::Db,
     content: &crate::content::Content,
@@ -292,6 +307,7 @@ pub async fn export(
     series: Option<&str>,
     format: Format,
     now: chrono::DateTime<chrono::Utc>,
+    who: Requester<'_>,
 ) -> Result<ExportFiles, ExportError> {
     let survey = content
         .survey(survey)
@@ -304,12 +320,13 @@ pub async fn export(
     let mut tx = crate::db::begin_write(pool).await?;
     let responses = research_responses(&mut tx, survey, series).await?;
     let detail = format!(
-        "{}{} (command line): {} responses",
+        "{}{} ({}): {} responses",
         survey.id,
         series.map(|s| format!(" series {s}")).unwrap_or_default(),
+        who.via,
         responses.len()
     );
-    crate::db::audit::record(&mut tx, 0, "survey_export", &detail, now).await?;
+    crate::db::audit::record(&mut tx, who.actor, "survey_export", &detail, now).await?;
     tx.commit().await.map_err(DbError::from)?;
     let data = match format {
         Format::Csv => csv_file(survey, &responses, tz, &Detail::Full),

@@ -1,10 +1,10 @@
 //! Feedback surveys: invitations (from the scheduler and `/survey`), answering with buttons and typed replies
 //! (`answer`), and the coordinators' `/survey`, `/results` and `/export` (`coordinator`, `results`, `export`).
-mod anonymity;
+pub(crate) mod anonymity;
 mod answer;
 mod coordinator;
 pub mod export;
-mod results;
+pub(crate) mod results;
 mod screens;
 
 pub(crate) use answer::{on_button as on_answer_button, on_text};
