@@ -136,28 +136,14 @@ impl TryFrom<Row> for Delivery {
 /// Call it inside the transaction that decides to send, and wake the worker (`Doorbell::wake`) after
 /// the commit.
 pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
-    let payload = d
-        .payload
-        .to_json()
-        .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?;
-    let done = sqlx::query(
+    insert(
+        tx,
+        d,
         "INSERT INTO deliveries (idempotency_key, chat_id, telegram_user_id, payload, document, due_at, expires_at,
            status, attempts, created_at, batch, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
-    .bind(d.idempotency_key.encode())
-    .bind(d.chat_id)
-    .bind(d.telegram_user_id)
-    .bind(payload)
-    .bind(d.payload.document_bytes())
-    .bind(d.due_at)
-    .bind(d.expires_at)
-    .bind(d.created_at)
-    .bind(&d.batch)
-    .bind(d.payload.channel().as_str())
-    .execute(&mut **tx)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await
 }
 
 /// Puts the latest state of a coalesced message (a progress message's edit) under its key: a new row, or the
@@ -166,11 +152,9 @@ pub async fn enqueue(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
 /// the message already shows it or is about to; nor does anything for a chat found unreachable (`skipped`).
 /// Returns whether anything was written.
 pub async fn put_latest(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
-    let payload = d
-        .payload
-        .to_json()
-        .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?;
-    let done = sqlx::query(
+    insert(
+        tx,
+        d,
         "INSERT INTO deliveries (idempotency_key, chat_id, telegram_user_id, payload, document, due_at, expires_at,
            status, attempts, created_at, batch, channel) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)
          ON CONFLICT (idempotency_key) DO UPDATE SET
@@ -179,18 +163,29 @@ pub async fn put_latest(tx: &mut Tx, d: &NewDelivery) -> Result<bool, DbError> {
            status = CASE WHEN deliveries.status = 'sending' THEN 'sending' ELSE 'pending' END
          WHERE deliveries.payload IS NOT excluded.payload AND deliveries.status != 'skipped'",
     )
-    .bind(d.idempotency_key.encode())
-    .bind(d.chat_id)
-    .bind(d.telegram_user_id)
-    .bind(payload)
-    .bind(d.payload.document_bytes())
-    .bind(d.due_at)
-    .bind(d.expires_at)
-    .bind(d.created_at)
-    .bind(&d.batch)
-    .bind(d.payload.channel().as_str())
-    .execute(&mut **tx)
-    .await?;
+    .await
+}
+
+/// Inserts `d` with `statement` (`enqueue` and `put_latest` differ only in what an existing key does);
+/// whether a row was written.
+async fn insert(tx: &mut Tx, d: &NewDelivery, statement: &'static str) -> Result<bool, DbError> {
+    let payload = d
+        .payload
+        .to_json()
+        .map_err(|e| DbError::Corrupt(format!("delivery payload: {e}")))?;
+    let done = sqlx::query(statement)
+        .bind(d.idempotency_key.encode())
+        .bind(d.chat_id)
+        .bind(d.telegram_user_id)
+        .bind(payload)
+        .bind(d.payload.document_bytes())
+        .bind(d.due_at)
+        .bind(d.expires_at)
+        .bind(d.created_at)
+        .bind(&d.batch)
+        .bind(d.payload.channel().as_str())
+        .execute(&mut **tx)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
