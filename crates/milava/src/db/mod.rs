@@ -1,6 +1,7 @@
 //! SQLite storage. The only place with SQL; every query uses bound parameters.
 pub mod audit;
 pub mod broadcasts;
+mod checkpoint;
 pub mod coaching;
 pub mod console;
 pub mod dialogues;
@@ -79,10 +80,13 @@ pub async fn connect(database_url: &str) -> Result<Db, DbError> {
         .busy_timeout(Duration::from_secs(5))
         // Deleted rows (a forgotten person's name and email) are overwritten with zeros, not left readable
         // in free space of the file.
-        .pragma("secure_delete", "ON");
+        .pragma("secure_delete", "ON")
+        // Checkpoints run outside the write turn (`checkpoint`), not inside a writer's COMMIT.
+        .pragma("wal_autocheckpoint", "0");
     create_private_file(options.get_filename())?;
     let db = Db::open(options).await?;
     migrate(&db).await?;
+    checkpoint::spawn(db.read().clone());
     Ok(db)
 }
 

@@ -12,7 +12,7 @@ use std::panic::Location;
 use std::path::PathBuf;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{Notify, OwnedMutexGuard};
 
 /// How long a writer waits for its turn before giving up, the same as SQLite's busy timeout: a writer that
 /// holds the database longer than this is stuck (or the database is locked from outside).
@@ -20,7 +20,22 @@ pub const TURN_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Gate = Arc<tokio::sync::Mutex<()>>;
 
-static GATES: LazyLock<Mutex<HashMap<PathBuf, Gate>>> = LazyLock::new(Default::default);
+/// Per database file: its turn, and the bell a turn rings when it ends (the checkpointer listens).
+type Gates = HashMap<PathBuf, (Gate, Arc<Notify>)>;
+
+static GATES: LazyLock<Mutex<Gates>> = LazyLock::new(Default::default);
+
+/// The turn and the "written" bell of `pool`'s database file.
+fn gate_of(pool: &SqlitePool) -> (Gate, Arc<Notify>) {
+    let path = pool.connect_options().get_filename().to_path_buf();
+    let mut gates = GATES.lock().unwrap_or_else(|e| e.into_inner());
+    gates.entry(path).or_default().clone()
+}
+
+/// Rung each time a write turn ends (something may have been written): see `checkpoint`.
+pub(super) fn written_bell(pool: &SqlitePool) -> Arc<Notify> {
+    gate_of(pool).1
+}
 
 /// How long one background transaction (the scheduler's planning and withdrawals, the outbox's pruning) may
 /// hold the turn before it commits and queues again, whatever its row count: users' inputs waiting meanwhile
@@ -34,12 +49,14 @@ const LONG_TURN: Duration = Duration::from_millis(100);
 #[derive(Debug)]
 pub struct WriteTurn {
     _guard: OwnedMutexGuard<()>,
+    written: Arc<Notify>,
     taken: Instant,
     by: &'static Location<'static>,
 }
 
 impl Drop for WriteTurn {
     fn drop(&mut self) {
+        self.written.notify_one();
         let held = self.taken.elapsed();
         if held >= LONG_TURN {
             log::debug!("{}: held the write turn for {held:.1?}", self.by);
@@ -52,14 +69,11 @@ impl Drop for WriteTurn {
 pub fn write_turn(pool: &SqlitePool) -> impl Future<Output = Result<WriteTurn, DbError>> + '_ {
     let by = Location::caller();
     async move {
-        let gate = {
-            let path = pool.connect_options().get_filename().to_path_buf();
-            let mut gates = GATES.lock().unwrap_or_else(|e| e.into_inner());
-            gates.entry(path).or_default().clone()
-        };
+        let (gate, written) = gate_of(pool);
         match tokio::time::timeout(TURN_TIMEOUT, gate.lock_owned()).await {
             Ok(guard) => Ok(WriteTurn {
                 _guard: guard,
+                written,
                 taken: Instant::now(),
                 by,
             }),

@@ -125,11 +125,16 @@ pub async fn purge(
                     audit::record(&mut tx, 0, "retention purge", &detail, now).await?;
                 }
                 tx.commit().await?;
-                if !erased.is_empty() {
-                    log::info!("retention: {detail}");
-                }
                 item.erased.extend(erased);
                 rest = &rest[done..];
+            }
+            // One line per series, not per transaction (thousands in a big purge).
+            if !item.erased.is_empty() {
+                log::info!(
+                    "retention: series {} ended {days} days ago: {} participant(s) erased",
+                    series.id,
+                    item.erased.len()
+                );
             }
         }
         if !item.erased.is_empty() || !item.kept.is_empty() {
