@@ -56,7 +56,10 @@ async fn a_round_sent_from_the_console_invites_each_person_once_and_the_chat_doe
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let text = missing.text().await.unwrap();
     assert!(text.contains("Valitse kysely."), "{text}");
-    assert!(text.contains("selected>työpajasarja Oulu, kevät 2024"), "kept: {text}");
+    assert!(
+        text.contains("selected>työpajasarja Oulu, kevät 2024"),
+        "kept: {text}"
+    );
     let missing = signed
         .post(
             "surveys/send/preview",

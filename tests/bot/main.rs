@@ -20,6 +20,7 @@ mod console_people_browser;
 mod console_programme;
 mod console_survey_rounds;
 mod console_surveys;
+mod console_surveys_browser;
 mod coordinator_edges;
 mod coordinators;
 mod crash;

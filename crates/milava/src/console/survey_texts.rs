@@ -31,8 +31,8 @@ pub async fn download(
         )
     };
     let every = async {
-        let mut conn = ctx.pool.acquire().await?;
-        Ok::<_, DbError>(store::responses(&mut conn, &survey.id, None, None).await?)
+        let mut conn = ctx.pool.acquire().await.map_err(DbError::from)?;
+        store::responses(&mut conn, &survey.id, None, None).await
     };
     let every = match every.await {
         Ok(every) => every,
