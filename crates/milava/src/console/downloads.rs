@@ -19,7 +19,8 @@ pub struct Params {
     series: String,
 }
 
-fn file(bytes: Vec<u8>, name: &str) -> Response {
+/// An `.xlsx` download named `name` (letters, digits, `-_.` are kept).
+pub fn xlsx_file(bytes: Vec<u8>, name: &str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(XLSX));
@@ -59,7 +60,7 @@ pub async fn participants(
                 .with_timezone(&console.ctx.config.timezone)
                 .format("%Y-%m-%d");
             let scope = series.unwrap_or("all");
-            file(bytes, &format!("milava-participants-{scope}-{date}.xlsx"))
+            xlsx_file(bytes, &format!("milava-participants-{scope}-{date}.xlsx"))
         }
         Err(e) => {
             log::error!("console: participants download not made: {e}");
@@ -132,5 +133,5 @@ pub async fn attendance(
             "console.storage_failed",
         );
     }
-    file(bytes, &format!("milava-attendance-{series}.xlsx"))
+    xlsx_file(bytes, &format!("milava-attendance-{series}.xlsx"))
 }

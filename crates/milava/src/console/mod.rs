@@ -21,6 +21,8 @@ mod programme;
 mod programme_form;
 mod programme_series;
 mod programme_view;
+mod survey_rounds;
+mod survey_texts;
 mod surveys_page;
 
 pub use auth::COOKIE;
@@ -108,7 +110,14 @@ pub fn router(console: Console) -> Router {
         .route("/groups/{id}/pause", post(peer_groups::pause_group))
         .route("/groups/{id}/resume", post(peer_groups::resume_group))
         .route("/surveys", get(surveys_page::show))
+        .route(
+            "/surveys/send",
+            get(survey_rounds::form).post(survey_rounds::send),
+        )
+        .route("/surveys/send/preview", post(survey_rounds::preview))
+        .route("/surveys/rounds/{id}", get(survey_rounds::show))
         .route("/surveys/{id}/chart.png", get(surveys_page::chart))
+        .route("/surveys/{id}/texts.xlsx", get(survey_texts::download))
         .route("/surveys/{id}/export.csv", get(surveys_page::export_csv))
         .route(
             "/surveys/{id}/codebook.csv",

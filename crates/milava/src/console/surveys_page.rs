@@ -5,15 +5,21 @@
 use super::Console;
 use super::auth::Signed;
 use super::page::{Page, html, message};
+use super::survey_rounds::{self, RoundView};
 use crate::db::surveys as store;
+use crate::db::surveys::StoredResponse;
 use crate::documents::chart::{ChartSection, bar_chart};
-use crate::domain::survey::QuestionKind;
+use crate::domain::Lang;
+use crate::domain::programme::{Series, Session};
+use crate::domain::survey::{QuestionKind, Survey};
+use crate::services::present;
 use crate::services::survey_export::{self, Format, Requester};
-use crate::services::surveys::{anonymity, results};
+use crate::services::surveys::{anonymity, results, round};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use std::collections::BTreeSet;
 
 pub struct QuestionView {
     pub text: String,
@@ -25,6 +31,8 @@ pub struct QuestionView {
 pub struct ScopeView {
     pub id: String,
     pub name: String,
+    /// A session's scope (shown inside its series).
+    pub session: bool,
     pub responses: usize,
     pub shown: bool,
     pub questions: Vec<QuestionView>,
@@ -33,6 +41,8 @@ pub struct ScopeView {
 pub struct SurveyView {
     pub id: String,
     pub title: String,
+    /// A free-text answers file can be downloaded (the survey asks for text and "all" is shown).
+    pub texts: bool,
     pub scopes: Vec<ScopeView>,
 }
 
@@ -41,7 +51,112 @@ pub struct SurveyView {
 struct SurveysPage {
     page: Page,
     min: usize,
+    /// Some survey has a manual trigger (a round can be sent).
+    can_send: bool,
+    rounds: Vec<RoundView>,
     surveys: Vec<SurveyView>,
+}
+
+/// A scope of results: its id (`all`, a series id or a session id), its name, and which responses it holds.
+struct Scope {
+    id: String,
+    name: String,
+    series: Option<String>,
+    session: Option<String>,
+}
+
+impl Scope {
+    fn holds(&self, r: &StoredResponse) -> bool {
+        self.series
+            .as_deref()
+            .is_none_or(|s| r.series_id.as_deref() == Some(s))
+            && self
+                .session
+                .as_deref()
+                .is_none_or(|s| r.session_id.as_deref() == Some(s))
+    }
+}
+
+fn session_name(series: &Series, session: &Session, lang: Lang) -> String {
+    format!(
+        "{} – {} {}",
+        series.name.get(lang),
+        present::date(session.start.date()),
+        session.title.get(lang)
+    )
+}
+
+/// The scopes shown for a survey: everyone, then each series followed by its sessions that have results of
+/// their own (those the survey follows, and any other with responses).
+fn scopes(page: &Page, survey: &Survey, every: &[StoredResponse]) -> Vec<Scope> {
+    let content = page.content();
+    let lang = page.lang;
+    let mut scopes = vec![Scope {
+        id: anonymity::ALL.to_string(),
+        name: page.t("survey.scope_all").to_string(),
+        series: None,
+        session: None,
+    }];
+    for series in &content.series {
+        scopes.push(Scope {
+            id: series.id.clone(),
+            name: series.name.get(lang).to_string(),
+            series: Some(series.id.clone()),
+            session: None,
+        });
+        let followed = results::followed_sessions(content, survey, series);
+        for session in series.sessions_in_order() {
+            let answered = every
+                .iter()
+                .any(|r| r.session_id.as_deref() == Some(session.id.as_str()));
+            if answered || followed.iter().any(|f| f.id == session.id) {
+                scopes.push(Scope {
+                    id: session.id.clone(),
+                    name: session_name(series, session, lang),
+                    series: Some(series.id.clone()),
+                    session: Some(session.id.clone()),
+                });
+            }
+        }
+    }
+    scopes
+}
+
+/// One scope by id (`all`, a series, a session).
+fn scope(page: &Page, id: &str) -> Option<Scope> {
+    let content = page.content();
+    if id == anonymity::ALL {
+        return Some(Scope {
+            id: id.to_string(),
+            name: page.t("survey.scope_all").to_string(),
+            series: None,
+            session: None,
+        });
+    }
+    if let Some(series) = content.series(id) {
+        return Some(Scope {
+            id: id.to_string(),
+            name: series.name.get(page.lang).to_string(),
+            series: Some(id.to_string()),
+            session: None,
+        });
+    }
+    let (series, session) = content.session(id)?;
+    Some(Scope {
+        id: id.to_string(),
+        name: session_name(series, session, page.lang),
+        series: Some(series.id.clone()),
+        session: Some(id.to_string()),
+    })
+}
+
+pub(super) fn shown_of(every: &[StoredResponse], min: usize) -> BTreeSet<String> {
+    anonymity::shown_scopes(
+        every
+            .iter()
+            .map(|r| (r.series_id.as_deref(), r.session_id.as_deref())),
+        min,
+    )
 }
 
 fn storage_failed(e: &dyn std::fmt::Display, page: Page) -> Response {
@@ -70,31 +185,12 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
             Ok(every) => every,
             Err(e) => return storage_failed(&e, page),
         };
-        let shown = anonymity::shown_scopes(
-            every
-                .iter()
-                .map(|r| (r.series_id.as_deref(), r.session_id.as_deref())),
-            min,
-        );
-        let mut scopes: Vec<(String, String)> = vec![(
-            anonymity::ALL.to_string(),
-            page.t("survey.scope_all").to_string(),
-        )];
-        scopes.extend(
-            content
-                .series
-                .iter()
-                .map(|s| (s.id.clone(), s.name.get(lang).to_string())),
-        );
-        let scopes = scopes
+        let shown = shown_of(&every, min);
+        let scopes = scopes(&page, survey, &every)
             .into_iter()
-            .map(|(id, name)| {
-                let inside: Vec<_> = every
-                    .iter()
-                    .filter(|r| id == anonymity::ALL || r.series_id.as_deref() == Some(id.as_str()))
-                    .cloned()
-                    .collect();
-                let is_shown = shown.contains(id.as_str());
+            .map(|scope| {
+                let inside: Vec<_> = every.iter().filter(|r| scope.holds(r)).cloned().collect();
+                let is_shown = shown.contains(scope.id.as_str());
                 let questions = if is_shown {
                     survey
                         .questions
@@ -113,8 +209,9 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
                     Vec::new()
                 };
                 ScopeView {
-                    id,
-                    name,
+                    session: scope.session.is_some(),
+                    id: scope.id,
+                    name: scope.name,
                     responses: inside.len(),
                     shown: is_shown,
                     questions,
@@ -124,10 +221,39 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
         surveys.push(SurveyView {
             id: survey.id.clone(),
             title: survey.title.get(lang).to_string(),
+            texts: shown.contains(anonymity::ALL)
+                && survey
+                    .questions
+                    .iter()
+                    .any(|q| q.kind == QuestionKind::Text),
             scopes,
         });
     }
-    html(StatusCode::OK, &SurveysPage { page, min, surveys })
+    drop(conn);
+    let recent = async {
+        let mut tx = crate::db::begin_read(&ctx.pool).await?;
+        let recent = round::recent(&mut tx, survey_rounds::LISTED).await?;
+        tx.commit().await?;
+        Ok::<_, crate::db::DbError>(recent)
+    };
+    let rounds = match recent.await {
+        Ok(recent) => recent
+            .iter()
+            .map(|p| survey_rounds::view(&console, &page, p))
+            .collect(),
+        Err(e) => return storage_failed(&e, page),
+    };
+    let can_send = content.surveys.iter().any(|s| s.has_manual_trigger());
+    html(
+        StatusCode::OK,
+        &SurveysPage {
+            page,
+            min,
+            can_send,
+            rounds,
+            surveys,
+        },
+    )
 }
 
 fn csv_file(bytes: Vec<u8>, name: &str) -> Response {
@@ -235,26 +361,14 @@ pub async fn chart(
         Err(e) => return storage_failed(&e, page),
     };
     let min = ctx.config.survey_min_responses as usize;
-    let shown = anonymity::shown_scopes(
-        every
-            .iter()
-            .map(|r| (r.series_id.as_deref(), r.session_id.as_deref())),
-        min,
-    );
-    let scope_name = if scope == anonymity::ALL {
-        page.t("survey.scope_all").to_string()
-    } else if let Some(series) = content.series(&scope) {
-        series.name.get(lang).to_string()
-    } else {
+    let shown = shown_of(&every, min);
+    let Some(scope) = self::scope(&page, &scope) else {
         return message(StatusCode::NOT_FOUND, page, "console.surveys.unknown");
     };
-    if !shown.contains(scope.as_str()) {
+    if !shown.contains(scope.id.as_str()) {
         return message(StatusCode::NOT_FOUND, page, "console.surveys.unknown");
     }
-    let inside: Vec<_> = every
-        .into_iter()
-        .filter(|r| scope == anonymity::ALL || r.series_id.as_deref() == Some(scope.as_str()))
-        .collect();
+    let inside: Vec<_> = every.into_iter().filter(|r| scope.holds(r)).collect();
     let sections: Vec<ChartSection> = survey
         .questions
         .iter()
@@ -272,7 +386,7 @@ pub async fn chart(
             }
         })
         .collect();
-    let title = format!("{} – {scope_name}", survey.title.get(lang));
+    let title = format!("{} – {}", survey.title.get(lang), scope.name);
     match bar_chart(&title, &sections) {
         Ok(png) => {
             let mut response = png.into_response();

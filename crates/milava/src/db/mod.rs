@@ -15,6 +15,7 @@ pub mod programme;
 pub mod season;
 mod slices;
 pub mod stats;
+pub mod survey_rounds;
 pub mod surveys;
 mod turns;
 pub mod users;

@@ -1,4 +1,5 @@
-//! Survey invitations (with progress while answering), pseudonyms, submitted responses and `/survey` rounds.
+//! Survey invitations (with progress while answering), pseudonyms and submitted responses (rounds sent by
+//! hand: `survey_rounds`).
 use super::{DbError, Tx};
 use crate::domain::Lang;
 use crate::domain::survey::Answers;
@@ -376,27 +377,6 @@ pub async fn invited_by_trigger(
     )
     .bind(survey)
     .fetch_all(&mut *conn)
-    .await?)
-}
-
-/// A `/survey` round: its id is the trigger of the invitations it sends.
-pub async fn create_round(
-    tx: &mut Tx,
-    survey: &str,
-    audience: &str,
-    coordinator: i64,
-    recipients: i64,
-    now: DateTime<Utc>,
-) -> Result<i64, DbError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO survey_rounds (survey_id, audience, coordinator, recipients, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(survey)
-    .bind(audience)
-    .bind(coordinator)
-    .bind(recipients)
-    .bind(now)
-    .fetch_one(&mut **tx)
     .await?)
 }
 

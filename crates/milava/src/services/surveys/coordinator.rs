@@ -2,11 +2,11 @@
 //! (pick a survey and a series or session) and `/export` (the research export as files). Exports are audited.
 use super::super::broadcast::audience_label;
 use super::super::{Effects, Turn};
-use super::{Invitee, Occasion, export, results};
-use crate::db::{DbError, Tx, audit, broadcasts, programme, surveys as store};
+use super::{export, results, round};
+use crate::db::{DbError, Tx, audit};
 use crate::domain::broadcast::Audience;
 use crate::domain::callback::SurveyAction;
-use crate::domain::survey::{Survey, Trigger, TriggerSpec};
+use crate::domain::survey::Survey;
 use crate::domain::{Button, CallbackData, Document, Reply};
 
 fn button(label: String, action: SurveyAction) -> Vec<Button> {
@@ -70,27 +70,29 @@ pub async fn export_menu(_tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, D
     Ok(out)
 }
 
-/// The audiences offered, with their (short) button labels: the broadcast audiences that fit surveys.
+/// The audiences offered (`round::audiences`), with their (short) button labels.
 fn audiences(turn: &Turn<'_>) -> Vec<(Audience, String)> {
     let lang = turn.lang();
-    let mut all = vec![
-        (Audience::Everyone, turn.text("button.broadcast.everyone")),
-        (Audience::Research, turn.text("button.broadcast.research")),
-    ];
     let content = &turn.content;
-    all.extend(
-        content
-            .series
-            .iter()
-            .map(|s| (Audience::Series(s.id.clone()), s.name.get(lang).to_string())),
-    );
-    all.extend(
-        content
-            .groups
-            .iter()
-            .map(|g| (Audience::Group(g.id.clone()), g.name.get(lang).to_string())),
-    );
-    all
+    round::audiences(content)
+        .into_iter()
+        .map(|a| {
+            let label = match &a {
+                Audience::Everyone => turn.text("button.broadcast.everyone"),
+                Audience::Research => turn.text("button.broadcast.research"),
+                Audience::Series(id) => content
+                    .series(id)
+                    .map(|s| s.name.get(lang).to_string())
+                    .unwrap_or_else(|| id.clone()),
+                Audience::Group(id) => content
+                    .group(id)
+                    .map(|g| g.name.get(lang).to_string())
+                    .unwrap_or_else(|| id.clone()),
+                other => audience_label(turn, other),
+            };
+            (a, label)
+        })
+        .collect()
 }
 
 /// The scopes results can be shown for: everything, each series and each session the survey follows.
@@ -103,29 +105,12 @@ fn scopes(turn: &Turn<'_>, survey: &Survey) -> Vec<(String, String)> {
             continue;
         }
         scopes.push((series.id.clone(), series.name.get(lang).to_string()));
-        // A series with a series-end survey gets no session survey after its last session (see
-        // scheduler::surveys), so that session has no results of its own.
-        let series_end = turn.content.surveys.iter().any(|other| {
-            other
-                .triggers
-                .iter()
-                .any(|t| matches!(t, TriggerSpec::SeriesEnd { .. }) && t.covers_series(series))
-        });
-        let sessions_in_order = series.sessions_in_order();
-        let last = sessions_in_order.last().map(|s| s.id.clone());
-        for session in sessions_in_order {
-            let listed = survey
-                .triggers
-                .iter()
-                .any(|t| t.covers_session(series, session))
-                && !(series_end && last.as_deref() == Some(session.id.as_str()));
-            if listed {
-                // With the series: two series may have a session of the same name a week apart.
-                sessions.push((
-                    session.id.clone(),
-                    crate::services::labels::session_in_series(series, session, lang),
-                ));
-            }
+        for session in results::followed_sessions(&turn.content, survey, series) {
+            // With the series: two series may have a session of the same name a week apart.
+            sessions.push((
+                session.id.clone(),
+                crate::services::labels::session_in_series(series, session, lang),
+            ));
         }
     }
     scopes.extend(sessions);
@@ -175,7 +160,7 @@ pub async fn on_button(
                 out.toast = Some(turn.text("problem.button_expired"));
                 return Ok(out);
             };
-            let count = broadcasts::recipients(tx, &parsed).await?.len();
+            let count = round::count(tx, survey, &parsed, now).await?.invited;
             let text = turn.fill(
                 "survey.send_preview",
                 &[
@@ -205,44 +190,10 @@ pub async fn on_button(
                 out.toast = Some(turn.text("problem.button_expired"));
                 return Ok(out);
             };
-            let recipients = broadcasts::recipients(tx, &parsed).await?;
-            let round = store::create_round(
-                tx,
-                &survey.id,
-                &audience,
-                coordinator,
-                recipients.len() as i64,
-                now,
-            )
-            .await?;
-            let occasion = Occasion {
-                survey,
-                trigger: Trigger::Manual(round),
-                opened_at: now,
-            };
             let tz = turn.tz();
-            let mut sent = 0;
-            for (user, chat_id) in recipients {
-                let Some((_, lang)) = programme::recipient(tx, user).await? else {
-                    continue;
-                };
-                let who = Invitee {
-                    user,
-                    chat_id,
-                    lang,
-                };
-                if super::invite(tx, &content, tz, &occasion, who, now).await? {
-                    sent += 1;
-                }
-            }
-            audit::record(
-                tx,
-                coordinator,
-                "survey_sent",
-                &format!("{} round #{round} to {audience}: {sent}", survey.id),
-                now,
-            )
-            .await?;
+            let sent = round::send(tx, &content, tz, survey, &parsed, coordinator, "chat", now)
+                .await?
+                .invited;
             turn.wake_after_commit();
             out.mark_pressed = Some(format!("✅ {}", turn.text("button.survey.send")));
             out.push(Reply::text(

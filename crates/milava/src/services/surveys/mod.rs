@@ -5,7 +5,9 @@ mod answer;
 mod coordinator;
 pub mod export;
 pub(crate) mod results;
+pub mod round;
 mod screens;
+pub mod texts;
 
 pub(crate) use answer::{on_button as on_answer_button, on_text};
 pub(crate) use coordinator::{

@@ -2,10 +2,12 @@
 //! as a file. Withheld below SURVEY_MIN_RESPONSES responses, and where a wider scope's results minus these would
 //! be fewer responses than that (`anonymity`), so small groups stay anonymous.
 use super::super::{Effects, Turn};
+use crate::content::Content;
 use crate::db::surveys::{self as store, StoredResponse};
 use crate::db::{DbError, Tx};
 use crate::documents::chart::{ChartSection, bar_chart};
-use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Trigger};
+use crate::domain::programme::{Series, Session};
+use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Trigger, TriggerSpec};
 use crate::domain::{Document, Lang, Reply};
 use crate::services::csv;
 
@@ -64,6 +66,34 @@ pub fn stats(q: &Question, responses: &[StoredResponse], lang: Lang) -> Question
         counts,
         mean,
     }
+}
+
+/// The sessions of `series` whose responses to `survey` are results of their own: those a session-end trigger
+/// of the survey follows, in time order. A series with a series-end survey gets no session survey after its
+/// last session (see scheduler::surveys), so that session has none.
+pub fn followed_sessions<'a>(
+    content: &'a Content,
+    survey: &Survey,
+    series: &'a Series,
+) -> Vec<&'a Session> {
+    let series_end = content.surveys.iter().any(|other| {
+        other
+            .triggers
+            .iter()
+            .any(|t| matches!(t, TriggerSpec::SeriesEnd { .. }) && t.covers_series(series))
+    });
+    let in_order = series.sessions_in_order();
+    let last = in_order.last().map(|s| s.id.clone());
+    in_order
+        .into_iter()
+        .filter(|session| {
+            survey
+                .triggers
+                .iter()
+                .any(|t| t.covers_session(series, session))
+                && !(series_end && last.as_deref() == Some(session.id.as_str()))
+        })
+        .collect()
 }
 
 /// A number for people: one decimal, with a decimal comma in Finnish.
