@@ -18,6 +18,7 @@ mod console_groups;
 mod console_people;
 mod console_people_browser;
 mod console_programme;
+mod console_programme_delete;
 mod console_surveys;
 mod coordinator_edges;
 mod coordinators;

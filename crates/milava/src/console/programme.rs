@@ -88,7 +88,7 @@ pub(super) fn when(page: &Page, session: &Session) -> String {
 pub(super) fn done_text(page: &Page, saved: &Saved) -> Option<String> {
     let kind = saved.saved.as_deref()?;
     let key = match kind {
-        "series" | "session" | "cancelled" | "added" | "ends" => {
+        "series" | "session" | "cancelled" | "added" | "ends" | "deleted" => {
             format!("console.programme.saved.{kind}")
         }
         _ => return None,
@@ -123,7 +123,8 @@ pub(super) fn refused(
             form::change_problem(&e, problems);
             Ok(())
         }
-        e @ SeasonError::Db(_) => Err(e),
+        // Only deleting a series (its own page, `programme_delete.rs`) is refused for registrations.
+        e @ (SeasonError::Db(_) | SeasonError::Registered { .. }) => Err(e),
     }
 }
 
