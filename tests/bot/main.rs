@@ -15,6 +15,7 @@ mod console;
 mod console_announcements;
 mod console_browser;
 mod console_groups;
+mod console_pages;
 mod console_people;
 mod console_people_browser;
 mod console_programme;

@@ -9,6 +9,7 @@ pub const LAYOUT: &[&str] = &[
     "console.nav.audit",
     "console.nav.label",
     "console.nav.overview",
+    "console.scroll_hint",
     "console.sign_out",
     "console.skip",
     "console.switch_language",
