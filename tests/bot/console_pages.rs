@@ -325,7 +325,8 @@ async fn shoot_all(bot: &TestBot, seeded: &Seeded, dir: &std::path::Path, lang: 
     browser
         .goto(&format!("{base}login/made-up-token?lang={lang}"))
         .await;
-    shot(&browser, dir, "forbidden-403", lang, size).await;
+    browser.click("#sign-in").await;
+    shot(&browser, dir, "link-refused-403", lang, size).await;
     browser.goto(&link).await;
     browser.click("#sign-in").await;
     if lang == "en" {

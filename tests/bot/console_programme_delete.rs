@@ -90,7 +90,7 @@ async fn a_series_with_registrations_or_past_sessions_is_not_deleted_and_the_pag
     let why = text(
         Lang::Fi,
         "console.programme.delete.registered",
-        &[("count", "2")],
+        &[("count", "1")],
     );
     assert!(page.contains(&why), "{page}");
     assert!(page.contains(&text(Lang::Fi, "console.programme.delete.instead", &[])));

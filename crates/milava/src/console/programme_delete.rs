@@ -28,9 +28,9 @@ struct DeletePage {
 /// The coordinator's words for why a series cannot be deleted; `Err` for a storage failure.
 fn refusal(page: &Page, error: SeasonError) -> Result<String, SeasonError> {
     match error {
-        SeasonError::Registered { registrations } => Ok(page.fill(
+        SeasonError::Registered { people } => Ok(page.fill(
             "console.programme.delete.registered",
-            &[("count", &registrations.to_string())],
+            &[("count", &people.to_string())],
         )),
         SeasonError::Change(ChangeError::SeriesStarted(_)) => {
             Ok(page.t("console.programme.delete.started").to_string())

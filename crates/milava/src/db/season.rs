@@ -210,13 +210,14 @@ pub async fn delete_series(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<
     mark_seeded(tx, id, now).await
 }
 
-/// How many registrations a series has had: enrolments in any state (also waiting or left), profiles
-/// naming it, and attendance at its sessions (cancelled ones too).
-pub async fn series_registrations(tx: &mut Tx, id: &str) -> Result<i64, DbError> {
+/// How many people a series has had: enrolled in any state (also waiting or left), with a profile naming it,
+/// or marked at one of its sessions (cancelled ones too).
+pub async fn series_people(tx: &mut Tx, id: &str) -> Result<i64, DbError> {
     Ok(sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM enrolments WHERE series_id = ?1)
-              + (SELECT COUNT(*) FROM participants WHERE series_id = ?1)
-              + (SELECT COUNT(*) FROM attendance a JOIN season_sessions s ON s.id = a.session_id
+        "SELECT COUNT(*) FROM (
+           SELECT telegram_user_id FROM enrolments WHERE series_id = ?1
+           UNION SELECT telegram_user_id FROM participants WHERE series_id = ?1
+           UNION SELECT a.telegram_user_id FROM attendance a JOIN season_sessions s ON s.id = a.session_id
                  WHERE s.series_id = ?1)",
     )
     .bind(id)

@@ -21,8 +21,8 @@ pub enum SeasonError {
     Invalid(Vec<ContentProblem>),
     /// A series people have registered for (or attended) is never deleted: its sessions are cancelled instead,
     /// which tells them.
-    #[error("{registrations} registrations for the series")]
-    Registered { registrations: i64 },
+    #[error("{people} people registered for the series or attended it")]
+    Registered { people: i64 },
     #[error("{0}")]
     Db(#[from] DbError),
 }
@@ -127,9 +127,9 @@ pub async fn apply(ctx: &Ctx, by: i64, change: ProgrammeChange) -> Result<Applie
     let tz = ctx.config.timezone;
     let mut tx = db::begin_write(&ctx.pool).await?;
     if let ProgrammeChange::DeleteSeries { id } = &change {
-        let registrations = store::series_registrations(&mut tx, id).await?;
-        if registrations > 0 {
-            return Err(SeasonError::Registered { registrations });
+        let people = store::series_people(&mut tx, id).await?;
+        if people > 0 {
+            return Err(SeasonError::Registered { people });
         }
     }
     let stored = store::load(&mut tx).await?;
@@ -208,10 +208,10 @@ pub async fn deletable(
         return Ok(Some(Err(e.into())));
     }
     let mut tx = db::begin_read(&ctx.pool).await?;
-    let registrations = store::series_registrations(&mut tx, id).await?;
-    Ok(Some(match registrations {
+    let people = store::series_people(&mut tx, id).await?;
+    Ok(Some(match people {
         0 => Ok(()),
-        registrations => Err(SeasonError::Registered { registrations }),
+        people => Err(SeasonError::Registered { people }),
     }))
 }
 
