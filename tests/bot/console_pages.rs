@@ -203,7 +203,7 @@ fn pages(seeded: &Seeded) -> Vec<(String, String)> {
     .collect()
 }
 
-/// The section each sub-page belongs to: the header's link that must be current there.
+/// The section each sub-page belongs to: the header's link that must be current there; a 404 keeps the header.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_header_shows_the_section_of_every_sub_page() {
     let bot = TestBot::start_with(&console_settings()).await;
@@ -243,6 +243,13 @@ async fn the_header_shows_the_section_of_every_sub_page() {
         let link = current[0].rsplit("href=\"").next().unwrap_or_default();
         assert!(link.starts_with(&format!("{section}\"")), "{path}: {link}");
     }
+    // An address the console does not have keeps the coordinator's language and header.
+    let form = [("csrf", csrf.as_str()), ("lang", "en"), ("back", "")];
+    posted(&signed, "language", &form).await;
+    let (status, page) = signed.get("no-such-page").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("<html lang=\"en\">"), "{page}");
+    assert!(page.contains("action=\"logout\""), "signed in: {page}");
 }
 
 /// Signs `browser` in as the coordinator.

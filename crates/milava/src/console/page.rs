@@ -205,14 +205,19 @@ pub fn guest_lang(console: &Console, uri: &Uri, headers: &HeaderMap) -> Lang {
         .unwrap_or(console.ctx.config.default_language)
 }
 
-/// Any address the console does not have.
-pub async fn not_found(State(console): State<Console>, uri: Uri, headers: HeaderMap) -> Response {
-    let lang = guest_lang(&console, &uri, &headers);
-    message(
-        StatusCode::NOT_FOUND,
-        Page::new(&console, lang, None, &uri),
-        "console.not_found",
-    )
+/// Any address the console does not have: for a signed-in coordinator in their language with the header's
+/// links, for anyone else as a guest.
+pub async fn not_found(
+    State(console): State<Console>,
+    signed: Result<super::auth::Signed, Response>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let page = match signed {
+        Ok(signed) => signed.page,
+        Err(_) => Page::new(&console, guest_lang(&console, &uri, &headers), None, &uri),
+    };
+    message(StatusCode::NOT_FOUND, page, "console.not_found")
 }
 
 #[cfg(test)]
