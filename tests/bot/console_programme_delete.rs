@@ -85,6 +85,8 @@ async fn a_series_with_registrations_or_past_sessions_is_not_deleted_and_the_pag
     register_professional(&bot, 301, "Pirjo").await;
     let signed = sign_in(&bot).await;
 
+    let (_, page) = signed.get("programme/series/oulu-2024").await;
+    assert!(!page.contains("/delete\""), "not offered: {page}");
     let (status, page) = signed.get("programme/series/oulu-2024/delete").await;
     assert_eq!(status, StatusCode::CONFLICT);
     let why = text(
