@@ -252,6 +252,25 @@ async fn the_header_shows_the_section_of_every_sub_page() {
     assert!(page.contains("action=\"logout\""), "signed in: {page}");
 }
 
+/// A refused new series says so at the top of the long form, before its fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_new_series_says_so_at_the_top() {
+    let bot = TestBot::start_with(&console_settings()).await;
+    let signed = sign_in(&bot).await;
+    let csrf = signed.csrf().await;
+    let response = signed.post("programme/new", &[("csrf", &csrf)]).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = response.text().await.unwrap();
+    let said = page.find("id=\"refused\"").expect("said at the top");
+    assert!(
+        said < page
+            .find("<form method=\"post\" action=\"programme/new\"")
+            .unwrap()
+    );
+    let (_, page) = signed.get("programme/new").await;
+    assert!(!page.contains("id=\"refused\""), "not before saving");
+}
+
 /// Signs `browser` in as the coordinator.
 async fn browser_sign_in(bot: &TestBot, browser: &Browser) {
     let link = admin_link(bot, &coordinator()).await;

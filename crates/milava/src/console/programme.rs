@@ -62,6 +62,8 @@ struct NewPage {
     series: SeriesForm,
     sessions: Vec<NewRow>,
     general: Vec<String>,
+    /// The form came back with problems: its top says so (on a phone the fields are far below).
+    refused: bool,
     place_label: String,
     online_label: String,
 }
@@ -278,6 +280,7 @@ fn new_page(page: Page, values: Fields, problems: Problems) -> Response {
         series: series_form(&page, &values, &problems, true),
         sessions,
         general: texts(&page, &problems, ""),
+        refused: !problems.is_empty(),
         place_label,
         online_label,
         page,

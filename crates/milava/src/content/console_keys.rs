@@ -242,6 +242,7 @@ pub const PROGRAMME: &[&str] = &[
     "console.programme.field.theme_fi",
     "console.programme.field.title_en",
     "console.programme.field.title_fi",
+    "console.programme.fix_marked",
     "console.programme.mode_online",
     "console.programme.mode_place",
     "console.programme.name",
