@@ -39,7 +39,7 @@ fn online(id: &str, start: &str, end: &str, title: &str) -> Session {
 }
 
 /// Kajaani, spring 2024: two online sessions in April (summer time: 9.00 local is 6.00 UTC).
-fn kajaani() -> Series {
+pub(crate) fn kajaani() -> Series {
     Series {
         id: "kajaani-2024".into(),
         code: "kajaani-kevat24".into(),

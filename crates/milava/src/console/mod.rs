@@ -18,6 +18,7 @@ mod page;
 mod peer_groups;
 mod people;
 mod programme;
+mod programme_delete;
 mod programme_form;
 mod programme_series;
 mod programme_view;
@@ -68,6 +69,10 @@ pub fn router(console: Console) -> Router {
         .route(
             "/programme/series/{id}",
             get(programme_series::show).post(programme_series::edit_series),
+        )
+        .route(
+            "/programme/series/{id}/delete",
+            get(programme_delete::confirm).post(programme_delete::delete),
         )
         .route(
             "/programme/series/{id}/session",

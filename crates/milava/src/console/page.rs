@@ -106,15 +106,26 @@ impl Page {
         format!("{path}?lang={}", self.other_lang())
     }
 
+    /// The header's links; the one of this page's section is current (`aria-current="page"`), also on its
+    /// sub-pages (`people/12/erase` is in People).
     pub fn nav(&self) -> Vec<NavItem> {
         let path = self.here.split('?').next().unwrap_or_default();
         NAV.iter()
             .map(|&(href, key)| NavItem {
                 href,
                 label: self.t(key).to_string(),
-                current: href.trim_start_matches("./") == path,
+                current: in_section(path, href.trim_start_matches("./")),
             })
             .collect()
+    }
+}
+
+/// Whether `path` (relative, without a query) is the section `section` or one of its sub-pages; the overview
+/// (`""`) has none.
+fn in_section(path: &str, section: &str) -> bool {
+    match path.strip_prefix(section) {
+        Some(rest) => rest.is_empty() || (!section.is_empty() && rest.starts_with('/')),
+        None => false,
     }
 }
 
@@ -194,12 +205,33 @@ pub fn guest_lang(console: &Console, uri: &Uri, headers: &HeaderMap) -> Lang {
         .unwrap_or(console.ctx.config.default_language)
 }
 
-/// Any address the console does not have.
-pub async fn not_found(State(console): State<Console>, uri: Uri, headers: HeaderMap) -> Response {
-    let lang = guest_lang(&console, &uri, &headers);
-    message(
-        StatusCode::NOT_FOUND,
-        Page::new(&console, lang, None, &uri),
-        "console.not_found",
-    )
+/// Any address the console does not have: for a signed-in coordinator in their language with the header's
+/// links, for anyone else as a guest.
+pub async fn not_found(
+    State(console): State<Console>,
+    signed: Result<super::auth::Signed, Response>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let page = match signed {
+        Ok(signed) => signed.page,
+        Err(_) => Page::new(&console, guest_lang(&console, &uri, &headers), None, &uri),
+    };
+    message(StatusCode::NOT_FOUND, page, "console.not_found")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_section;
+
+    #[test]
+    fn a_section_is_current_on_its_sub_pages() {
+        assert!(in_section("", ""));
+        assert!(!in_section("people", ""));
+        assert!(in_section("people", "people"));
+        assert!(in_section("people/12/erase", "people"));
+        assert!(in_section("programme/series/k-2027", "programme"));
+        assert!(!in_section("peoples", "people"));
+        assert!(!in_section("audit", "people"));
+    }
 }

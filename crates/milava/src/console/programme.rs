@@ -62,6 +62,8 @@ struct NewPage {
     series: SeriesForm,
     sessions: Vec<NewRow>,
     general: Vec<String>,
+    /// The form came back with problems: its top says so (on a phone the fields are far below).
+    refused: bool,
     place_label: String,
     online_label: String,
 }
@@ -88,7 +90,7 @@ pub(super) fn when(page: &Page, session: &Session) -> String {
 pub(super) fn done_text(page: &Page, saved: &Saved) -> Option<String> {
     let kind = saved.saved.as_deref()?;
     let key = match kind {
-        "series" | "session" | "cancelled" | "added" | "ends" => {
+        "series" | "session" | "cancelled" | "added" | "ends" | "deleted" => {
             format!("console.programme.saved.{kind}")
         }
         _ => return None,
@@ -123,7 +125,8 @@ pub(super) fn refused(
             form::change_problem(&e, problems);
             Ok(())
         }
-        e @ SeasonError::Db(_) => Err(e),
+        // Only deleting a series (its own page, `programme_delete.rs`) is refused for registrations.
+        e @ (SeasonError::Db(_) | SeasonError::Registered { .. }) => Err(e),
     }
 }
 
@@ -277,6 +280,7 @@ fn new_page(page: Page, values: Fields, problems: Problems) -> Response {
         series: series_form(&page, &values, &problems, true),
         sessions,
         general: texts(&page, &problems, ""),
+        refused: !problems.is_empty(),
         place_label,
         online_label,
         page,

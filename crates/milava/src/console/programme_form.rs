@@ -307,6 +307,7 @@ pub fn change_problem(error: &ChangeError, problems: &mut Problems) {
         ChangeError::SeriesIdTaken(_) => "console.programme.error.series_id_taken",
         ChangeError::SessionIdTaken(_) => "console.programme.error.session_id_taken",
         ChangeError::EndPassed(_) => "console.programme.error.end_passed",
+        ChangeError::SeriesStarted(_) => "console.programme.delete.started",
     };
     let field = match error {
         ChangeError::SeriesIdTaken(_) => "id",

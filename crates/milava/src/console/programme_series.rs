@@ -41,12 +41,25 @@ struct SeriesPage {
     done: Option<String>,
     place_label: String,
     online_label: String,
+    /// Nobody registered and not started: the page offers to delete it (`programme_delete.rs`).
+    deletable: bool,
 }
 
-pub async fn show(signed: Signed, Path(id): Path<String>, saved: Query<Saved>) -> Response {
+pub async fn show(
+    State(console): State<Console>,
+    signed: Signed,
+    Path(id): Path<String>,
+    saved: Query<Saved>,
+) -> Response {
     let page = signed.page;
     let done = done_text(&page, &saved);
-    series_page(page, &id, done, None)
+    let deletable = deletable(&console, &id).await;
+    series_page(page, &id, done, None, deletable)
+}
+
+/// Whether the series may be deleted now (a storage failure: not offered).
+async fn deletable(console: &Console, id: &str) -> bool {
+    matches!(season::deletable(&console.ctx, id).await, Ok(Some(Ok(()))))
 }
 
 /// What a refused form on the series page brings back: which form, what was typed, the problems.
@@ -56,7 +69,13 @@ struct Typed {
     problems: Problems,
 }
 
-fn series_page(page: Page, id: &str, done: Option<String>, typed: Option<Typed>) -> Response {
+fn series_page(
+    page: Page,
+    id: &str,
+    done: Option<String>,
+    typed: Option<Typed>,
+    deletable: bool,
+) -> Response {
     let content = page.content().clone();
     let Some(series) = content.series(id) else {
         return message(StatusCode::NOT_FOUND, page, "console.not_found");
@@ -115,6 +134,7 @@ fn series_page(page: Page, id: &str, done: Option<String>, typed: Option<Typed>)
         done,
         place_label,
         online_label,
+        deletable,
         page,
     };
     html(status, &view)
@@ -170,6 +190,7 @@ async fn save(
         mut problems,
         change,
     } = posted;
+    let deletable = deletable(console, id).await;
     let again = |page, values, problems| {
         series_page(
             page,
@@ -180,6 +201,7 @@ async fn save(
                 values,
                 problems,
             }),
+            deletable,
         )
     };
     let change = match change {

@@ -54,12 +54,12 @@ mod tests {
 
         let mut tx = db.write().await.unwrap();
         sqlx::query("CREATE TABLE filler (x BLOB)")
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await
             .unwrap();
         for _ in 0..1_500 {
             sqlx::query("INSERT INTO filler VALUES (zeroblob(4000))")
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await
                 .unwrap();
         }

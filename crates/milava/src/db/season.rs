@@ -115,7 +115,8 @@ pub async fn load(tx: &mut Tx) -> Result<Season, DbError> {
     Ok(season)
 }
 
-/// Series ids the database has seen: stored, or once seeded (even if no longer stored).
+/// Series ids the database has seen: stored, or once seeded or deleted (`season_seeded` holds both: every id
+/// the shipped file must never seed again).
 pub async fn known_series(tx: &mut Tx) -> Result<Vec<String>, DbError> {
     Ok(
         sqlx::query_scalar(
@@ -193,6 +194,35 @@ pub async fn put_series(
         .await?;
     }
     Ok(())
+}
+
+/// Removes a series and its sessions (cancelled ones too) and remembers its id in `season_seeded`, so that
+/// the shipped file never brings it back.
+pub async fn delete_series(tx: &mut Tx, id: &str, now: DateTime<Utc>) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM season_sessions WHERE series_id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM season_series WHERE id = ?")
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    mark_seeded(tx, id, now).await
+}
+
+/// How many people a series has had: enrolled in any state (also waiting or left), with a profile naming it,
+/// or marked at one of its sessions (cancelled ones too).
+pub async fn series_people(tx: &mut Tx, id: &str) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (
+           SELECT telegram_user_id FROM enrolments WHERE series_id = ?1
+           UNION SELECT telegram_user_id FROM participants WHERE series_id = ?1
+           UNION SELECT a.telegram_user_id FROM attendance a JOIN season_sessions s ON s.id = a.session_id
+                 WHERE s.series_id = ?1)",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?)
 }
 
 pub async fn cancel_session(

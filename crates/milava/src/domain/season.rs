@@ -84,6 +84,11 @@ pub enum ProgrammeChange {
     CancelSession {
         session_id: String,
     },
+    /// Removes a series that has not started (a draft or a typo) with its sessions, cancelled ones too.
+    /// Whether anyone is registered for it is the use case's check (`services::season::apply`).
+    DeleteSeries {
+        id: String,
+    },
     SetProgrammeEnds(NaiveDate),
 }
 
@@ -102,6 +107,9 @@ pub enum ChangeError {
     /// The programme cannot end on a day that is already over: everyone would be erased at once.
     #[error("the day {0} is over")]
     EndPassed(NaiveDate),
+    /// A series with a session on a day that is over is history: its sessions are cancelled instead.
+    #[error("the series '{0}' has started")]
+    SeriesStarted(String),
 }
 
 impl Season {
@@ -186,6 +194,28 @@ impl Season {
                 let session = next.series[series].sessions.remove(at);
                 next.cancelled
                     .push((next.series[series].id.clone(), session));
+            }
+            ProgrammeChange::DeleteSeries { id } => {
+                let at = next
+                    .series
+                    .iter()
+                    .position(|s| s.id == id)
+                    .ok_or_else(|| ChangeError::UnknownSeries(id.clone()))?;
+                let started = next.series[at]
+                    .sessions
+                    .iter()
+                    .chain(
+                        next.cancelled
+                            .iter()
+                            .filter(|(s, _)| *s == id)
+                            .map(|(_, x)| x),
+                    )
+                    .any(|s| s.start.date() < today);
+                if started {
+                    return Err(ChangeError::SeriesStarted(id));
+                }
+                next.series.remove(at);
+                next.cancelled.retain(|(s, _)| *s != id);
             }
             ProgrammeChange::SetProgrammeEnds(ends) if ends < today => {
                 return Err(ChangeError::EndPassed(ends));
@@ -365,6 +395,56 @@ mod tests {
                 today
             ),
             Err(ChangeError::EndPassed(day("2026-12-06")))
+        );
+    }
+
+    #[test]
+    fn only_a_series_that_has_not_started_can_be_deleted() {
+        let session = |id: &str, date: &str| Session {
+            id: id.into(),
+            start: day(date).and_hms_opt(9, 0, 0).unwrap(),
+            end: day(date).and_hms_opt(12, 0, 0).unwrap(),
+            place: None,
+            online: true,
+            link: None,
+            title: Default::default(),
+            theme: None,
+        };
+        let series = |id: &str, sessions| Series {
+            id: id.into(),
+            code: id.into(),
+            name: Default::default(),
+            area: "oulu".into(),
+            capacity: None,
+            waitlist: false,
+            certificate_min_sessions: None,
+            registration_opens: None,
+            registration_closes: None,
+            place: None,
+            sessions,
+        };
+        let season = Season {
+            series: vec![
+                series("old", vec![session("old-1", "2026-12-01")]),
+                series("draft", vec![session("draft-2", "2027-03-10")]),
+            ],
+            cancelled: vec![("draft".into(), session("draft-1", "2027-03-03"))],
+            ..Default::default()
+        };
+        let now = Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap();
+        let today = day("2026-12-07");
+        let delete = |id: &str| ProgrammeChange::DeleteSeries { id: id.into() };
+        let deleted = season.with(delete("draft"), now, today).unwrap();
+        assert_eq!(deleted.series.len(), 1);
+        assert!(deleted.cancelled.is_empty());
+        assert_eq!(deleted.next_session_id("draft"), "draft-1");
+        assert_eq!(
+            season.with(delete("old"), now, today),
+            Err(ChangeError::SeriesStarted("old".into()))
+        );
+        assert_eq!(
+            season.with(delete("nope"), now, today),
+            Err(ChangeError::UnknownSeries("nope".into()))
         );
     }
 }

@@ -19,6 +19,10 @@ pub enum SeasonError {
     /// The resulting programme breaks the content rules (as `check` words them).
     #[error("{}", ContentError(.0.clone()))]
     Invalid(Vec<ContentProblem>),
+    /// A series people have registered for (or attended) is never deleted: its sessions are cancelled instead,
+    /// which tells them.
+    #[error("{people} people registered for the series or attended it")]
+    Registered { people: i64 },
     #[error("{0}")]
     Db(#[from] DbError),
 }
@@ -122,6 +126,12 @@ pub async fn apply(ctx: &Ctx, by: i64, change: ProgrammeChange) -> Result<Applie
     let now = ctx.clock.now();
     let tz = ctx.config.timezone;
     let mut tx = db::begin_write(&ctx.pool).await?;
+    if let ProgrammeChange::DeleteSeries { id } = &change {
+        let people = store::series_people(&mut tx, id).await?;
+        if people > 0 {
+            return Err(SeasonError::Registered { people });
+        }
+    }
     let stored = store::load(&mut tx).await?;
     let today = crate::domain::time::utc_to_local(tz, now).date();
     let next = stored.with(change.clone(), now, today)?;
@@ -141,7 +151,12 @@ pub async fn apply(ctx: &Ctx, by: i64, change: ProgrammeChange) -> Result<Applie
         ProgrammeChange::AddSession { session, .. } => format!("added session {}", session.id),
         ProgrammeChange::EditSession(session) => format!("edited session {}", session.id),
         ProgrammeChange::CancelSession { session_id } => format!("cancelled session {session_id}"),
+        ProgrammeChange::DeleteSeries { id } => id.clone(),
         ProgrammeChange::SetProgrammeEnds(ends) => format!("programme ends {ends}"),
+    };
+    let action = match &change {
+        ProgrammeChange::DeleteSeries { .. } => "series_deleted",
+        _ => "programme_changed",
     };
     match &change {
         ProgrammeChange::AddSeries(series) => {
@@ -161,11 +176,12 @@ pub async fn apply(ctx: &Ctx, by: i64, change: ProgrammeChange) -> Result<Applie
         ProgrammeChange::CancelSession { session_id } => {
             store::cancel_session(&mut tx, session_id, now).await?
         }
+        ProgrammeChange::DeleteSeries { id } => store::delete_series(&mut tx, id, now).await?,
         ProgrammeChange::SetProgrammeEnds(ends) => store::add_end(&mut tx, *ends, by, now).await?,
     }
     candidate.season_extra.revision = store::bump_revision(&mut tx).await?;
     let (changed_sessions, notices) = super::changes::notices_due(&mut tx, &candidate, tz).await?;
-    audit::record(&mut tx, by, "programme_changed", &detail, now).await?;
+    audit::record(&mut tx, by, action, &detail, now).await?;
     tx.commit().await?;
     log::info!("programme: {detail} by {by} ({notices} change notices due)");
     ctx.content.put_in_use(candidate);
@@ -174,6 +190,29 @@ pub async fn apply(ctx: &Ctx, by: i64, change: ProgrammeChange) -> Result<Applie
         changed_sessions,
         notices,
     })
+}
+
+/// Whether series `id` (in use now) may be deleted: `None` when there is no such series.
+pub async fn deletable(
+    ctx: &Ctx,
+    id: &str,
+) -> Result<Option<Result<(), SeasonError>>, SeasonError> {
+    let content = ctx.content.get();
+    if content.series(id).is_none() {
+        return Ok(None);
+    }
+    let now = ctx.clock.now();
+    let today = crate::domain::time::utc_to_local(ctx.config.timezone, now).date();
+    let delete = ProgrammeChange::DeleteSeries { id: id.into() };
+    if let Err(e) = content.season().with(delete, now, today) {
+        return Ok(Some(Err(e.into())));
+    }
+    let mut tx = db::begin_read(&ctx.pool).await?;
+    let people = store::series_people(&mut tx, id).await?;
+    Ok(Some(match people {
+        0 => Ok(()),
+        people => Err(SeasonError::Registered { people }),
+    }))
 }
 
 /// The stored programme (and the reminder offsets) as a programme.toml, for review in git; `check
