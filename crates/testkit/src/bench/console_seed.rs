@@ -95,8 +95,8 @@ pub(super) async fn seed(
                 group_id: group.map(|g| g.id.clone()),
                 privacy_version: "bench".into(),
                 consent_at: seen,
-                research_consent: n % 3 == 0,
-                research_consent_at: (n % 3 == 0).then_some(seen),
+                research_consent: n.is_multiple_of(3),
+                research_consent_at: n.is_multiple_of(3).then_some(seen),
                 registered_at: seen,
                 updated_at: seen,
             };
@@ -118,7 +118,7 @@ pub(super) async fn seed(
                 if !left {
                     per_series[n % series.len()] += 1;
                     for (k, session) in s.sessions.iter().enumerate() {
-                        if (n + k) % 5 != 0 {
+                        if !(n + k).is_multiple_of(5) {
                             db::programme::mark_attended(
                                 &mut tx,
                                 &session.id,
@@ -136,7 +136,7 @@ pub(super) async fn seed(
                 }
             }
             if let (Some(g), Some(survey)) = (group, group_survey)
-                && n % 2 == 0
+                && n.is_multiple_of(2)
             {
                 let trigger = format!("group:{}", g.id);
                 answer(&mut tx, survey, &trigger, None, id, n, seen).await?;
@@ -244,7 +244,7 @@ async fn answer(
         series_id: series,
         session_id: None,
         pseudonym: pseudonym.as_deref(),
-        research_consent: survey.anonymous.then_some(n % 3 == 0),
+        research_consent: survey.anonymous.then_some(n.is_multiple_of(3)),
         answers: &answers,
         submitted_at: at,
     };
@@ -270,7 +270,7 @@ async fn outbox_rows(
         ("failed", "failed", past),
     ];
     for (k, (status, key, due)) in rows.iter().enumerate() {
-        if k == 3 && n % 50 != 0 {
+        if k == 3 && !n.is_multiple_of(50) {
             continue;
         }
         // Stored as the outbox stores rows, in the status they would have reached.
