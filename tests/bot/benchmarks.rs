@@ -97,3 +97,77 @@ fn bench_flood_answers_the_others_and_cuts_the_flood() {
     assert_eq!(result["flooder_slow_down_notices"], 1, "{result}");
     assert!(result["latency_p99_ms"].as_f64().is_some(), "{result}");
 }
+
+#[test]
+fn bench_console_answers_every_page_while_people_chat() {
+    let result = bench(&[
+        "console",
+        "--people",
+        "200",
+        "--chat-rate",
+        "20",
+        "--seconds",
+        "2",
+    ]);
+    assert_eq!(result["scenario"], "console", "{result}");
+    assert_eq!(result["people"], 200, "{result}");
+    // Every page answered 200 (else the run fails) in every round, and each is reported.
+    let pages = result["pages"].as_object().expect("pages");
+    for page in [
+        "overview",
+        "audit",
+        "audit page 5",
+        "audit filtered",
+        "programme",
+        "programme series",
+        "people",
+        "people page 100",
+        "people search",
+        "people role",
+        "people series",
+        "people area",
+        "people group",
+        "people status registered",
+        "people status in_progress",
+        "people status left",
+        "people status unreachable",
+        "person record",
+        "attendance",
+        "attendance matrix",
+        "announcements",
+        "groups",
+        "surveys",
+        "survey chart png",
+        "participants xlsx",
+        "attendance xlsx",
+    ] {
+        let stats = &pages[page];
+        assert!(stats["n"].as_u64().unwrap() >= 1, "{page}: {result}");
+        for field in ["p50_ms", "p99_ms", "max_ms"] {
+            assert!(stats[field].as_f64().is_some(), "{page} {field}: {result}");
+        }
+    }
+    assert_eq!(pages.len(), 26, "{result}");
+    assert!(result["console_rounds"].as_u64().unwrap() >= 1, "{result}");
+    for field in [
+        "page_p99_max_ms",
+        "chat_alone_p50_ms",
+        "chat_alone_p99_ms",
+        "chat_alone_updates_per_second",
+        "chat_with_console_p50_ms",
+        "chat_with_console_p99_ms",
+        "chat_with_console_updates_per_second",
+        "chat_p99_ratio",
+        "bot_peak_rss_mib",
+    ] {
+        assert!(result[field].as_f64().is_some(), "{field}: {result}");
+    }
+    assert!(
+        result["chat_alone_updates"].as_u64().unwrap() > 0,
+        "{result}"
+    );
+    assert!(
+        result["chat_with_console_updates"].as_u64().unwrap() > 0,
+        "{result}"
+    );
+}

@@ -5,8 +5,8 @@
 use super::Console;
 use super::auth::{CsrfForm, Empty, Signed, redirect};
 use super::page::{Page, html, message};
+use crate::db::participants::Named;
 use crate::db::{DbError, groups as store, participants};
-use crate::domain::Participant;
 use crate::domain::groups::PeerGroup;
 use crate::services::groups::facilitators::{pause, plan_lines, set_facilitator};
 use crate::services::groups::prompts::next_slot_text;
@@ -58,7 +58,7 @@ struct GroupsPage {
     cut: bool,
 }
 
-fn label(page: &Page, p: &Participant) -> String {
+fn label(page: &Page, p: &Named) -> String {
     let key = format!("registration.role.{}", p.role.as_str());
     let role = page.t(&key);
     format!("{} ({role}, {})", p.name, p.telegram_user_id)
@@ -84,7 +84,7 @@ pub async fn show(
     let content = ctx.content.get();
     let read = async {
         let mut read = crate::db::begin_read(&ctx.pool).await?;
-        let people = participants::all(&mut read).await?;
+        let people = participants::named(&mut read).await?;
         read.commit().await.map_err(DbError::from)?;
         let links = store::links(&ctx.pool).await?;
         let facilitators = store::facilitators(&ctx.pool).await?;
@@ -98,8 +98,7 @@ pub async fn show(
         Ok(read) => read,
         Err(e) => return storage_failed(&e, page),
     };
-    let by_id: HashMap<i64, &Participant> =
-        people.iter().map(|p| (p.telegram_user_id, p)).collect();
+    let by_id: HashMap<i64, &Named> = people.iter().map(|p| (p.telegram_user_id, p)).collect();
     let now = ctx.clock.now();
     let groups = content
         .groups
@@ -131,7 +130,7 @@ pub async fn show(
         })
         .collect();
     let find = params.find.trim().to_lowercase();
-    let mut matching: Vec<&Participant> = people
+    let mut matching: Vec<&Named> = people
         .iter()
         .filter(|p| find.is_empty() || p.name.to_lowercase().contains(&find))
         .collect();

@@ -79,6 +79,34 @@ pub async fn all(tx: &mut Tx) -> Result<Vec<Participant>, DbError> {
     rows.into_iter().map(Participant::try_from).collect()
 }
 
+/// Someone registered, as a list to choose a person from shows them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Named {
+    pub telegram_user_id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+/// Everyone registered, in the order of `all`, with only what `Named` needs: the console's peer groups
+/// page reads this on every request, for 10,000 people (`bench console`), and needs no more of each record.
+pub async fn named(tx: &mut Tx) -> Result<Vec<Named>, DbError> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT telegram_user_id, name, role FROM participants ORDER BY registered_at, id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.into_iter()
+        .map(|(telegram_user_id, name, role)| {
+            Ok(Named {
+                telegram_user_id,
+                role: Role::parse(&role)
+                    .ok_or_else(|| DbError::Corrupt(format!("role '{role}'")))?,
+                name,
+            })
+        })
+        .collect()
+}
+
 pub async fn insert(tx: &mut Tx, p: &Participant) -> Result<(), DbError> {
     sqlx::query(&format!(
         "INSERT INTO participants ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

@@ -104,6 +104,7 @@ pub async fn run(
                     inbox,
                     &expected,
                     think_ms,
+                    &|| false,
                 )
                 .await
             }));
@@ -160,9 +161,20 @@ impl BotProcess {
         fake: &FakeTelegram,
         database_url: &str,
     ) -> Result<BotProcess, BenchError> {
+        BotProcess::start_with(config, fake, database_url, &[]).await
+    }
+
+    /// Started with these settings besides the usual ones (e.g. the console's).
+    pub(super) async fn start_with(
+        config: &Config,
+        fake: &FakeTelegram,
+        database_url: &str,
+        settings: &[(&str, String)],
+    ) -> Result<BotProcess, BenchError> {
         let polls = fake.requests_to("getUpdates").len();
         let child = std::process::Command::new(std::env::current_exe()?)
             .arg("run")
+            .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
             .env("TELOXIDE_TOKEN", FAKE_BOT_TOKEN)
             .env("TELOXIDE_API_URL", fake.api_url().as_str())
             .env("DATABASE_URL", database_url)
@@ -255,7 +267,10 @@ pub(super) fn mailbox(mailboxes: &Mailboxes, chat: i64) -> mpsc::UnboundedReceiv
 }
 
 /// One person goes through the registration alone; returns how many messages answer each step.
-async fn calibrate(fake: &FakeTelegram, mailboxes: &Mailboxes) -> Result<Vec<usize>, BenchError> {
+pub(super) async fn calibrate(
+    fake: &FakeTelegram,
+    mailboxes: &Mailboxes,
+) -> Result<Vec<usize>, BenchError> {
     let user = FakeUser::new(FIRST_USER, "Kalibroija", Some("fi"));
     let mut inbox = mailbox(mailboxes, user.id);
     let mut last: Option<SentMessage> = None;
@@ -349,18 +364,23 @@ async fn write_twice(
     Ok((latencies, started.elapsed().as_secs_f64()))
 }
 
-/// One virtual person's registration; returns the latency of each step in ms.
-async fn register(
+/// One virtual person's registration; returns the latency of each step in ms. Stops before a step once
+/// `stopped` says so (the person is left registering).
+pub(super) async fn register(
     fake: &FakeTelegram,
     user: FakeUser,
     mut inbox: mpsc::UnboundedReceiver<SentMessage>,
     expected: &[usize],
     think_ms: u64,
+    stopped: &(dyn Fn() -> bool + Sync),
 ) -> Result<Vec<f64>, BenchError> {
     let mut last: Option<SentMessage> = None;
     let mut latencies = Vec::with_capacity(STEPS.len());
     for (n, (step, wanted)) in STEPS.iter().zip(expected).enumerate() {
         tokio::time::sleep(think_time(think_ms, user.id, n)).await;
+        if stopped() {
+            break;
+        }
         let began = std::time::Instant::now();
         act(fake, &user, *step, last.as_ref())?;
         let mut answered = began;

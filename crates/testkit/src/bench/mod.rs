@@ -1,6 +1,8 @@
 //! `milava-bot bench <scenario>`: benchmarks run on demand (never as timed tests in CI). Each runs the real
 //! code against the in-process fake Bot API on 127.0.0.1 and prints one JSON line.
 pub mod broadcast;
+pub mod console;
+mod console_seed;
 pub mod flood;
 pub mod interactive;
 pub mod plan;
@@ -44,6 +46,21 @@ pub enum Scenario {
         /// moment (each is answered as an unregistered person's message is).
         #[arg(long)]
         new_people: bool,
+    },
+    /// The coordinators' web console with `people` people in the database while people chat: every page's
+    /// latency (p50/p99/max) and the chat's reply latency alone and with the console in use.
+    Console {
+        #[arg(long, default_value_t = 10_000)]
+        people: usize,
+        /// Chat updates a second, about (people registering, 0.85 s between steps).
+        #[arg(long, default_value_t = 1_000)]
+        chat_rate: usize,
+        /// How long each phase lasts (chat alone, then chat with the console).
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// The console client's rounds over every page, at least (phase 2 lasts until both are done).
+        #[arg(long, default_value_t = 1)]
+        rounds: usize,
     },
     /// One person sends `messages` texts as fast as possible while `others` people chat normally (`/help`,
     /// wait for the answer, pause, `rounds` times): the others' reply latency and unanswered messages, what
@@ -132,6 +149,12 @@ pub async fn run(
             think_ms,
             new_people,
         } => interactive::run(config, users, registered, think_ms, new_people).await,
+        Scenario::Console {
+            people,
+            chat_rate,
+            seconds,
+            rounds,
+        } => console::run(config, people, chat_rate, seconds, rounds).await,
         Scenario::Flood {
             messages,
             others,
