@@ -59,6 +59,8 @@ struct EmailLane {
 struct Finished {
     delivery: Delivery,
     result: Outcome,
+    /// When the send budget counted it as started.
+    started: Instant,
 }
 
 enum Outcome {
@@ -206,7 +208,11 @@ impl Worker {
                 let row = delivery.id;
                 let task = self.in_flight.spawn(async move {
                     let result = Outcome::Email(sender.send(&delivery, now).await);
-                    Finished { delivery, result }
+                    Finished {
+                        delivery,
+                        result,
+                        started: now_rt,
+                    }
                 });
                 lane.in_flight = Some((task.id(), row));
                 None
@@ -244,8 +250,10 @@ impl Worker {
             match outbox::claim_next(&self.pool, now, &excluded).await {
                 Ok(Some(delivery)) => {
                     self.faults.recovered(Fault::OutboxStorage);
-                    self.budget.outbox_started(now_rt);
-                    self.start(delivery);
+                    // Stamped now, not before the claim: the claim may have waited for the write turn.
+                    let started = Instant::now();
+                    self.budget.outbox_started(started);
+                    self.start(delivery, started);
                 }
                 Ok(None) => return self.idle(now, &held).await,
                 Err(e) => {
@@ -293,7 +301,7 @@ impl Worker {
         Wait { due, ready }
     }
 
-    fn start(&mut self, delivery: Delivery) {
+    fn start(&mut self, delivery: Delivery, started: Instant) {
         let chat = delivery.chat_id;
         let row = delivery.id;
         let bot = self.bot.clone();
@@ -307,13 +315,24 @@ impl Worker {
                     "Bad Request: an email row reached the Telegram sender".into(),
                 ))),
             });
-            Finished { delivery, result }
+            Finished {
+                delivery,
+                result,
+                started,
+            }
         });
         self.tasks.insert(task.id(), (chat, row));
     }
 
     async fn finish(&mut self, done: Result<(Id, Finished), JoinError>) {
-        let (id, Finished { delivery, result }) = match done {
+        let (
+            id,
+            Finished {
+                delivery,
+                result,
+                started,
+            },
+        ) = match done {
             Ok(done) => done,
             Err(e) => {
                 // Only a panic in teloxide or lettre could get here; the row goes back to wait.
@@ -357,7 +376,7 @@ impl Worker {
                 self.limiter.record(delivery.chat_id, Instant::now());
                 match result {
                     Ok(message_id) => {
-                        self.budget.accepted(Instant::now());
+                        self.budget.accepted(started, Instant::now());
                         self.faults.recovered(Fault::Sending);
                         outbox::mark_sent(&self.pool, &delivery, message_id, now).await
                     }

@@ -138,13 +138,20 @@ where
 {
     let mut waited = Duration::ZERO;
     loop {
-        if creates {
-            budget.reply_started(Instant::now());
-        }
+        let started = if creates {
+            let now = Instant::now();
+            let slot = budget.reply_slot(now);
+            if let Some(at) = slot {
+                tokio::time::sleep_until(at).await;
+            }
+            Some(slot.unwrap_or(now))
+        } else {
+            None
+        };
         match request().await {
             Ok(value) => {
-                if creates {
-                    budget.accepted(Instant::now());
+                if let Some(started) = started {
+                    budget.accepted(started, Instant::now());
                 }
                 return Ok(value);
             }

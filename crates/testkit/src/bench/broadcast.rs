@@ -287,6 +287,10 @@ async fn measure(
         "chat_period_ms": period.as_millis() as u64,
         "http_429": seen.http_429 + early_429,
         "http_429_not_obeyed": disobeyed,
+        // Which chats the 429s were for: copies of the broadcast, the chatters' replies, the coordinator.
+        "http_429_to_copies": seen.refusals.iter().filter(|(c, _, _)| (FIRST_RECIPIENT..FIRST_CHATTER).contains(c)).count(),
+        "http_429_to_replies": seen.refusals.iter().filter(|(c, _, _)| *c >= FIRST_CHATTER).count(),
+        "http_429_to_coordinator": seen.refusals.iter().filter(|(c, _, _)| *c == COORDINATOR).count(),
         "peak_rss_mib": peak_rss_mib().map(|m| round(m, 1)),
         "interactive_replies": latencies.len(),
         "interactive_unanswered": unanswered,
