@@ -95,6 +95,35 @@ pub async fn named(tx: &mut Tx) -> Result<Vec<Named>, DbError> {
     )
     .fetch_all(&mut **tx)
     .await?;
+    to_named(rows)
+}
+
+/// The first `limit` of `named` sorted by name (as Rust orders strings: SQLite's binary collation compares
+/// the same UTF-8 bytes), those with the same name in the order of `named`.
+pub async fn first_by_name(tx: &mut Tx, limit: usize) -> Result<Vec<Named>, DbError> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT telegram_user_id, name, role FROM participants ORDER BY name, registered_at, id LIMIT ?",
+    )
+    .bind(limit as i64)
+    .fetch_all(&mut **tx)
+    .await?;
+    to_named(rows)
+}
+
+/// These people of `named` (those registered), in the order of `named`.
+pub async fn named_of(tx: &mut Tx, ids: &[i64]) -> Result<Vec<Named>, DbError> {
+    let ids = serde_json::to_string(ids).map_err(|e| DbError::Corrupt(e.to_string()))?;
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT telegram_user_id, name, role FROM participants
+         WHERE telegram_user_id IN (SELECT value FROM json_each(?)) ORDER BY registered_at, id",
+    )
+    .bind(ids)
+    .fetch_all(&mut **tx)
+    .await?;
+    to_named(rows)
+}
+
+fn to_named(rows: Vec<(i64, String, String)>) -> Result<Vec<Named>, DbError> {
     rows.into_iter()
         .map(|(telegram_user_id, name, role)| {
             Ok(Named {

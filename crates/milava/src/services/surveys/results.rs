@@ -7,7 +7,7 @@ use crate::db::surveys::{self as store, StoredResponse};
 use crate::db::{DbError, Tx};
 use crate::documents::chart::{ChartSection, bar_chart};
 use crate::domain::programme::{Series, Session};
-use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Trigger, TriggerSpec};
+use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Tally, Trigger, TriggerSpec};
 use crate::domain::{Document, Lang, Reply};
 use crate::services::csv;
 
@@ -21,48 +21,67 @@ pub struct QuestionStats {
 }
 
 pub fn stats(q: &Question, responses: &[StoredResponse], lang: Lang) -> QuestionStats {
-    let answers: Vec<&Answer> = responses
+    let answers: Vec<(&Answer, usize)> = responses
         .iter()
         .filter_map(|r| r.answers.get(&q.id))
-        .filter(|a| **a != Answer::Skipped)
+        .map(|a| (a, 1))
         .collect();
+    counted_stats(q, &answers, lang)
+}
+
+/// `stats` from counted answers (the console's results, counted by the database).
+pub fn tally_stats(q: &Question, tally: &Tally, lang: Lang) -> QuestionStats {
+    let answers: Vec<(&Answer, usize)> = tally
+        .answers
+        .get(&q.id)
+        .into_iter()
+        .flatten()
+        .map(|(a, n)| (a, *n))
+        .collect();
+    counted_stats(q, &answers, lang)
+}
+
+/// The numbers of one question from its answers, each with how many gave it.
+fn counted_stats(q: &Question, answers: &[(&Answer, usize)], lang: Lang) -> QuestionStats {
+    let answers: Vec<(&Answer, usize)> = answers
+        .iter()
+        .filter(|(a, _)| **a != Answer::Skipped)
+        .copied()
+        .collect();
+    let count = |f: &dyn Fn(&Answer) -> bool| -> usize {
+        answers.iter().filter(|(a, _)| f(a)).map(|(_, n)| n).sum()
+    };
     let counts = match q.kind {
         QuestionKind::Likert => (1..=q.labels.len() as u8)
             .map(|n| {
                 let label = q.describe(&Answer::Likert(n), lang);
-                (
-                    label,
-                    answers.iter().filter(|a| ***a == Answer::Likert(n)).count(),
-                )
+                (label, count(&|a| *a == Answer::Likert(n)))
             })
             .collect(),
         QuestionKind::Single | QuestionKind::Multiple => q
             .options
             .iter()
             .map(|o| {
-                let n = answers
-                    .iter()
-                    .filter(|a| match a {
-                        Answer::Single(code) => *code == o.code,
-                        Answer::Multiple(codes) => codes.contains(&o.code),
-                        _ => false,
-                    })
-                    .count();
+                let n = count(&|a| match a {
+                    Answer::Single(code) => *code == o.code,
+                    Answer::Multiple(codes) => codes.contains(&o.code),
+                    _ => false,
+                });
                 (o.label.get(lang).to_string(), n)
             })
             .collect(),
         QuestionKind::Text => Vec::new(),
     };
-    let points: Vec<f64> = answers
+    let (sum, points) = answers
         .iter()
-        .filter_map(|a| match a {
-            Answer::Likert(n) => Some(f64::from(*n)),
+        .filter_map(|(a, n)| match a {
+            Answer::Likert(p) => Some((f64::from(*p) * *n as f64, *n)),
             _ => None,
         })
-        .collect();
-    let mean = (!points.is_empty()).then(|| points.iter().sum::<f64>() / points.len() as f64);
+        .fold((0.0, 0), |(s, c), (p, n)| (s + p, c + n));
+    let mean = (points > 0).then(|| sum / points as f64);
     QuestionStats {
-        answered: answers.len(),
+        answered: answers.iter().map(|(_, n)| n).sum(),
         counts,
         mean,
     }
