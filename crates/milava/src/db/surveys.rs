@@ -472,7 +472,7 @@ pub async fn tallies(
     for (series, session, n) in places {
         tallies.entry((series, session)).or_default().responses = n as usize;
     }
-    let answers: Vec<(Option<String>, Option<String>, String, String, i64)> = sqlx::query_as(
+    let answers: Vec<CountedAnswer> = sqlx::query_as(
         "SELECT r.series_id, r.session_id, a.key,
                 CASE WHEN a.type <> 'object' THEN json_quote(a.value)
                      WHEN json_type(a.value, '$.text') IS NOT NULL THEN '{\"text\":\"\"}'
@@ -498,3 +498,6 @@ pub async fn tallies(
 
 /// Where responses were given: their series and session.
 pub type Place = (Option<String>, Option<String>);
+
+/// A place's series and session, a question, an answer (JSON) and how many gave it.
+type CountedAnswer = (Option<String>, Option<String>, String, String, i64);
