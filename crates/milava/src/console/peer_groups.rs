@@ -82,23 +82,31 @@ pub async fn show(
     let params = query.map(|Query(p)| p).unwrap_or_default();
     let ctx = &console.ctx;
     let content = ctx.content.get();
+    let find = params.find.trim().to_lowercase();
     let read = async {
-        let mut read = crate::db::begin_read(&ctx.pool).await?;
-        let people = participants::named(&mut read).await?;
-        read.commit().await.map_err(DbError::from)?;
         let links = store::links(&ctx.pool).await?;
         let facilitators = store::facilitators(&ctx.pool).await?;
+        let ids: Vec<i64> = facilitators.iter().map(|(_, id)| *id).collect();
+        let mut read = crate::db::begin_read(&ctx.pool).await?;
+        let named = participants::named_of(&mut read, &ids).await?;
+        // Without a search only the first choices by name are shown: the database sorts and cuts them.
+        let people = if find.is_empty() {
+            participants::first_by_name(&mut read, CHOICES + 1).await?
+        } else {
+            participants::named(&mut read).await?
+        };
+        read.commit().await.map_err(DbError::from)?;
         let mut plans = Vec::new();
         for group in &content.groups {
             plans.push(plan_lines(ctx, group).await?);
         }
-        Ok::<_, DbError>((people, links, facilitators, plans))
+        Ok::<_, DbError>((people, named, links, facilitators, plans))
     };
-    let (people, links, facilitators, plans) = match read.await {
+    let (people, named, links, facilitators, plans) = match read.await {
         Ok(read) => read,
         Err(e) => return storage_failed(&e, page),
     };
-    let by_id: HashMap<i64, &Named> = people.iter().map(|p| (p.telegram_user_id, p)).collect();
+    let by_id: HashMap<i64, &Named> = named.iter().map(|p| (p.telegram_user_id, p)).collect();
     let now = ctx.clock.now();
     let groups = content
         .groups
@@ -129,7 +137,6 @@ pub async fn show(
             }
         })
         .collect();
-    let find = params.find.trim().to_lowercase();
     let mut matching: Vec<&Named> = people
         .iter()
         .filter(|p| find.is_empty() || p.name.to_lowercase().contains(&find))

@@ -7,11 +7,11 @@ use super::auth::Signed;
 use super::page::{Page, html, message};
 use super::survey_rounds::{self, RoundView};
 use crate::db::surveys as store;
-use crate::db::surveys::StoredResponse;
+use crate::db::surveys::{Place, StoredResponse};
 use crate::documents::chart::{ChartSection, bar_chart};
 use crate::domain::Lang;
 use crate::domain::programme::{Series, Session};
-use crate::domain::survey::{QuestionKind, Survey};
+use crate::domain::survey::{QuestionKind, Survey, Tally};
 use crate::services::present;
 use crate::services::survey_export::{self, Format, Requester};
 use crate::services::surveys::{anonymity, results, round};
@@ -19,7 +19,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub struct QuestionView {
     pub text: String,
@@ -66,14 +66,23 @@ struct Scope {
 }
 
 impl Scope {
-    fn holds(&self, r: &StoredResponse) -> bool {
+    fn holds(&self, (series, session): &Place) -> bool {
         self.series
             .as_deref()
-            .is_none_or(|s| r.series_id.as_deref() == Some(s))
+            .is_none_or(|s| series.as_deref() == Some(s))
             && self
                 .session
                 .as_deref()
-                .is_none_or(|s| r.session_id.as_deref() == Some(s))
+                .is_none_or(|s| session.as_deref() == Some(s))
+    }
+
+    /// The results of this scope: the tallies of the places it holds, added up.
+    fn tally(&self, tallies: &BTreeMap<Place, Tally>) -> Tally {
+        let mut sum = Tally::default();
+        for (_, tally) in tallies.iter().filter(|(place, _)| self.holds(place)) {
+            sum.merge(tally);
+        }
+        sum
     }
 }
 
@@ -88,7 +97,7 @@ fn session_name(series: &Series, session: &Session, lang: Lang) -> String {
 
 /// The scopes shown for a survey: everyone, then each series followed by its sessions that have results of
 /// their own (those the survey follows, and any other with responses).
-fn scopes(page: &Page, survey: &Survey, every: &[StoredResponse]) -> Vec<Scope> {
+fn scopes(page: &Page, survey: &Survey, tallies: &BTreeMap<Place, Tally>) -> Vec<Scope> {
     let content = page.content();
     let lang = page.lang;
     let mut scopes = vec![Scope {
@@ -106,9 +115,9 @@ fn scopes(page: &Page, survey: &Survey, every: &[StoredResponse]) -> Vec<Scope> 
         });
         let followed = results::followed_sessions(content, survey, series);
         for session in series.sessions_in_order() {
-            let answered = every
-                .iter()
-                .any(|r| r.session_id.as_deref() == Some(session.id.as_str()));
+            let answered = tallies
+                .keys()
+                .any(|(_, s)| s.as_deref() == Some(session.id.as_str()));
             if answered || followed.iter().any(|f| f.id == session.id) {
                 scopes.push(Scope {
                     id: session.id.clone(),
@@ -150,6 +159,16 @@ fn scope(page: &Page, id: &str) -> Option<Scope> {
     })
 }
 
+/// `shown_of` for counted responses.
+fn shown_of_tallies(tallies: &BTreeMap<Place, Tally>, min: usize) -> BTreeSet<String> {
+    anonymity::shown_scopes(
+        tallies.iter().flat_map(|((series, session), tally)| {
+            std::iter::repeat_n((series.as_deref(), session.as_deref()), tally.responses)
+        }),
+        min,
+    )
+}
+
 pub(super) fn shown_of(every: &[StoredResponse], min: usize) -> BTreeSet<String> {
     anonymity::shown_scopes(
         every
@@ -181,22 +200,22 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
     };
     let mut surveys = Vec::new();
     for survey in &content.surveys {
-        let every = match store::responses(&mut conn, &survey.id, None, None).await {
-            Ok(every) => every,
+        let tallies = match store::tallies(&mut conn, &survey.id).await {
+            Ok(tallies) => tallies,
             Err(e) => return storage_failed(&e, page),
         };
-        let shown = shown_of(&every, min);
-        let scopes = scopes(&page, survey, &every)
+        let shown = shown_of_tallies(&tallies, min);
+        let scopes = scopes(&page, survey, &tallies)
             .into_iter()
             .map(|scope| {
-                let inside: Vec<_> = every.iter().filter(|r| scope.holds(r)).cloned().collect();
+                let inside = scope.tally(&tallies);
                 let is_shown = shown.contains(scope.id.as_str());
                 let questions = if is_shown {
                     survey
                         .questions
                         .iter()
                         .map(|q| {
-                            let s = results::stats(q, &inside, lang);
+                            let s = results::tally_stats(q, &inside, lang);
                             QuestionView {
                                 text: q.text.get(lang).to_string(),
                                 answered: s.answered,
@@ -212,7 +231,7 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
                     session: scope.session.is_some(),
                     id: scope.id,
                     name: scope.name,
-                    responses: inside.len(),
+                    responses: inside.responses,
                     shown: is_shown,
                     questions,
                 }
@@ -356,26 +375,27 @@ pub async fn chart(
         Ok(conn) => conn,
         Err(e) => return storage_failed(&e, page),
     };
-    let every = match store::responses(&mut conn, &survey.id, None, None).await {
-        Ok(every) => every,
+    let tallies = match store::tallies(&mut conn, &survey.id).await {
+        Ok(tallies) => tallies,
         Err(e) => return storage_failed(&e, page),
     };
+    drop(conn);
     let min = ctx.config.survey_min_responses as usize;
-    let shown = shown_of(&every, min);
+    let shown = shown_of_tallies(&tallies, min);
     let Some(scope) = self::scope(&page, &scope) else {
         return message(StatusCode::NOT_FOUND, page, "console.surveys.unknown");
     };
     if !shown.contains(scope.id.as_str()) {
         return message(StatusCode::NOT_FOUND, page, "console.surveys.unknown");
     }
-    let inside: Vec<_> = every.into_iter().filter(|r| scope.holds(r)).collect();
+    let inside = scope.tally(&tallies);
     let sections: Vec<ChartSection> = survey
         .questions
         .iter()
         .enumerate()
         .filter(|(_, q)| q.kind != QuestionKind::Text)
         .map(|(i, q)| {
-            let s = results::stats(q, &inside, lang);
+            let s = results::tally_stats(q, &inside, lang);
             ChartSection {
                 heading: format!("{}. {}", i + 1, q.text.get(lang)),
                 note: page.fill(

@@ -2,9 +2,10 @@
 //! hand: `survey_rounds`).
 use super::{DbError, Tx};
 use crate::domain::Lang;
-use crate::domain::survey::Answers;
+use crate::domain::survey::{Answer, Answers, Tally};
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
+use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvitationStatus {
@@ -452,3 +453,51 @@ pub async fn responses_of(
         })
         .collect()
 }
+
+/// A survey's responses counted per place (series and session, either absent): how many responded and how
+/// many gave each answer, counted by SQLite without reading the responses (free-text answers are counted as
+/// one empty text each).
+pub async fn tallies(
+    conn: &mut sqlx::SqliteConnection,
+    survey: &str,
+) -> Result<BTreeMap<Place, Tally>, DbError> {
+    let mut tallies: BTreeMap<Place, Tally> = BTreeMap::new();
+    let places: Vec<(Option<String>, Option<String>, i64)> = sqlx::query_as(
+        "SELECT series_id, session_id, COUNT(*) FROM survey_responses WHERE survey_id = ?
+         GROUP BY series_id, session_id",
+    )
+    .bind(survey)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (series, session, n) in places {
+        tallies.entry((series, session)).or_default().responses = n as usize;
+    }
+    let answers: Vec<CountedAnswer> = sqlx::query_as(
+        "SELECT r.series_id, r.session_id, a.key,
+                CASE WHEN a.type <> 'object' THEN json_quote(a.value)
+                     WHEN json_type(a.value, '$.text') IS NOT NULL THEN '{\"text\":\"\"}'
+                     ELSE a.value END AS answer,
+                COUNT(*)
+         FROM survey_responses r, json_each(r.answers) a
+         WHERE r.survey_id = ?
+         GROUP BY r.series_id, r.session_id, a.key, answer",
+    )
+    .bind(survey)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (series, session, question, answer, n) in answers {
+        let answer: Answer = serde_json::from_str(&answer)
+            .map_err(|e| DbError::Corrupt(format!("survey {survey} answer {answer}: {e}")))?;
+        tallies
+            .entry((series, session))
+            .or_default()
+            .add(&question, answer, n as usize);
+    }
+    Ok(tallies)
+}
+
+/// Where responses were given: their series and session.
+pub type Place = (Option<String>, Option<String>);
+
+/// A place's series and session, a question, an answer (JSON) and how many gave it.
+type CountedAnswer = (Option<String>, Option<String>, String, String, i64);

@@ -174,6 +174,36 @@ pub enum Answer {
 
 pub type Answers = BTreeMap<String, Answer>;
 
+/// Responses counted instead of kept: how many, and per question each distinct answer with how many gave it
+/// (free-text answers all as one empty `Text`: only their number counts). Tallies of places add up to the
+/// tally of a wider scope, so results can be counted by the database and summed per scope.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tally {
+    pub responses: usize,
+    pub answers: BTreeMap<String, Vec<(Answer, usize)>>,
+}
+
+impl Tally {
+    /// Counts `n` more of `answer` to `question`.
+    pub fn add(&mut self, question: &str, answer: Answer, n: usize) {
+        let counted = self.answers.entry(question.to_string()).or_default();
+        match counted.iter_mut().find(|(a, _)| *a == answer) {
+            Some((_, m)) => *m += n,
+            None => counted.push((answer, n)),
+        }
+    }
+
+    /// Adds `other`'s responses and answers to these.
+    pub fn merge(&mut self, other: &Tally) {
+        self.responses += other.responses;
+        for (question, counted) in &other.answers {
+            for (answer, n) in counted {
+                self.add(question, answer.clone(), *n);
+            }
+        }
+    }
+}
+
 /// What made a survey go to someone; part of the invitation's idempotency key.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Trigger {

@@ -90,12 +90,8 @@ pub async fn participants_xlsx(
     coordinator: i64,
 ) -> Result<(Vec<u8>, usize), DownloadError> {
     let mut read = db::begin_read(&ctx.pool).await?;
-    let everyone = participants::all(&mut read).await?;
+    let all = participants::all_at_once(&mut read, series).await?;
     read.commit().await.map_err(DbError::from)?;
-    let all: Vec<_> = everyone
-        .into_iter()
-        .filter(|p| series.is_none_or(|s| p.series_id.as_deref() == Some(s)))
-        .collect();
     let content = ctx.content.get();
     let text = |key: &str| content.text(lang, key).to_string();
     let headers: Vec<String> = super::coordinator::PARTICIPANT_COLUMNS

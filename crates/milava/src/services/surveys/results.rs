@@ -7,7 +7,7 @@ use crate::db::surveys::{self as store, StoredResponse};
 use crate::db::{DbError, Tx};
 use crate::documents::chart::{ChartSection, bar_chart};
 use crate::domain::programme::{Series, Session};
-use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Trigger, TriggerSpec};
+use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Tally, Trigger, TriggerSpec};
 use crate::domain::{Document, Lang, Reply};
 use crate::services::csv;
 
@@ -21,48 +21,67 @@ pub struct QuestionStats {
 }
 
 pub fn stats(q: &Question, responses: &[StoredResponse], lang: Lang) -> QuestionStats {
-    let answers: Vec<&Answer> = responses
+    let answers: Vec<(&Answer, usize)> = responses
         .iter()
         .filter_map(|r| r.answers.get(&q.id))
-        .filter(|a| **a != Answer::Skipped)
+        .map(|a| (a, 1))
         .collect();
+    counted_stats(q, &answers, lang)
+}
+
+/// `stats` from counted answers (the console's results, counted by the database).
+pub fn tally_stats(q: &Question, tally: &Tally, lang: Lang) -> QuestionStats {
+    let answers: Vec<(&Answer, usize)> = tally
+        .answers
+        .get(&q.id)
+        .into_iter()
+        .flatten()
+        .map(|(a, n)| (a, *n))
+        .collect();
+    counted_stats(q, &answers, lang)
+}
+
+/// The numbers of one question from its answers, each with how many gave it.
+fn counted_stats(q: &Question, answers: &[(&Answer, usize)], lang: Lang) -> QuestionStats {
+    let answers: Vec<(&Answer, usize)> = answers
+        .iter()
+        .filter(|(a, _)| **a != Answer::Skipped)
+        .copied()
+        .collect();
+    let count = |f: &dyn Fn(&Answer) -> bool| -> usize {
+        answers.iter().filter(|(a, _)| f(a)).map(|(_, n)| n).sum()
+    };
     let counts = match q.kind {
         QuestionKind::Likert => (1..=q.labels.len() as u8)
             .map(|n| {
                 let label = q.describe(&Answer::Likert(n), lang);
-                (
-                    label,
-                    answers.iter().filter(|a| ***a == Answer::Likert(n)).count(),
-                )
+                (label, count(&|a| *a == Answer::Likert(n)))
             })
             .collect(),
         QuestionKind::Single | QuestionKind::Multiple => q
             .options
             .iter()
             .map(|o| {
-                let n = answers
-                    .iter()
-                    .filter(|a| match a {
-                        Answer::Single(code) => *code == o.code,
-                        Answer::Multiple(codes) => codes.contains(&o.code),
-                        _ => false,
-                    })
-                    .count();
+                let n = count(&|a| match a {
+                    Answer::Single(code) => *code == o.code,
+                    Answer::Multiple(codes) => codes.contains(&o.code),
+                    _ => false,
+                });
                 (o.label.get(lang).to_string(), n)
             })
             .collect(),
         QuestionKind::Text => Vec::new(),
     };
-    let points: Vec<f64> = answers
+    let (sum, points) = answers
         .iter()
-        .filter_map(|a| match a {
-            Answer::Likert(n) => Some(f64::from(*n)),
+        .filter_map(|(a, n)| match a {
+            Answer::Likert(p) => Some((f64::from(*p) * *n as f64, *n)),
             _ => None,
         })
-        .collect();
-    let mean = (!points.is_empty()).then(|| points.iter().sum::<f64>() / points.len() as f64);
+        .fold((0.0, 0), |(s, c), (p, n)| (s + p, c + n));
+    let mean = (points > 0).then(|| sum / points as f64);
     QuestionStats {
-        answered: answers.len(),
+        answered: answers.iter().map(|(_, n)| n).sum(),
         counts,
         mean,
     }
@@ -298,5 +317,99 @@ mod tests {
         ));
         assert!(!in_scope("series:oulu-2024", None, Some("oulu-2024-2")));
         assert!(!in_scope("group:oulu-isat-fi", Some("oulu-2024"), None));
+    }
+
+    /// The console counts answers in the database per place and adds the places up per scope; that gives
+    /// every question's numbers as `stats` gives them from the responses themselves.
+    #[tokio::test]
+    async fn tallies_from_the_database_give_the_numbers_of_the_responses() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let content = crate::content::load(&root.join("../../tests/fixtures/dialogues")).unwrap();
+        let survey = content.survey("series-end").unwrap();
+        let (pool, _dir) = crate::db::temp_pool().await;
+        let places = [
+            (Some("oulu-2024"), None),
+            (Some("oulu-2024"), Some("oulu-2024-2")),
+            (Some("rovaniemi"), None),
+            (None, None),
+        ];
+        let themes = ["resources", "stress", "parenthood", "methods"];
+        let fields = ["health", "social", "ece", "other"];
+        let mut written = Vec::new();
+        let mut tx = crate::db::begin_write(&pool).await.unwrap();
+        for i in 0..40usize {
+            let (series, session) = places[i % places.len()];
+            let answers: Answers = [
+                ("overall", Answer::Likert((i % 5) as u8 + 1)),
+                (
+                    "confidence",
+                    if i % 7 == 0 {
+                        Answer::Skipped
+                    } else {
+                        Answer::Likert((i % 3) as u8 + 2)
+                    },
+                ),
+                (
+                    "themes",
+                    Answer::Multiple(themes[..i % 4 + 1].iter().map(|t| t.to_string()).collect()),
+                ),
+                ("field", Answer::Single(fields[i % 3].to_string())),
+                (
+                    "improve",
+                    if i % 2 == 0 {
+                        Answer::Text(format!("Näin \"{i}\" {{ }} [ ]"))
+                    } else {
+                        Answer::Skipped
+                    },
+                ),
+            ]
+            .into_iter()
+            .map(|(q, a)| (q.to_string(), a))
+            .collect();
+            let response = store::NewResponse {
+                survey_id: &survey.id,
+                survey_version: survey.version,
+                trigger_key: "series:oulu-2024",
+                series_id: series,
+                session_id: session,
+                pseudonym: None,
+                research_consent: Some(true),
+                answers: &answers,
+                submitted_at: chrono::DateTime::UNIX_EPOCH,
+            };
+            store::insert_response(&mut tx, &response).await.unwrap();
+            written.push(((series, session), answers));
+        }
+        tx.commit().await.unwrap();
+        let mut conn = pool.acquire().await.unwrap();
+        let tallies = store::tallies(&mut conn, &survey.id).await.unwrap();
+        assert_eq!(tallies.len(), places.len());
+        for scope in [None, Some("oulu-2024"), Some("rovaniemi")] {
+            let responses: Vec<StoredResponse> = written
+                .iter()
+                .filter(|((series, _), _)| scope.is_none() || *series == scope)
+                .map(|(_, answers)| StoredResponse {
+                    answers: answers.clone(),
+                    ..response(&[])
+                })
+                .collect();
+            let mut tally = Tally::default();
+            for ((series, _), t) in &tallies {
+                if scope.is_none() || series.as_deref() == scope {
+                    tally.merge(t);
+                }
+            }
+            assert_eq!(tally.responses, responses.len());
+            for q in &survey.questions {
+                for lang in [Lang::Fi, Lang::En] {
+                    assert_eq!(
+                        tally_stats(q, &tally, lang),
+                        stats(q, &responses, lang),
+                        "{} in {scope:?}",
+                        q.id
+                    );
+                }
+            }
+        }
     }
 }
