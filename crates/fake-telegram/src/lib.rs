@@ -272,6 +272,13 @@ impl FakeTelegram {
         self.inner.lock().keep_request_log = on;
     }
 
+    /// Stores only these chats' messages from now on (their own and the bot's); every other message is still
+    /// answered and announced as an event but not kept, so that a benchmark's memory is the bot's, not the
+    /// fake's record of thousands of messages. `sent_to` and edits then work only in these chats.
+    pub fn keep_messages_only_for(&self, chats: impl IntoIterator<Item = i64>) {
+        self.inner.lock().kept_chats = Some(chats.into_iter().collect());
+    }
+
     pub fn set_flood_limits(&self, on: bool) {
         self.inner.lock().flood.set_enabled(on);
     }

@@ -99,7 +99,9 @@ fn reply_markup(p: &Value) -> Result<Option<Value>, ApiErr> {
 /// Stores a new bot message and answers with its `Message` object.
 fn created(st: &mut State, message: SentMessage) -> Outcome {
     let result = st.message_json(&message);
-    st.sent.push(message.clone());
+    if st.keeps(message.chat_id) {
+        st.sent.push(message.clone());
+    }
     Outcome {
         result,
         events: vec![FakeEvent::MessageSent(message)],

@@ -29,6 +29,9 @@ pub(crate) struct State {
     /// False in benchmarks: the request log then stays empty, so the process's memory is the bot's.
     pub keep_request_log: bool,
     pub sent: Vec<SentMessage>,
+    /// When set (benchmarks), only these chats' messages are kept in `sent` and `user_messages`; the others
+    /// are answered and announced as events as usual but not stored, so the process's memory is the bot's.
+    pub kept_chats: Option<HashSet<i64>>,
     /// Messages users sent, by (chat id, message id).
     pub user_messages: HashMap<(i64, i64), Value>,
     next_message_id: HashMap<i64, i64>,
@@ -59,6 +62,13 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Whether messages of `chat_id` are stored (see `kept_chats`).
+    pub fn keeps(&self, chat_id: i64) -> bool {
+        self.kept_chats
+            .as_ref()
+            .is_none_or(|kept| kept.contains(&chat_id))
+    }
+
     pub fn new() -> Self {
         State {
             keep_request_log: true,

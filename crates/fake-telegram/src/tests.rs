@@ -369,3 +369,27 @@ async fn flood_limits_answer_429() {
         .await
         .expect("limits off");
 }
+
+#[tokio::test]
+async fn messages_of_other_chats_are_announced_but_not_kept_when_told() {
+    let (fake, bot) = setup().await;
+    fake.keep_messages_only_for([1001]);
+    let mut events = fake.subscribe();
+    bot.send_message(ChatId(1001), "kept").await.expect("send");
+    bot.send_message(ChatId(1002), "not kept")
+        .await
+        .expect("answered all the same");
+    let kept: Vec<_> = fake
+        .sent_messages()
+        .into_iter()
+        .map(|m| m.chat_id)
+        .collect();
+    assert_eq!(kept, vec![1001]);
+    let mut announced = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let FakeEvent::MessageSent(m) = event {
+            announced.push(m.chat_id);
+        }
+    }
+    assert_eq!(announced, vec![1001, 1002]);
+}

@@ -52,8 +52,10 @@ impl FakeTelegram {
             let message_id = st.alloc_message_id(chat_id);
             let chat = st.chat_json(chat_id);
             let message = updates::user_message(message_id, user, chat, updates::now(), fields);
-            st.user_messages
-                .insert((chat_id, message_id), message.clone());
+            if st.keeps(chat_id) {
+                st.user_messages
+                    .insert((chat_id, message_id), message.clone());
+            }
             st.push_update(json!({ "message": message }));
             message_id
         };

@@ -53,6 +53,8 @@ pub async fn run(
     let fake = FakeTelegram::start().await?;
     fake.set_flood_limits(true);
     fake.set_request_log(false);
+    // Only the coordinator's chat is read back (its buttons, the progress message).
+    fake.keep_messages_only_for([COORDINATOR]);
     let ceiling = f64::from(config.delivery_max_per_second.max(1));
     let mut content = milava_bot::content::load(&config.dialogues_dir)
         .map_err(milava_bot::startup::StartupError::from)?;

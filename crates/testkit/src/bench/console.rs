@@ -7,12 +7,16 @@
 //! button.
 //!
 //! Chat traffic is `bench interactive`'s: virtual people register (seven updates each, 0.85 s ±50 % between
-//! steps, a new person after each finished one), as many as make about `chat_rate` updates a second.
-//! Phase 1: the chat alone for `seconds`. Phase 2: the same chat while one console client asks for every page
+//! steps, a new person after each finished one; the first steps spread over one pause), as many as make
+//! about `chat_rate` updates a second.
+//! After a warm-up (the chat for up to 20 s, unmeasured), phase 1: the chat alone for `seconds`. Phase 2: the same chat while one console client asks for every page
 //! in turn (`pages`), round after round, for `seconds` and at least `rounds` rounds. Page latency is from the
 //! request to the last byte of the answer; chat latency as in `bench interactive` (queued at the fake to the
 //! last message of the answer). Every page must answer 200 (else the run fails, naming it).
 use super::console_seed::{Season, seed};
+
+/// The chat runs this long, unmeasured, before phase 1 (at most a phase's length).
+const WARM_UP: Duration = Duration::from_secs(20);
 use super::interactive::{BotProcess, Mailboxes, calibrate, mailbox, register, spawn_collector};
 use super::{BenchError, percentile};
 use fake_telegram::{FakeTelegram, FakeUser};
@@ -186,6 +190,14 @@ async fn measure(
     let next_id = Arc::new(AtomicI64::new(FIRST_CHATTER + 1));
     // Each person makes about one update per (pause + answer) ≈ 0.85 s.
     let chatters = (chat_rate as u64 * THINK_MS).div_ceil(1000).max(1) as usize;
+    // Unmeasured first: the bot's work after a start (the scheduler's first passes over a new season of
+    // 10,000 people) is not the chat's everyday speed, and it would land in phase 1 only.
+    let warm_up = WARM_UP.min(Duration::from_secs(seconds));
+    eprintln!("bench console: warm-up, {chatters} people chatting for {warm_up:?}");
+    chat(fake, mailboxes, &expected, &next_id, chatters, move || {
+        Box::pin(tokio::time::sleep(warm_up))
+    })
+    .await?;
     eprintln!("bench console: phase 1, {chatters} people chatting for {seconds} s");
     let chat_alone = chat(fake, mailboxes, &expected, &next_id, chatters, || {
         Box::pin(tokio::time::sleep(Duration::from_secs(seconds)))
@@ -354,10 +366,14 @@ where
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(chatters);
-    for _ in 0..chatters {
+    for i in 0..chatters {
         let (fake, mailboxes, expected) = (fake.clone(), mailboxes.clone(), expected.clone());
         let (next_id, stop) = (next_id.clone(), stop.clone());
+        // Their first steps spread over one pause, as people's are, not all in the same millisecond (which
+        // measures a queue of hundreds, not the chat).
+        let first = Duration::from_millis(THINK_MS * i as u64 / chatters as u64);
         tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(first).await;
             let mut latencies = Vec::new();
             while !stop.load(Ordering::Relaxed) {
                 let id = next_id.fetch_add(1, Ordering::Relaxed);
