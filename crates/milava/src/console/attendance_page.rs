@@ -77,6 +77,31 @@ pub struct Params {
 }
 
 /// `GET /attendance/<series>`.
+/// A series' attendance roster with the page to show it on, or the page's answer without one: 404 for a
+/// series nobody knows, 503 when it cannot be read. The matrix and its `.xlsx` both start here.
+pub(super) async fn roster_or_answer(
+    console: &Console,
+    page: Page,
+    series_id: &str,
+) -> Result<(roster::Roster, Page), Response> {
+    match roster::roster(&console.ctx, series_id).await {
+        Ok(Some(roster)) => Ok((roster, page)),
+        Ok(None) => Err(message(
+            StatusCode::NOT_FOUND,
+            page,
+            "console.attendance.unknown_series",
+        )),
+        Err(e) => {
+            log::error!("console: attendance not read: {e}");
+            Err(message(
+                StatusCode::SERVICE_UNAVAILABLE,
+                page,
+                "console.storage_failed",
+            ))
+        }
+    }
+}
+
 pub async fn show(
     State(console): State<Console>,
     signed: Signed,
@@ -84,23 +109,9 @@ pub async fn show(
     query: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let page = signed.page;
-    let roster = match roster::roster(&console.ctx, &series_id).await {
-        Ok(Some(roster)) => roster,
-        Ok(None) => {
-            return message(
-                StatusCode::NOT_FOUND,
-                page,
-                "console.attendance.unknown_series",
-            );
-        }
-        Err(e) => {
-            log::error!("console: attendance not read: {e}");
-            return message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                page,
-                "console.storage_failed",
-            );
-        }
+    let (roster, page) = match roster_or_answer(&console, page, &series_id).await {
+        Ok(found) => found,
+        Err(answer) => return answer,
     };
     let lang = page.lang;
     let mut page = page;

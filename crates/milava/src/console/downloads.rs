@@ -82,24 +82,11 @@ pub async fn attendance(
     let Signed { session, page } = signed;
     let params = query.map(|Query(p)| p).unwrap_or_default();
     let series = params.series.trim();
-    let roster = match roster::roster(&console.ctx, series).await {
-        Ok(Some(roster)) => roster,
-        Ok(None) => {
-            return message(
-                StatusCode::NOT_FOUND,
-                page,
-                "console.attendance.unknown_series",
-            );
-        }
-        Err(e) => {
-            log::error!("console: attendance not read: {e}");
-            return message(
-                StatusCode::SERVICE_UNAVAILABLE,
-                page,
-                "console.storage_failed",
-            );
-        }
-    };
+    let (roster, page) =
+        match super::attendance_page::roster_or_answer(&console, page, series).await {
+            Ok(found) => found,
+            Err(answer) => return answer,
+        };
     let bytes = match roster::roster_xlsx(page.content(), page.lang, &roster) {
         Ok(bytes) => bytes,
         Err(e) => {
