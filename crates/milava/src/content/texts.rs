@@ -57,11 +57,33 @@ pub fn flatten(
 }
 
 /// Replaces `{name}` placeholders with values; unknown placeholders stay as they are.
+/// One pass over the template: a value is never searched for placeholders itself (a name someone typed
+/// that looks like `{command}` stays as typed).
 pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_string();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out = String::with_capacity(template.len() + 32);
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            values
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, value)| (close, value))
+        });
+        match value {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
 }
 
@@ -92,6 +114,16 @@ pub fn placeholders(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filled_value_is_not_filled_again() {
+        assert_eq!(
+            fill("{a} and {b} {", &[("a", "{b}"), ("b", "B")]),
+            "{b} and B {"
+        );
+        assert_eq!(fill("{x}{x}", &[("x", "ä")]), "ää");
+        assert_eq!(fill("no {such} thing", &[("x", "y")]), "no {such} thing");
+    }
 
     #[test]
     fn placeholders_are_found_and_filled() {

@@ -25,12 +25,15 @@ pub fn ask(turn: &Turn<'_>, step_id: &str) -> Reply {
     } else {
         step.question.as_str()
     };
+    // The notice is long and made of three more texts: only the consent question shows it.
+    let notice = if content.text(turn.lang(), question_key).contains("{notice}") {
+        super::privacy_notice(turn)
+    } else {
+        String::new()
+    };
     let mut question = turn.fill(
         question_key,
-        &[
-            ("version", &content.privacy_version),
-            ("notice", &super::privacy_notice(turn)),
-        ],
+        &[("version", &content.privacy_version), ("notice", &notice)],
     );
     let answer = |value: &str| {
         CallbackData::Answer {
