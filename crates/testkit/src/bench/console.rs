@@ -17,7 +17,9 @@ use super::console_seed::{Season, seed};
 
 /// The chat runs this long, unmeasured, before phase 1 (at most a phase's length).
 const WARM_UP: Duration = Duration::from_secs(20);
-use super::interactive::{BotProcess, Mailboxes, calibrate, mailbox, register, spawn_collector};
+use super::interactive::{
+    BotProcess, Mailboxes, calibrate, mailbox, register, spawn_collector, think_time,
+};
 use super::{BenchError, percentile};
 use fake_telegram::{FakeTelegram, FakeUser};
 use milava_bot::config::Config;
@@ -35,12 +37,22 @@ const FIRST_PERSON: i64 = 5_000_000;
 /// Each chatting person's average pause between steps.
 const THINK_MS: u64 = 850;
 
+/// How the console is used in phase 2: `coordinators` clients at once, each asking for every page in turn
+/// (each starting at another page) for at least `rounds` rounds, with `pause` ±50 % between two pages (zero:
+/// page after page).
+#[derive(Clone, Copy, Debug)]
+pub struct ConsoleUse {
+    pub rounds: usize,
+    pub coordinators: usize,
+    pub pause: Duration,
+}
+
 pub async fn run(
     mut config: Config,
     people: usize,
     chat_rate: usize,
     seconds: u64,
-    rounds: usize,
+    console_use: ConsoleUse,
 ) -> Result<serde_json::Value, BenchError> {
     if people == 0 {
         return Err(BenchError::Failed("--people must be at least 1".into()));
@@ -80,7 +92,13 @@ pub async fn run(
     let collector = spawn_collector(&fake, mailboxes.clone());
     let bot = BotProcess::start_with(&config, &fake, &database_url, &settings).await?;
     let result = measure(
-        &fake, &mailboxes, &base, &season, chat_rate, seconds, rounds,
+        &fake,
+        &mailboxes,
+        &base,
+        &season,
+        chat_rate,
+        seconds,
+        console_use,
     )
     .await;
     let bot_rss = bot.peak_rss_mib();
@@ -139,6 +157,9 @@ pub async fn run(
         "chat_rate": chat_rate,
         "seconds": seconds,
         "console_rounds": measured.rounds,
+        "coordinators": console_use.coordinators.max(1),
+        "pause_ms": console_use.pause.as_millis() as u64,
+        "pages_per_second": per_second(measured.pages_asked, measured.chat_with_console.seconds),
         "pages": pages,
         "page_p99_max_ms": worst,
         "chat_alone_updates": alone_n,
@@ -157,7 +178,9 @@ pub async fn run(
 
 struct Measured {
     pages: BTreeMap<String, Vec<f64>>,
+    /// The fewest rounds a coordinator finished.
     rounds: usize,
+    pages_asked: usize,
     chat_alone: Chat,
     chat_with_console: Chat,
 }
@@ -174,7 +197,7 @@ async fn measure(
     season: &Season,
     chat_rate: usize,
     seconds: u64,
-    rounds: usize,
+    console_use: ConsoleUse,
 ) -> Result<Measured, BenchError> {
     let cookie = sign_in(fake, mailboxes, base).await?;
     let expected = Arc::new(calibrate(fake, mailboxes).await?);
@@ -204,34 +227,59 @@ async fn measure(
     })
     .await?;
     eprintln!("bench console: phase 2, the same while the console is used");
-    let mut times: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
-    let console = async {
-        let deadline = Instant::now() + Duration::from_secs(seconds);
-        let mut done = 0;
-        let result = async {
-            while done < rounds.max(1) || Instant::now() < deadline {
-                for (name, path) in &pages {
-                    let ms = fetch(&client, base, &cookie, name, path).await?;
-                    times.entry(name.clone()).or_default().push(ms);
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let coordinators = console_use.coordinators.max(1);
+    let clients = (0..coordinators).map(|c| {
+        let (client, cookie, pages) = (&client, &cookie, &pages);
+        async move {
+            let mut times: Vec<(String, f64)> = Vec::new();
+            let mut done = 0;
+            // Each coordinator starts at another page, so they do not all ask for the same one at once.
+            let first = c * pages.len() / coordinators;
+            let pause_ms = console_use.pause.as_millis() as u64;
+            while done < console_use.rounds.max(1) || Instant::now() < deadline {
+                for i in 0..pages.len() {
+                    let (name, path) = &pages[(first + i) % pages.len()];
+                    let ms = fetch(client, base, cookie, name, path).await?;
+                    times.push((name.clone(), ms));
+                    if pause_ms > 0 {
+                        let step = done * pages.len() + i;
+                        tokio::time::sleep(think_time(pause_ms, c as i64, step)).await;
+                    }
                 }
                 done += 1;
             }
-            Ok::<_, BenchError>(())
+            Ok::<_, BenchError>((times, done))
         }
-        .await;
+    });
+    let console = async {
+        let results = futures::future::join_all(clients).await;
         let _ = done_tx.send(());
-        result.map(|()| done)
+        let mut times: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        let mut rounds = usize::MAX;
+        let mut asked = 0;
+        for result in results {
+            let (client_times, done) = result?;
+            rounds = rounds.min(done);
+            asked += client_times.len();
+            for (name, ms) in client_times {
+                times.entry(name).or_default().push(ms);
+            }
+        }
+        Ok::<_, BenchError>((times, rounds, asked))
     };
     let chatting = chat(fake, mailboxes, &expected, &next_id, chatters, move || {
         Box::pin(async move {
             let _ = done_rx.await;
         })
     });
-    let (done, chat_with_console) = tokio::join!(console, chatting);
+    let (console, chat_with_console) = tokio::join!(console, chatting);
+    let (times, rounds, pages_asked) = console?;
     Ok(Measured {
         pages: times,
-        rounds: done?,
+        rounds,
+        pages_asked,
         chat_alone,
         chat_with_console: chat_with_console?,
     })

@@ -407,7 +407,7 @@ pub(super) async fn register(
 
 /// A person's pause before step `step`: `think_ms` on average, spread ±50 % between people and steps by a
 /// fixed hash (so runs are comparable) and so that people do not move in lockstep.
-fn think_time(think_ms: u64, user: i64, step: usize) -> Duration {
+pub(crate) fn think_time(think_ms: u64, user: i64, step: usize) -> Duration {
     let spread = (user.unsigned_abs() * 7919 + step as u64 * 104_729) % 1000;
     Duration::from_millis(think_ms / 2 + think_ms * spread / 1000)
 }

@@ -58,9 +58,15 @@ pub enum Scenario {
         /// How long each phase lasts (chat alone, then chat with the console).
         #[arg(long, default_value_t = 30)]
         seconds: u64,
-        /// The console client's rounds over every page, at least (phase 2 lasts until both are done).
+        /// Each console client's rounds over every page, at least (phase 2 lasts until both are done).
         #[arg(long, default_value_t = 1)]
         rounds: usize,
+        /// Coordinators using the console at once, each with a client of its own.
+        #[arg(long, default_value_t = 1)]
+        coordinators: usize,
+        /// Each coordinator's average pause between two pages (±50 %); 0: page after page, no pause.
+        #[arg(long, default_value_t = 0)]
+        pause_ms: u64,
     },
     /// One person sends `messages` texts as fast as possible while `others` people chat normally (`/help`,
     /// wait for the answer, pause, `rounds` times): the others' reply latency and unanswered messages, what
@@ -154,7 +160,16 @@ pub async fn run(
             chat_rate,
             seconds,
             rounds,
-        } => console::run(config, people, chat_rate, seconds, rounds).await,
+            coordinators,
+            pause_ms,
+        } => {
+            let use_ = console::ConsoleUse {
+                rounds,
+                coordinators,
+                pause: std::time::Duration::from_millis(pause_ms),
+            };
+            console::run(config, people, chat_rate, seconds, use_).await
+        }
         Scenario::Flood {
             messages,
             others,
