@@ -59,6 +59,8 @@ struct Seeded {
     /// Announcements: one sent, one scheduled.
     sent: i64,
     scheduled: i64,
+    /// A survey round sent to Oulu's series.
+    round: String,
 }
 
 /// The first `prefix…"` address on `page` (e.g. `href="people/`), without the prefix.
@@ -153,11 +155,24 @@ async fn seed(bot: &TestBot) -> Seeded {
         .fetch_all(&bot.db)
         .await
         .unwrap();
+    let form = [
+        ("csrf", csrf.as_str()),
+        ("survey", "series-end"),
+        ("audience", "series-oulu-2024"),
+    ];
+    let round = signed.post("surveys/send", &form).await;
+    assert_eq!(round.status(), StatusCode::SEE_OTHER);
+    let round = round.headers()[reqwest::header::LOCATION]
+        .to_str()
+        .unwrap()
+        .trim_start_matches('/')
+        .to_string();
     let (_, people) = signed.get("people").await;
     Seeded {
         person: first_after(&people, "href=\"people/"),
         sent: ids[0],
         scheduled: *ids.last().unwrap(),
+        round,
     }
 }
 
@@ -196,6 +211,8 @@ fn pages(seeded: &Seeded) -> Vec<(String, String)> {
         ),
         ("groups", "groups".into()),
         ("surveys", "surveys".into()),
+        ("survey-send", "surveys/send".into()),
+        ("survey-round", seeded.round.clone()),
         ("not-found", "no-such-page".into()),
     ]
     .into_iter()
@@ -232,6 +249,7 @@ async fn the_header_shows_the_section_of_every_sub_page() {
         ("announcements/1", "announcements"),
         ("groups", "groups"),
         ("surveys", "surveys"),
+        ("surveys/send", "surveys"),
         ("audit?action=console_sign_in", "audit"),
     ] {
         let (_, page) = signed.get(path).await;
