@@ -201,7 +201,7 @@ async fn list_page(console: &Console, page: Page, draft: Draft, problems: Vec<St
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let read = async {
-        let mut tx = db::begin_write(&console.ctx.pool).await?;
+        let mut tx = db::begin_read(&console.ctx.pool).await?;
         let recent = store::recent(&mut tx, LISTED).await?;
         tx.commit().await?;
         let mut rows = Vec::new();
@@ -259,7 +259,7 @@ pub async fn preview(State(console): State<Console>, form: CsrfForm<Draft>) -> R
         Err(problems) => return list_page(&console, page, draft, problems).await,
     };
     let count = async {
-        let mut tx = db::begin_write(&console.ctx.pool).await?;
+        let mut tx = db::begin_read(&console.ctx.pool).await?;
         let count = store::count_audience(&mut tx, &valid.audience).await?;
         tx.commit().await?;
         Ok::<_, DbError>(count)
@@ -333,7 +333,7 @@ pub async fn progress(
 ) -> Response {
     let page = signed.page;
     let found = async {
-        let mut tx = db::begin_write(&console.ctx.pool).await?;
+        let mut tx = db::begin_read(&console.ctx.pool).await?;
         let b = store::get(&mut tx, id).await?;
         tx.commit().await?;
         Ok::<_, DbError>(b.filter(|b| b.send_at.is_some()))
