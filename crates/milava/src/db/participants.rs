@@ -70,18 +70,10 @@ pub async fn get(tx: &mut Tx, telegram_user_id: i64) -> Result<Option<Participan
     row.map(Participant::try_from).transpose()
 }
 
-pub async fn all(tx: &mut Tx) -> Result<Vec<Participant>, DbError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM participants ORDER BY registered_at, id"
-    ))
-    .fetch_all(&mut **tx)
-    .await?;
-    rows.into_iter().map(Participant::try_from).collect()
-}
-
-/// `all`, or those of one series, read as one JSON array that SQLite builds: sqlx's decoding of 10,000 rows
-/// one by one took most of the console's participants download (`bench console`), the array a small part.
-pub async fn all_at_once(tx: &mut Tx, series: Option<&str>) -> Result<Vec<Participant>, DbError> {
+/// Everyone registered (or those of one series) in registration order, read as one JSON array that SQLite
+/// builds: sqlx's decoding of 10,000 rows one by one took most of the console's participants download
+/// (`bench console`), the array a small part.
+pub async fn all(tx: &mut Tx, series: Option<&str>) -> Result<Vec<Participant>, DbError> {
     let json: String = sqlx::query_scalar(&format!(
         "SELECT json_group_array(json_array({COLUMNS}) ORDER BY registered_at, id) FROM participants
          WHERE ?1 IS NULL OR series_id = ?1"
@@ -351,34 +343,36 @@ mod tests {
         }
     }
 
-    /// The console's one-query reads give what `all` and `named` give: every field (times to the
-    /// microsecond, quotes and ä in text, absent values), the same order, and names sorted as Rust sorts them.
+    /// The one-query reads give back what was stored: every field (times to the microsecond, quotes and ä in
+    /// text, absent values), in registration order, and names sorted as Rust sorts them.
     #[tokio::test]
     async fn reads_at_once_and_by_name_match_the_row_by_row_reads() {
         let (pool, _dir) = super::super::temp_pool().await;
         let names = ["Örjan", "aino", "Äijä", "Bertta", "Aapo", "Bertta", "Zeta"];
         let mut tx = super::super::begin_write(&pool).await.unwrap();
+        let mut stored = Vec::new();
         for (i, name) in names.iter().enumerate() {
             let series = [Some("oulu-2024"), None, Some("rovaniemi")][i % 3];
             // Registered in another order than inserted, so the order is not the row ids'.
             let minute = (7 - i as u32) % 5 * 10 + i as u32;
-            insert(&mut tx, &person(100 + i as i64, name, series, minute))
-                .await
-                .unwrap();
+            let p = person(100 + i as i64, name, series, minute);
+            insert(&mut tx, &p).await.unwrap();
+            stored.push(p);
         }
         tx.commit().await.unwrap();
+        stored.sort_by_key(|p| p.registered_at);
         let mut tx = super::super::begin_read(&pool).await.unwrap();
-        let every = all(&mut tx).await.unwrap();
+        let every = all(&mut tx, None).await.unwrap();
         assert_eq!(every.len(), names.len());
-        assert_eq!(all_at_once(&mut tx, None).await.unwrap(), every);
+        assert_eq!(every, stored);
         let oulu: Vec<Participant> = every
             .iter()
             .filter(|p| p.series_id.as_deref() == Some("oulu-2024"))
             .cloned()
             .collect();
         assert_eq!(oulu.len(), 3);
-        assert_eq!(all_at_once(&mut tx, Some("oulu-2024")).await.unwrap(), oulu);
-        assert!(all_at_once(&mut tx, Some("none")).await.unwrap().is_empty());
+        assert_eq!(all(&mut tx, Some("oulu-2024")).await.unwrap(), oulu);
+        assert!(all(&mut tx, Some("none")).await.unwrap().is_empty());
 
         let mut sorted = named(&mut tx).await.unwrap();
         sorted.sort_by(|a, b| a.name.cmp(&b.name));

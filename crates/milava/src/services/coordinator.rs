@@ -52,7 +52,7 @@ pub async fn stats(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError>
 
 pub async fn participants(tx: &mut Tx, turn: &mut Turn<'_>) -> Result<Effects, DbError> {
     let mut out = Effects::default();
-    let all = participants::all(tx).await?;
+    let all = participants::all(tx, None).await?;
     let now = turn.now;
     let tz = turn.tz();
     audit::record(

@@ -90,7 +90,7 @@ pub async fn participants_xlsx(
     coordinator: i64,
 ) -> Result<(Vec<u8>, usize), DownloadError> {
     let mut read = db::begin_read(&ctx.pool).await?;
-    let all = participants::all_at_once(&mut read, series).await?;
+    let all = participants::all(&mut read, series).await?;
     read.commit().await.map_err(DbError::from)?;
     let content = ctx.content.get();
     let text = |key: &str| content.text(lang, key).to_string();
