@@ -201,6 +201,29 @@ impl Content {
         self.surveys.iter().find(|s| s.id == id)
     }
 
+    /// Whether `session` of `series` gets a survey by the trigger `spec`: a session-end trigger that covers
+    /// it, unless it is the last session of a series with a series-end survey (that one comes instead: two
+    /// surveys within a day). The scheduler invites by this rule; results are shown per session by it.
+    pub fn session_survey_follows(
+        &self,
+        spec: &crate::domain::survey::TriggerSpec,
+        series: &Series,
+        session: &crate::domain::programme::Session,
+    ) -> bool {
+        use crate::domain::survey::TriggerSpec;
+        if !spec.covers_session(series, session) {
+            return false;
+        }
+        let series_end = self.surveys.iter().any(|other| {
+            other
+                .triggers
+                .iter()
+                .any(|t| matches!(t, TriggerSpec::SeriesEnd { .. }) && t.covers_series(series))
+        });
+        let last = series.sessions_in_order().last().map(|l| l.id.clone());
+        !(series_end && last.as_deref() == Some(session.id.as_str()))
+    }
+
     pub fn group_by_code(&self, code: &str) -> Option<&PeerGroup> {
         self.groups.iter().find(|g| g.code == code)
     }

@@ -35,13 +35,8 @@ fn openings<'a>(
         match spec {
             TriggerSpec::SessionEnd { to, delay: d, .. } => {
                 for s in &content.series {
-                    // The last session of a series that has a series-end survey gets that one only.
-                    let last = s.sessions_in_order().last().map(|l| l.id.clone());
-                    let series_end = series_end_opens(content, tz, s).is_some();
                     for session in &s.sessions {
-                        if !spec.covers_session(s, session)
-                            || (series_end && last.as_deref() == Some(session.id.as_str()))
-                        {
+                        if !content.session_survey_follows(spec, s, session) {
                             continue;
                         }
                         let trigger = Trigger::Session {

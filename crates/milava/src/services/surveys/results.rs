@@ -7,7 +7,7 @@ use crate::db::surveys::{self as store, StoredResponse};
 use crate::db::{DbError, Tx};
 use crate::documents::chart::{ChartSection, bar_chart};
 use crate::domain::programme::{Series, Session};
-use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Tally, Trigger, TriggerSpec};
+use crate::domain::survey::{Answer, Question, QuestionKind, Survey, Tally, Trigger};
 use crate::domain::{Document, Lang, Reply};
 use crate::services::csv;
 
@@ -88,29 +88,20 @@ fn counted_stats(q: &Question, answers: &[(&Answer, usize)], lang: Lang) -> Ques
 }
 
 /// The sessions of `series` whose responses to `survey` are results of their own: those a session-end trigger
-/// of the survey follows, in time order. A series with a series-end survey gets no session survey after its
-/// last session (see scheduler::surveys), so that session has none.
+/// of the survey follows (`Content::session_survey_follows`), in time order.
 pub fn followed_sessions<'a>(
     content: &'a Content,
     survey: &Survey,
     series: &'a Series,
 ) -> Vec<&'a Session> {
-    let series_end = content.surveys.iter().any(|other| {
-        other
-            .triggers
-            .iter()
-            .any(|t| matches!(t, TriggerSpec::SeriesEnd { .. }) && t.covers_series(series))
-    });
-    let in_order = series.sessions_in_order();
-    let last = in_order.last().map(|s| s.id.clone());
-    in_order
+    series
+        .sessions_in_order()
         .into_iter()
         .filter(|session| {
             survey
                 .triggers
                 .iter()
-                .any(|t| t.covers_session(series, session))
-                && !(series_end && last.as_deref() == Some(session.id.as_str()))
+                .any(|t| content.session_survey_follows(t, series, session))
         })
         .collect()
 }
