@@ -203,11 +203,5 @@ pub async fn oldest_unfinished_after(
     .bind(keep)
     .fetch_one(pool)
     .await?;
-    oldest
-        .map(|t| {
-            DateTime::parse_from_rfc3339(&t)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|e| DbError::Corrupt(format!("time '{t}': {e}")))
-        })
-        .transpose()
+    oldest.map(|t| super::stored_time(&t)).transpose()
 }

@@ -91,6 +91,16 @@ pub async fn connect(database_url: &str) -> Result<Db, DbError> {
     Ok(db)
 }
 
+/// A stored time as sqlx writes it (RFC 3339), or as SQLite's own functions do (`2024-12-31 18:00:00`, UTC).
+pub(crate) fn stored_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>, DbError> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map(|t| t.and_utc())
+        })
+        .map_err(|e| DbError::Corrupt(format!("time '{text}': {e}")))
+}
+
 /// This bot's migrations (`migrations/`), built into the binary.
 pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -115,24 +115,14 @@ pub async fn all(tx: &mut Tx, series: Option<&str>) -> Result<Vec<Participant>, 
                 series_id: c.8,
                 group_id: c.9,
                 privacy_version: c.10,
-                consent_at: time(&c.11)?,
+                consent_at: super::stored_time(&c.11)?,
                 research_consent: c.12 != 0,
-                research_consent_at: c.13.as_deref().map(time).transpose()?,
-                registered_at: time(&c.14)?,
-                updated_at: time(&c.15)?,
+                research_consent_at: c.13.as_deref().map(super::stored_time).transpose()?,
+                registered_at: super::stored_time(&c.14)?,
+                updated_at: super::stored_time(&c.15)?,
             })
         })
         .collect()
-}
-
-/// A stored time as sqlx writes it (RFC 3339), or as SQLite's own functions do (`2024-12-31 18:00:00`, UTC).
-fn time(text: &str) -> Result<DateTime<Utc>, DbError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .or_else(|_| {
-            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").map(|t| t.and_utc())
-        })
-        .map_err(|e| DbError::Corrupt(format!("time '{text}': {e}")))
 }
 
 /// Someone registered, as a list to choose a person from shows them.
