@@ -233,15 +233,32 @@ async fn the_participants_download_is_an_xlsx_in_the_coordinators_language_with_
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("participants.xlsx");
         std::fs::write(&file, &bytes).unwrap();
+        // As shown: comma-separated, quoted texts, UTF-8 (76), formatted (1).
         let done = std::process::Command::new(office)
-            .args(["--headless", "--convert-to", "csv", "--outdir"])
+            .args([
+                "--headless",
+                "--convert-to",
+                "csv:Text - txt - csv (StarCalc):44,34,76,1",
+                "--outdir",
+            ])
             .arg(dir.path())
             .arg(&file)
             .output()
             .unwrap();
         assert!(done.status.success(), "{done:?}");
         let csv = std::fs::read_to_string(dir.path().join("participants.csv")).unwrap();
-        assert!(csv.contains("Pekka Virtanen"), "{csv}");
+        let pekka = csv
+            .lines()
+            .find(|l| l.contains("\"Pekka Virtanen\""))
+            .unwrap_or_else(|| panic!("{csv}"));
+        // Registered at, as Finnish Excel shows a date and time: 7.12.2026 15.06.
+        let shown = pekka.rsplit(',').next().unwrap();
+        let (date, time) = shown.split_once(' ').unwrap_or_else(|| panic!("{pekka}"));
+        let numbers = |s: &str, n: usize| {
+            let parts: Vec<&str> = s.split('.').collect();
+            parts.len() == n && parts.iter().all(|p| p.parse::<u32>().is_ok())
+        };
+        assert!(numbers(date, 3) && numbers(time, 2), "{pekka}");
     }
 }
 
