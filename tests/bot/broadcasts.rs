@@ -405,6 +405,15 @@ async fn a_broadcast_is_previewed_then_sent_once_to_each_recipient_with_progress
     let id = latest_broadcast(&bot).await;
     assert_eq!(
         bot.count(
+            "SELECT COUNT(*) FROM broadcasts WHERE id = ? AND text = 'Tervetuloa kevään tapaamisiin!'",
+            id
+        )
+        .await,
+        1,
+        "the console's list and progress page show what it said"
+    );
+    assert_eq!(
+        bot.count(
             "SELECT COUNT(*) FROM deliveries WHERE batch = 'broadcast:' || ?",
             id
         )
@@ -600,6 +609,15 @@ async fn a_photo_broadcast_is_previewed_and_copied_with_its_caption() {
     bot.press(&coordinator(), "Lähetä nyt").await;
     let id = latest_broadcast(&bot).await;
     wait_until_done(&bot, id).await;
+    assert_eq!(
+        bot.count(
+            "SELECT COUNT(*) FROM broadcasts WHERE id = ? AND text IS NULL",
+            id
+        )
+        .await,
+        1,
+        "a photo's content is Telegram's: the console says it was copied from the chat"
+    );
     assert_eq!(copies(&bot, source), once_each(fathers.iter().copied()));
     for chat in &fathers {
         let got = bot.fake.sent_to(*chat);

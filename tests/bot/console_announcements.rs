@@ -100,6 +100,7 @@ async fn send_to_fathers(browser: Browser, name: &str) {
     assert_eq!(browser.text("#sent").await, "2");
     assert_eq!(browser.text("#waiting").await, "0");
     assert_eq!(browser.text("#failed").await, "0");
+    assert_eq!(browser.text("#message").await, MESSAGE, "what it said");
     browser
         .screenshot(&format!("{name}-announcement-done-fi"))
         .await;
@@ -113,6 +114,11 @@ async fn send_to_fathers(browser: Browser, name: &str) {
     // The list shows it, in English too; the audit log has who did it.
     browser.click_link("Kaikki tiedotteet").await;
     assert!(browser.body().await.contains("Valmis"));
+    assert_eq!(
+        browser.text("td.excerpt").await,
+        "Hei isät!",
+        "its first line tells which one it is"
+    );
     browser.click("button[lang=en]").await;
     assert_eq!(browser.text("h1").await, "Announcements");
     browser

@@ -10,6 +10,7 @@ use crate::db::{self, DbError, outbox};
 use crate::domain::broadcast::{Audience, BroadcastStatus};
 use crate::domain::time::{local_to_utc, parse_local_datetime, utc_to_local};
 use crate::services::broadcast::{announce, audience_name, audiences, cancel_queued};
+use crate::services::labels::cut_at_word;
 use crate::services::present::local_time as format_local;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -17,6 +18,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+
+/// The most of an announcement's first line the list shows.
+const EXCERPT_CHARS: usize = 60;
 
 /// The longest text Telegram sends as one message.
 const MAX_CHARS: usize = 4096;
@@ -58,6 +62,10 @@ pub struct Row {
     /// `sending`, `scheduled`, … (the page refreshes itself while one is sending or scheduled).
     pub status_code: &'static str,
     pub audience: String,
+    /// What it says (`None`: a picture or file copied from the chat).
+    pub text: Option<String>,
+    /// Its first line, cut to fit the list.
+    pub excerpt: String,
     pub when: String,
     pub total: i64,
     pub sent: i64,
@@ -178,6 +186,11 @@ async fn row(console: &Console, page: &Page, b: &Broadcast) -> Result<Row, DbErr
             .as_ref()
             .map(|a| audience_name(page.content(), page.lang, a))
             .unwrap_or_default(),
+        text: b.text.clone(),
+        excerpt: match &b.text {
+            Some(text) => cut_at_word(text.lines().next().unwrap_or_default(), EXCERPT_CHARS),
+            None => page.t("console.announcements.copied").to_string(),
+        },
         when: b
             .send_at
             .map(|t| format_local(console.ctx.config.timezone, page.lang, t))

@@ -16,6 +16,8 @@ pub struct Broadcast {
     pub send_at: Option<DateTime<Utc>>,
     pub recipients: i64,
     pub created_at: DateTime<Utc>,
+    /// What it says: the console's text or the copied chat message's; `None` for a copied picture or file.
+    pub text: Option<String>,
 }
 
 type Row = (
@@ -29,9 +31,10 @@ type Row = (
     Option<DateTime<Utc>>,
     i64,
     DateTime<Utc>,
+    Option<String>,
 );
 
-const COLUMNS: &str = "id, coordinator, step, status, audience, source_chat, source_message, send_at, recipients, created_at";
+const COLUMNS: &str = "id, coordinator, step, status, audience, source_chat, source_message, send_at, recipients, created_at, text";
 
 fn broadcast(r: Row) -> Result<Broadcast, DbError> {
     let (
@@ -45,6 +48,7 @@ fn broadcast(r: Row) -> Result<Broadcast, DbError> {
         send_at,
         recipients,
         created_at,
+        text,
     ) = r;
     Ok(Broadcast {
         id,
@@ -58,6 +62,7 @@ fn broadcast(r: Row) -> Result<Broadcast, DbError> {
         send_at,
         recipients,
         created_at,
+        text,
     })
 }
 
@@ -77,19 +82,21 @@ pub async fn create(tx: &mut Tx, coordinator: i64, now: DateTime<Utc>) -> Result
     Ok(id)
 }
 
-/// A broadcast written in the console, with its audience: a draft only until it is queued in the same
-/// transaction (unlike `create`, it leaves the coordinator's chat draft alone).
+/// A broadcast written in the console, with its audience and text: a draft only until it is queued in the
+/// same transaction (unlike `create`, it leaves the coordinator's chat draft alone).
 pub async fn create_with_audience(
     tx: &mut Tx,
     coordinator: i64,
     audience: &Audience,
+    text: &str,
     now: DateTime<Utc>,
 ) -> Result<i64, DbError> {
     let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO broadcasts (coordinator, step, status, audience, created_at) VALUES (?, 'confirm', 'draft', ?, ?) RETURNING id",
+        "INSERT INTO broadcasts (coordinator, step, status, audience, text, created_at) VALUES (?, 'confirm', 'draft', ?, ?, ?) RETURNING id",
     )
     .bind(coordinator)
     .bind(audience.code())
+    .bind(text)
     .bind(now)
     .fetch_one(&mut **tx)
     .await?;
@@ -165,12 +172,20 @@ pub async fn set_audience(tx: &mut Tx, id: i64, audience: &Audience) -> Result<(
     Ok(())
 }
 
-pub async fn set_message(tx: &mut Tx, id: i64, chat: i64, message: i64) -> Result<(), DbError> {
+/// The chat message to copy to everyone, with its text (`None` for a picture or file).
+pub async fn set_message(
+    tx: &mut Tx,
+    id: i64,
+    chat: i64,
+    message: i64,
+    text: Option<&str>,
+) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE broadcasts SET source_chat = ?, source_message = ?, step = 'confirm' WHERE id = ?",
+        "UPDATE broadcasts SET source_chat = ?, source_message = ?, text = ?, step = 'confirm' WHERE id = ?",
     )
     .bind(chat)
     .bind(message)
+    .bind(text)
     .bind(id)
     .execute(&mut **tx)
     .await?;

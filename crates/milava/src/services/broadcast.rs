@@ -270,7 +270,7 @@ pub async fn on_message(
     let mut out = Effects::default();
     match (step, message_id) {
         (BroadcastStep::Message, Some(message_id)) => {
-            store::set_message(tx, draft.id, chat_id, message_id).await?;
+            store::set_message(tx, draft.id, chat_id, message_id, text).await?;
             let audience = draft.audience.clone().unwrap_or(Audience::Everyone);
             let count = store::count_audience(tx, &audience).await?;
             let text = turn.fill(
@@ -427,7 +427,7 @@ pub async fn announce(
     let now = ctx.clock.now();
     let content = ctx.content.get();
     let mut tx = crate::db::begin_write(&ctx.pool).await?;
-    let id = store::create_with_audience(&mut tx, coordinator, audience, now).await?;
+    let id = store::create_with_audience(&mut tx, coordinator, audience, text, now).await?;
     audit::record(
         &mut tx,
         coordinator,

@@ -36,21 +36,32 @@ fn first_that_fits<const N: usize>(labels: [String; N]) -> String {
     {
         return fits.clone();
     }
-    let last = labels.last().cloned().unwrap_or_default();
+    cut_at_word(
+        labels.last().map(String::as_str).unwrap_or_default(),
+        MAX_BUTTON_CHARS,
+    )
+}
+
+/// `text` as it is when it has at most `max` characters; else cut at a word to fit with "…" (mid-word when
+/// its first word is longer).
+pub fn cut_at_word(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
     let mut cut = String::new();
-    for word in last.split(' ') {
+    for word in text.split(' ') {
         let next = if cut.is_empty() {
             word.to_string()
         } else {
             format!("{cut} {word}")
         };
-        if next.chars().count() + 1 > MAX_BUTTON_CHARS {
+        if next.chars().count() + 1 > max {
             break;
         }
         cut = next;
     }
     if cut.is_empty() {
-        cut = last.chars().take(MAX_BUTTON_CHARS - 1).collect();
+        cut = text.chars().take(max.saturating_sub(1)).collect();
     }
     format!("{cut}…")
 }
@@ -75,5 +86,13 @@ mod tests {
         let long = first_that_fits(["a very long label made of many short words indeed".into()]);
         assert_eq!(long, "a very long label made of…");
         assert!(long.chars().count() <= MAX_BUTTON_CHARS);
+    }
+
+    #[test]
+    fn a_text_is_cut_at_a_word_to_fit() {
+        assert_eq!(cut_at_word("Hyvää joulua", 12), "Hyvää joulua");
+        assert_eq!(cut_at_word("Hyvää joulua kaikille", 16), "Hyvää joulua…");
+        assert_eq!(cut_at_word("Ääääääääää", 5), "Ääää…");
+        assert_eq!(cut_at_word("Ääääääääää", 5).chars().count(), 5);
     }
 }

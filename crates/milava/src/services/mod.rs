@@ -17,7 +17,7 @@ pub mod flood;
 pub mod groups;
 mod help_now;
 mod journal;
-mod labels;
+pub mod labels;
 mod menus;
 pub mod people;
 pub(crate) mod present;
