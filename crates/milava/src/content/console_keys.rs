@@ -311,6 +311,7 @@ pub const ANNOUNCEMENTS: &[&str] = &[
     "console.announcements.audience",
     "console.announcements.audience_hint",
     "console.announcements.back",
+    "console.announcements.copied",
     "console.announcements.bad_time",
     "console.announcements.blocked",
     "console.announcements.cancel",
