@@ -48,7 +48,8 @@ pub async fn download(
             "console.surveys.texts_withheld",
         );
     };
-    let bytes = match crate::documents::table::xlsx(page.t("console.surveys.texts.sheet"), &table) {
+    let answers = table.rows.len();
+    let bytes = match crate::documents::table::xlsx(page.t("console.surveys.texts.sheet"), table) {
         Ok(bytes) => bytes,
         Err(e) => return failed(&e, page),
     };
@@ -58,7 +59,7 @@ pub async fn download(
             &mut tx,
             session.coordinator_id,
             "survey_texts_export",
-            &format!("{}: {} answers (xlsx)", survey.id, table.rows.len()),
+            &format!("{}: {answers} answers (xlsx)", survey.id),
             ctx.clock.now(),
         )
         .await?;

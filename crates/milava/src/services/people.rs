@@ -102,7 +102,7 @@ pub async fn participants_xlsx(
     let label = |field, value: &str| super::render::answer_label(&content, lang, field, value);
     let table =
         super::coordinator::participant_table(&all, ctx.config.timezone, &headers, &label, &yes_no);
-    let bytes = crate::documents::table::xlsx(series.unwrap_or("MILAVA"), &table)?;
+    let bytes = crate::documents::table::xlsx(series.unwrap_or("MILAVA"), table)?;
     let mut tx = db::begin_write(&ctx.pool).await?;
     audit::record(
         &mut tx,

@@ -270,5 +270,5 @@ pub fn roster_xlsx(
             cells
         })
         .collect();
-    table::xlsx(&roster.series.id, &Table { headers, rows })
+    table::xlsx(&roster.series.id, Table { headers, rows })
 }
