@@ -52,8 +52,10 @@ pub enum Scenario {
     Console {
         #[arg(long, default_value_t = 10_000)]
         people: usize,
-        /// Chat updates a second, about (people registering, 0.85 s between steps).
-        #[arg(long, default_value_t = 1_000)]
+        /// Chat updates a second, about (people registering, 0.85 s between steps). The default is a busy
+        /// season's peak with room to spare: 14 registrations a second would register all 10,000 people in
+        /// 12 minutes (docs/performance.md); 1000 is `bench interactive`'s pace, a stress test.
+        #[arg(long, default_value_t = 100)]
         chat_rate: usize,
         /// How long each phase lasts (chat alone, then chat with the console).
         #[arg(long, default_value_t = 30)]
@@ -61,11 +63,11 @@ pub enum Scenario {
         /// Each console client's rounds over every page, at least (phase 2 lasts until both are done).
         #[arg(long, default_value_t = 1)]
         rounds: usize,
-        /// Coordinators using the console at once, each with a client of its own.
-        #[arg(long, default_value_t = 1)]
+        /// Coordinators using the console at once, each with a client of its own (default: one a partner).
+        #[arg(long, default_value_t = 5)]
         coordinators: usize,
         /// Each coordinator's average pause between two pages (±50 %); 0: page after page, no pause.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = 1000)]
         pause_ms: u64,
     },
     /// One person sends `messages` texts as fast as possible while `others` people chat normally (`/help`,
