@@ -220,6 +220,59 @@ fn pages(seeded: &Seeded) -> Vec<(String, String)> {
     .collect()
 }
 
+/// The overview's queued messages are named as coordinators know them, in both languages: a survey's
+/// reminders count with its invitations, and no key's inner name (`survey-reminder`) shows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_names_queued_messages_in_the_coordinators_language() {
+    let bot = TestBot::start_with(&console_settings()).await;
+    seed(&bot).await;
+    let signed = sign_in(&bot).await;
+    let pending: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT substr(idempotency_key, 1, instr(idempotency_key, ':') - 1) FROM deliveries
+         WHERE status = 'pending' ORDER BY 1",
+    )
+    .fetch_all(&bot.db)
+    .await
+    .unwrap();
+    assert!(
+        pending.contains(&"survey".to_string()) && pending.contains(&"survey-reminder".to_string()),
+        "the seeded season has survey invitations and reminders waiting: {pending:?}"
+    );
+    // The queued waves' table, for a failure's message.
+    let queued = |page: &str| page[page.rfind("<tbody").unwrap_or(0)..].to_string();
+    let (_, overview) = signed.get("").await;
+    assert!(
+        !overview.contains("survey-reminder"),
+        "{}",
+        queued(&overview)
+    );
+    assert_eq!(
+        overview.matches("<td>Kyselyt</td>").count(),
+        1,
+        "{}",
+        queued(&overview)
+    );
+    let csrf = signed.csrf().await;
+    posted(
+        &signed,
+        "language",
+        &[("csrf", &csrf), ("lang", "en"), ("back", "")],
+    )
+    .await;
+    let (_, overview) = signed.get("").await;
+    assert!(
+        !overview.contains("survey-reminder"),
+        "{}",
+        queued(&overview)
+    );
+    assert_eq!(
+        overview.matches("<td>Surveys</td>").count(),
+        1,
+        "{}",
+        queued(&overview)
+    );
+}
+
 /// The section each sub-page belongs to: the header's link that must be current there; a 404 keeps the header.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_header_shows_the_section_of_every_sub_page() {

@@ -141,10 +141,9 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
         failed_last_day: outbox.failed_last_day,
         due: outbox.due,
         oldest_due: outbox.oldest_due.map(local),
-        waves: outbox
-            .waves
-            .iter()
-            .map(|(k, at, n)| (kind(k), local(*at), *n))
+        waves: families(&outbox.waves)
+            .into_iter()
+            .map(|(k, at, n)| (kind(k), local(at), n))
             .collect(),
         sessions,
         broadcasts: scheduled
@@ -154,4 +153,24 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
         page,
     };
     html(StatusCode::OK, &overview)
+}
+
+/// The queued waves by the family of their kind (a survey's reminders with its invitations), each with its
+/// earliest moment and its messages in all, soonest first. A kind this version does not write stays as it is.
+fn families(
+    waves: &[(String, chrono::DateTime<chrono::Utc>, i64)],
+) -> Vec<(&str, chrono::DateTime<chrono::Utc>, i64)> {
+    let mut out: Vec<(&str, chrono::DateTime<chrono::Utc>, i64)> = Vec::new();
+    for (kind, at, n) in waves {
+        let family = crate::domain::outbox::key_family(kind).unwrap_or(kind);
+        match out.iter_mut().find(|(f, _, _)| *f == family) {
+            Some((_, first, count)) => {
+                *first = (*first).min(*at);
+                *count += n;
+            }
+            None => out.push((family, *at, *n)),
+        }
+    }
+    out.sort_by_key(|(_, at, _)| *at);
+    out
 }

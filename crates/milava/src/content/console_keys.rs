@@ -1,6 +1,7 @@
 //! Text keys the web console uses (`src/console/`, its templates, `services::console`): `check` requires each in
 //! both languages. A new console page adds its own list here and a line in `ALL` (docs/console.md). Keys made at
-//! run time (`console.overview.status.<status>`, `console.audit.action.<action>`) fall back to the raw value.
+//! run time (`console.overview.status.<status>`, `console.audit.action.<action>`) fall back to the raw value; the
+//! overview's message kinds are listed (`domain::outbox::KEY_FAMILIES`).
 
 /// The layout: header, navigation, language switch, sign-out, footer.
 pub const LAYOUT: &[&str] = &[
@@ -64,6 +65,16 @@ pub const OVERVIEW: &[&str] = &[
     "console.overview.due",
     "console.overview.failed_last_day",
     "console.overview.in_progress",
+    "console.overview.kind.broadcast",
+    "console.overview.kind.certificate",
+    "console.overview.kind.change",
+    "console.overview.kind.coaching",
+    "console.overview.kind.group_lost",
+    "console.overview.kind.join",
+    "console.overview.kind.offer",
+    "console.overview.kind.prompt",
+    "console.overview.kind.session",
+    "console.overview.kind.survey",
     "console.overview.kind_column",
     "console.overview.name",
     "console.overview.next",

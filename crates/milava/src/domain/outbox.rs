@@ -4,7 +4,9 @@ use super::message::{Button, Document, Reply};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+mod family;
 mod key;
+pub use family::{KEY_FAMILIES, key_family};
 pub use key::{KeyPrefix, OutboxKey, SessionItem, broadcast_batch};
 
 /// What one delivery sends: a Telegram message (the one outgoing message type, `Reply`) or an email.

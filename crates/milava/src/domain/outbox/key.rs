@@ -511,6 +511,18 @@ mod tests {
     }
 
     #[test]
+    fn every_kind_of_key_belongs_to_a_family_with_a_text() {
+        for (_, stored) in every_key() {
+            let kind = stored.split(':').next().unwrap();
+            let family = super::super::key_family(kind);
+            assert!(
+                family.is_some_and(|f| super::super::KEY_FAMILIES.contains(&f)),
+                "{stored}: {family:?}"
+            );
+        }
+    }
+
+    #[test]
     fn every_key_keeps_its_stored_form_and_decodes_back() {
         for (key, stored) in every_key() {
             assert_eq!(key.encode(), stored);
