@@ -238,39 +238,20 @@ async fn the_overview_names_queued_messages_in_the_coordinators_language() {
         pending.contains(&"survey".to_string()) && pending.contains(&"survey-reminder".to_string()),
         "the seeded season has survey invitations and reminders waiting: {pending:?}"
     );
-    // The queued waves' table, for a failure's message.
-    let queued = |page: &str| page[page.rfind("<tbody").unwrap_or(0)..].to_string();
-    let (_, overview) = signed.get("").await;
-    assert!(
-        !overview.contains("survey-reminder"),
-        "{}",
-        queued(&overview)
-    );
-    assert_eq!(
-        overview.matches("<td>Kyselyt</td>").count(),
-        1,
-        "{}",
-        queued(&overview)
-    );
-    let csrf = signed.csrf().await;
-    posted(
-        &signed,
-        "language",
-        &[("csrf", &csrf), ("lang", "en"), ("back", "")],
-    )
-    .await;
-    let (_, overview) = signed.get("").await;
-    assert!(
-        !overview.contains("survey-reminder"),
-        "{}",
-        queued(&overview)
-    );
-    assert_eq!(
-        overview.matches("<td>Surveys</td>").count(),
-        1,
-        "{}",
-        queued(&overview)
-    );
+    for (lang, surveys) in [("fi", "<td>Kyselyt</td>"), ("en", "<td>Surveys</td>")] {
+        let csrf = signed.csrf().await;
+        posted(
+            &signed,
+            "language",
+            &[("csrf", &csrf), ("lang", lang), ("back", "")],
+        )
+        .await;
+        let (_, overview) = signed.get("").await;
+        // The queued waves' table, for a failure's message.
+        let queued = &overview[overview.rfind("<tbody").unwrap_or(0)..];
+        assert!(!overview.contains("survey-reminder"), "{lang}: {queued}");
+        assert_eq!(overview.matches(surveys).count(), 1, "{lang}: {queued}");
+    }
 }
 
 /// The section each sub-page belongs to: the header's link that must be current there; a 404 keeps the header.
