@@ -5,6 +5,7 @@ use super::auth::Signed;
 use super::page::{Page, html, message};
 use crate::db::{broadcasts, stats};
 use crate::domain::Field;
+use crate::domain::outbox::key_family;
 use crate::services::present::local_time as format_local;
 use crate::services::programme::when;
 use crate::services::render::answer_label;
@@ -12,6 +13,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::{DateTime, Utc};
 
 /// A titled list of (label, count) (`templates/counts_table.html`).
 pub struct Table {
@@ -157,12 +159,10 @@ pub async fn show(State(console): State<Console>, signed: Signed) -> Response {
 
 /// The queued waves by the family of their kind (a survey's reminders with its invitations), each with its
 /// earliest moment and its messages in all, soonest first. A kind this version does not write stays as it is.
-fn families(
-    waves: &[(String, chrono::DateTime<chrono::Utc>, i64)],
-) -> Vec<(&str, chrono::DateTime<chrono::Utc>, i64)> {
-    let mut out: Vec<(&str, chrono::DateTime<chrono::Utc>, i64)> = Vec::new();
+fn families(waves: &[(String, DateTime<Utc>, i64)]) -> Vec<(&str, DateTime<Utc>, i64)> {
+    let mut out: Vec<(&str, DateTime<Utc>, i64)> = Vec::new();
     for (kind, at, n) in waves {
-        let family = crate::domain::outbox::key_family(kind).unwrap_or(kind);
+        let family = key_family(kind).unwrap_or(kind);
         match out.iter_mut().find(|(f, _, _)| *f == family) {
             Some((_, first, count)) => {
                 *first = (*first).min(*at);

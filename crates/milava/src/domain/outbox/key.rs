@@ -339,6 +339,7 @@ impl fmt::Display for OutboxKey {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{KEY_FAMILIES, key_family};
     use super::*;
 
     /// Every variant, with the exact string earlier versions stored for it.
@@ -514,9 +515,9 @@ mod tests {
     fn every_kind_of_key_belongs_to_a_family_with_a_text() {
         for (_, stored) in every_key() {
             let kind = stored.split(':').next().unwrap();
-            let family = super::super::key_family(kind);
+            let family = key_family(kind);
             assert!(
-                family.is_some_and(|f| super::super::KEY_FAMILIES.contains(&f)),
+                family.is_some_and(|f| KEY_FAMILIES.contains(&f)),
                 "{stored}: {family:?}"
             );
         }
