@@ -153,7 +153,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_SETTINGS);
         }
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match milava_bot::startup::async_runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("milava-bot: cannot start the async runtime: {e}");

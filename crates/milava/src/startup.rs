@@ -301,6 +301,26 @@ fn spawn_shutdown(token: ShutdownToken, shutdown: impl Future<Output = ()> + Sen
     });
 }
 
+/// The async runtime the binary runs on: tokio's multi-thread scheduler with one worker fewer than the cores
+/// (at least one), unless `TOKIO_WORKER_THREADS` says how many. The thread that calls `block_on` is busy
+/// too: it runs the intake (the long poll or the webhook's queue, and the dispatcher that hands each update
+/// to its lane). With a worker per core there were more busy threads than cores, and they spent the
+/// difference waking, stealing from and waiting for each other: `bench interactive` at saturation on two
+/// cores used 3.35 s of the bot's CPU with two workers and 2.61 s with one (docs/performance.md).
+pub fn async_runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        builder.worker_threads(async_workers(cores));
+    }
+    builder.enable_all().build()
+}
+
+/// Tokio's workers on a machine of `cores` cores: the intake's thread takes one.
+fn async_workers(cores: usize) -> usize {
+    cores.saturating_sub(1).max(1)
+}
+
 /// Completes on Ctrl-C or SIGTERM.
 pub async fn termination_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -325,6 +345,24 @@ pub async fn termination_signal() {
         let _ = ctrl_c.await;
     }
     log::info!("shutting down");
+}
+
+#[cfg(test)]
+mod runtime_tests {
+    use super::{async_runtime, async_workers};
+
+    #[test]
+    fn the_intake_thread_and_the_workers_together_are_as_many_as_the_cores() {
+        assert_eq!(async_workers(1), 1);
+        assert_eq!(async_workers(2), 1);
+        assert_eq!(async_workers(8), 7);
+        let runtime = async_runtime().expect("a runtime");
+        let expected = match std::env::var("TOKIO_WORKER_THREADS") {
+            Ok(set) => set.parse().expect("TOKIO_WORKER_THREADS is a number"),
+            Err(_) => async_workers(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        };
+        assert_eq!(runtime.metrics().num_workers(), expected);
+    }
 }
 
 #[cfg(test)]

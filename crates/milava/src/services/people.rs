@@ -1,8 +1,9 @@
 //! The console's view of one person: exactly what `/mydata` shows them (the same code, in the coordinator's
 //! language), and erasure on request done as `/forget` does it, with an audit line naming the coordinator.
 use super::{Ctx, Turn, account, profile};
+use crate::content::Content;
 use crate::db::{self, DbError, Tx, audit, participants, users};
-use crate::domain::{Lang, Reply};
+use crate::domain::{Lang, Participant, Reply};
 
 /// A turn for someone else's record, read without touching it; None if the bot has no record of them.
 async fn turn_for<'a>(tx: &mut Tx, ctx: &'a Ctx, user: i64) -> Result<Option<Turn<'a>>, DbError> {
@@ -92,26 +93,44 @@ pub async fn participants_xlsx(
     let mut read = db::begin_read(&ctx.pool).await?;
     let all = participants::all(&mut read, series).await?;
     read.commit().await.map_err(DbError::from)?;
-    let content = ctx.content.get();
+    let rows = all.len();
+    // 10,000 rows take tens of milliseconds of CPU: made off the async workers (on two cores there is one),
+    // so the chat is not held up behind a download.
+    let (content, tz) = (ctx.content.get(), ctx.config.timezone);
+    let sheet = series.unwrap_or("MILAVA").to_string();
+    let bytes = tokio::task::spawn_blocking(move || {
+        participants_workbook(&content, lang, tz, &all, &sheet)
+    })
+    .await
+    .map_err(|e| crate::documents::DocumentError::Table(e.to_string()))??;
+    let mut tx = db::begin_write(&ctx.pool).await?;
+    audit::record(
+        &mut tx,
+        coordinator,
+        "participants_export",
+        &format!("{rows} rows (xlsx)"),
+        ctx.clock.now(),
+    )
+    .await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok((bytes, rows))
+}
+
+/// The participant list's workbook: headers and answers in `lang`, times in `tz`.
+fn participants_workbook(
+    content: &Content,
+    lang: Lang,
+    tz: chrono_tz::Tz,
+    all: &[Participant],
+    sheet: &str,
+) -> Result<Vec<u8>, crate::documents::DocumentError> {
     let text = |key: &str| content.text(lang, key).to_string();
     let headers: Vec<String> = super::coordinator::PARTICIPANT_COLUMNS
         .iter()
         .map(|c| text(&format!("participants_csv.{c}")))
         .collect();
     let yes_no = [text("participants_csv.yes"), text("participants_csv.no")];
-    let label = |field, value: &str| super::render::answer_label(&content, lang, field, value);
-    let table =
-        super::coordinator::participant_table(&all, ctx.config.timezone, &headers, &label, &yes_no);
-    let bytes = crate::documents::table::xlsx(series.unwrap_or("MILAVA"), table)?;
-    let mut tx = db::begin_write(&ctx.pool).await?;
-    audit::record(
-        &mut tx,
-        coordinator,
-        "participants_export",
-        &format!("{} rows (xlsx)", all.len()),
-        ctx.clock.now(),
-    )
-    .await?;
-    tx.commit().await.map_err(DbError::from)?;
-    Ok((bytes, all.len()))
+    let label = |field, value: &str| super::render::answer_label(content, lang, field, value);
+    let table = super::coordinator::participant_table(all, tz, &headers, &label, &yes_no);
+    crate::documents::table::xlsx(sheet, table)
 }
