@@ -310,10 +310,14 @@ fn spawn_shutdown(token: ShutdownToken, shutdown: impl Future<Output = ()> + Sen
 pub fn async_runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        builder.worker_threads(async_workers(cores));
+        builder.worker_threads(async_workers(cores()));
     }
     builder.enable_all().build()
+}
+
+/// The cores this process may use (1 when the system cannot say).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// Tokio's workers on a machine of `cores` cores: the intake's thread takes one.
@@ -349,7 +353,7 @@ pub async fn termination_signal() {
 
 #[cfg(test)]
 mod runtime_tests {
-    use super::{async_runtime, async_workers};
+    use super::{async_runtime, async_workers, cores};
 
     #[test]
     fn the_intake_thread_and_the_workers_together_are_as_many_as_the_cores() {
@@ -359,7 +363,7 @@ mod runtime_tests {
         let runtime = async_runtime().expect("a runtime");
         let expected = match std::env::var("TOKIO_WORKER_THREADS") {
             Ok(set) => set.parse().expect("TOKIO_WORKER_THREADS is a number"),
-            Err(_) => async_workers(std::thread::available_parallelism().map_or(1, |n| n.get())),
+            Err(_) => async_workers(cores()),
         };
         assert_eq!(runtime.metrics().num_workers(), expected);
     }

@@ -3,6 +3,7 @@
 use super::{Ctx, Turn, account, profile};
 use crate::content::Content;
 use crate::db::{self, DbError, Tx, audit, participants, users};
+use crate::documents::DocumentError;
 use crate::domain::{Lang, Participant, Reply};
 
 /// A turn for someone else's record, read without touching it; None if the bot has no record of them.
@@ -78,7 +79,7 @@ pub enum DownloadError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
-    Document(#[from] crate::documents::DocumentError),
+    Document(#[from] DocumentError),
 }
 
 /// The participant list (of one series, or everyone) as an `.xlsx` workbook with headers and answers in
@@ -102,7 +103,7 @@ pub async fn participants_xlsx(
         participants_workbook(&content, lang, tz, &all, &sheet)
     })
     .await
-    .map_err(|e| crate::documents::DocumentError::Table(e.to_string()))??;
+    .map_err(|e| DocumentError::Table(e.to_string()))??;
     let mut tx = db::begin_write(&ctx.pool).await?;
     audit::record(
         &mut tx,
@@ -123,7 +124,7 @@ fn participants_workbook(
     tz: chrono_tz::Tz,
     all: &[Participant],
     sheet: &str,
-) -> Result<Vec<u8>, crate::documents::DocumentError> {
+) -> Result<Vec<u8>, DocumentError> {
     let text = |key: &str| content.text(lang, key).to_string();
     let headers: Vec<String> = super::coordinator::PARTICIPANT_COLUMNS
         .iter()
